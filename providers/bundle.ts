@@ -1,0 +1,247 @@
+/**
+ * Bundles a Lua entry file and every module it `require`s into one chunk for an aos `Eval`,
+ * as aos `.load` does, but deterministically and naming a missing module clearly.
+ *
+ * A pure function of the files: the output depends only on their contents and on paths relative to
+ * the entry's directory (never on the working directory), so the code hash is stable across machines.
+ *
+ * Layout (only when there are modules; a file without requires is emitted as it is):
+ *
+ *   local __ao_bundle_entry = function(...) <entry line 1>      <- bundle line 1
+ *   <entry lines 2..n>                                           <- same line numbers as the file
+ *   end
+ *   package.loaded["a.b"] = nil package.preload["a.b"] = function(...) <a/b.lua line 1>
+ *   <a/b.lua lines 2..m>
+ *   end
+ *   return __ao_bundle_entry(...)
+ *   -- ao-bundle: {"entry":"ao-process/registry.lua","segments":[...]}
+ *
+ * - The entry keeps its own line numbers; a module's line k is bundle line (start + k - 1).
+ *   The trailing `-- ao-bundle:` comment records every segment so that luaCheck (which sees only the
+ *   code, never the files) reports an error as `file:line: message` in the original file.
+ * - `package.loaded[name] = nil` before registering the preload means that Eval-ing a new bundle
+ *   into a process that already loaded an older one re-runs the new module code on `require`.
+ * - A module's own `return` value is what `require` returns (standard preload semantics).
+ * - Modules are emitted once each, in depth-first order of first `require` (deterministic).
+ * - Only string-literal requires are resolved. A dynamic require (`require(name)`) is left to the
+ *   runtime, as are modules the runtime provides (aos built-ins such as `json`, `.utils`, `.bint`)
+ *   when no file of that name exists next to the entry.
+ * - A require cycle that recurses while loading (both requires at the top level of their files) is an
+ *   error naming the chain; a cycle through a require inside a function body is legal Lua and kept.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { findRequires } from "./luaLex";
+
+export interface BundleSegment {
+  /** Module name, or "" for the entry. */
+  module: string;
+  /** File label: the entry directory's name joined with the path relative to it, `/`-separated. */
+  file: string;
+  /** Bundle line on which the file's first line sits. */
+  line: number;
+  /** Number of lines of the file. */
+  lines: number;
+  /** Characters of generated header before the file's first line on that bundle line. */
+  column: number;
+}
+
+export interface Bundle {
+  code: string;
+  /** Bundled module names, in emission order. */
+  modules: string[];
+  /** Required modules left to the runtime (aos built-ins), sorted. */
+  external: string[];
+  segments: BundleSegment[];
+}
+
+export interface BundleOptions {
+  /** Modules the runtime provides; used only when no file resolves. Defaults to aos built-ins. */
+  builtins?: (name: string) => boolean;
+}
+
+const AOS_BUILTINS = new Set(["json", "ao", "bint", "base64", "crypto", "utils", "handlers", "weavedrive"]);
+/** aos names its own modules with a leading dot (`.utils`, `.bint`, `.base64`, ...). */
+export const isAosBuiltin = (name: string) => name.startsWith(".") || AOS_BUILTINS.has(name);
+
+export const BUNDLE_MARKER = "-- ao-bundle: ";
+export const ENTRY_HEADER = "local __ao_bundle_entry = function(...) ";
+export const moduleHeader = (name: string) =>
+  `package.loaded[${luaString(name)}] = nil package.preload[${luaString(name)}] = function(...) `;
+
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BundleError";
+  }
+}
+
+function luaString(s: string): string {
+  return JSON.stringify(s); // module names are plain ASCII; JSON escapes are valid Lua escapes
+}
+
+const toPosix = (p: string) => p.split(path.sep).join("/");
+
+/** Splits into lines the way Lua counts them (\n; a \r before it is kept in the line). */
+const lineCount = (src: string) => src.split("\n").length;
+
+interface ModuleInfo {
+  name: string;
+  label: string;
+  source: string;
+  /** Static requires of this file, in source order. */
+  requires: { name: string; line: number; atLoadTime: boolean }[];
+}
+
+export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundle {
+  const builtins = options.builtins ?? isAosBuiltin;
+  const entryAbs = path.resolve(entryFile);
+  const root = path.dirname(entryAbs);
+  const rootName = path.basename(root);
+  const label = (abs: string) => toPosix(path.join(rootName, path.relative(root, abs)));
+
+  const read = (abs: string) => fs.readFileSync(abs, "utf8");
+  let entrySource: string;
+  try {
+    entrySource = read(entryAbs);
+  } catch (e) {
+    throw new BundleError(`cannot read the Lua entry file ${entryFile}: ${(e as Error).message}`);
+  }
+
+  const modules = new Map<string, ModuleInfo>(); // by module name
+  const external = new Set<string>();
+
+  const scan = (source: string) =>
+    findRequires(source).flatMap((r) =>
+      r.name === undefined ? [] : [{ name: r.name, line: r.line, atLoadTime: r.atLoadTime }],
+    );
+
+  const candidates = (name: string) => {
+    const rel = name.split(".").join(path.sep);
+    return [path.join(root, `${rel}.lua`), path.join(root, rel, "init.lua")];
+  };
+
+  const resolve = (name: string, fromLabel: string, line: number): string | undefined => {
+    const tried = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name) ? candidates(name) : [];
+    const found = tried.find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
+    if (found) return found;
+    if (builtins(name)) {
+      external.add(name);
+      return undefined;
+    }
+    const paths = tried.length ? tried.map(label).join(", ") : "(not a file module name)";
+    throw new BundleError(
+      `Lua module "${name}" not found: required by ${fromLabel}:${line}; tried ${paths}. ` +
+        `Create the file, fix the name, or (for a module the runtime provides) declare it a builtin.`,
+    );
+  };
+
+  const entry: ModuleInfo = {
+    name: "",
+    label: label(entryAbs),
+    source: entrySource,
+    requires: scan(entrySource),
+  };
+
+  const load = (req: { name: string; line: number }, from: ModuleInfo): ModuleInfo | undefined => {
+    let info = modules.get(req.name);
+    if (!info) {
+      const abs = resolve(req.name, from.label, req.line);
+      if (!abs) return undefined;
+      const source = read(abs);
+      info = { name: req.name, label: label(abs), source, requires: scan(source) };
+      modules.set(req.name, info);
+    }
+    return info;
+  };
+
+  // Emission order: depth-first post-order of first requires (deterministic). Any cycle is skipped here.
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (mod: ModuleInfo) => {
+    for (const req of mod.requires) {
+      const info = load(req, mod);
+      if (!info || seen.has(info.name)) continue;
+      seen.add(info.name);
+      visit(info);
+      order.push(info.name);
+    }
+  };
+  visit(entry);
+
+  // Cycles that recurse while loading: only requires at the top level of a file (load-time edges).
+  const byName = (name: string) => (name === "" ? entry : modules.get(name));
+  const state = new Map<string, "active" | "done">();
+  const stack: { mod: ModuleInfo; line: number }[] = [];
+  const check = (mod: ModuleInfo) => {
+    state.set(mod.name, "active");
+    for (const req of mod.requires) {
+      if (!req.atLoadTime) continue;
+      const next = byName(req.name);
+      if (!next || next === entry) continue;
+      stack.push({ mod, line: req.line });
+      if (state.get(next.name) === "active") {
+        const from = stack.findIndex((s) => s.mod.name === next.name);
+        const edges = stack.slice(from);
+        const names = [...edges.map((e) => e.mod.name), next.name];
+        const where = edges.map((e, k) => `${e.mod.label}:${e.line} requires "${names[k + 1]}"`).join(", ");
+        throw new BundleError(
+          `Lua require cycle at load time: ${names.join(" -> ")} (${where}). ` +
+            "Lua would recurse until the stack overflows; move one of these requires into the function that uses it.",
+        );
+      }
+      if (state.get(next.name) !== "done") check(next);
+      stack.pop();
+    }
+    state.set(mod.name, "done");
+  };
+  check(entry);
+  for (const name of order) if (!state.has(name)) check(modules.get(name)!);
+
+  const segments: BundleSegment[] = [];
+  const parts: string[] = [];
+  if (order.length === 0) {
+    segments.push({ module: "", file: entry.label, line: 1, lines: lineCount(entrySource), column: 0 });
+    parts.push(entrySource);
+  } else {
+    let line = 1;
+    const emit = (module: string, file: string, header: string, source: string) => {
+      segments.push({ module, file, line, lines: lineCount(source), column: header.length });
+      parts.push(`${header}${source}\nend\n`);
+      line += lineCount(source) + 1;
+    };
+    emit("", entry.label, ENTRY_HEADER, entrySource);
+    for (const name of order) {
+      const m = modules.get(name)!;
+      emit(name, m.label, moduleHeader(name), m.source);
+    }
+    parts.push("return __ao_bundle_entry(...)");
+  }
+  const manifest = { entry: entry.label, segments };
+  parts.push(`\n${BUNDLE_MARKER}${JSON.stringify(manifest)}\n`);
+  return { code: parts.join(""), modules: order, external: [...external].sort(), segments };
+}
+
+/** Reads the segment table back from a bundle's trailing comment (for error mapping). */
+export function readBundleManifest(code: string): { entry: string; segments: BundleSegment[] } | undefined {
+  const at = code.lastIndexOf(`\n${BUNDLE_MARKER}`);
+  if (at < 0) return undefined;
+  const json = code.slice(at + 1 + BUNDLE_MARKER.length).split("\n")[0]!;
+  try {
+    const m = JSON.parse(json) as { entry: string; segments: BundleSegment[] };
+    return Array.isArray(m.segments) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Maps a 1-based bundle line to the original file and line, when it falls inside a file's lines. */
+export function mapBundleLine(
+  segments: BundleSegment[],
+  line: number,
+): { file: string; line: number } | undefined {
+  for (const s of segments) {
+    if (line >= s.line && line < s.line + s.lines) return { file: s.file, line: line - s.line + 1 };
+  }
+  return undefined;
+}
