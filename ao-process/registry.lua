@@ -1,0 +1,574 @@
+-- Agent Skills Registry: an AO process (aos 2.0.x, Lua 5.3).
+--
+-- Requests carry the action in the `Action` tag and their arguments as a JSON
+-- object in `Data`. Every request gets exactly one reply, sent with
+-- msg.reply (so it carries X-Reference), tagged `Action = <Action>-Response`,
+-- `Status = OK | Error` and `Protocol-Version`; its Data is a JSON object:
+--   success: { "ok": true, ... }
+--   failure: { "ok": false, "error": { "code": "E_...", "message": "...", "field": "..." } }
+-- A failed request never changes state: handlers validate everything first
+-- and only then call the store, whose operations cannot fail half-way.
+-- ao-process/README.md documents each action.
+
+local json = require("registry.json")
+local V = require("registry.validate")
+local store = require("registry.store")
+
+local PROTOCOL_VERSION = "1.0.0"
+local REGISTRY_NAME = "Agent Skills Registry"
+local LIMITS = V.LIMITS
+local err = V.err
+
+-- State survives loading this code again (an `eval` upgrade or a resumed deployment).
+Registry = store.migrate(Registry or store.new())
+
+local function state() return Registry end
+
+---------------------------------------------------------------------------
+-- Reply shapes
+
+local function timestampOf(msg)
+  local ts = tonumber(msg.Timestamp)
+  return ts and math.floor(ts) or 0
+end
+
+local function orNull(v)
+  if v == nil then return json.null end
+  return v
+end
+
+local function versionView(v)
+  if not v then return json.null end
+  return {
+    version = v.version,
+    txId = v.txId,
+    contentHash = v.contentHash,
+    publishedAt = v.publishedAt,
+    publishedBy = v.publishedBy,
+    prerelease = v.prerelease,
+  }
+end
+
+local function summaryView(skill)
+  local latest = store.latest(skill)
+  return {
+    name = skill.name,
+    publisher = skill.publisher,
+    description = skill.description,
+    tags = json.array({ table.unpack(skill.tags) }),
+    latestVersion = latest and latest.version or json.null,
+    deprecated = skill.deprecated,
+    updatedAt = skill.updatedAt,
+  }
+end
+
+local function detailView(skill)
+  local view = summaryView(skill)
+  local versions = json.array()
+  for i, core in ipairs(skill.order) do versions[i] = skill.versions[core].version end
+  view.versions = versions
+  view.createdAt = skill.createdAt
+  view.deprecationReason = orNull(skill.deprecationReason)
+  view.deprecatedAt = orNull(skill.deprecatedAt)
+  return view
+end
+
+local function recordView(skill)
+  local rec = store.exportRecord(skill)
+  rec.tags = json.array({ table.unpack(rec.tags) })
+  rec.versions = json.array(rec.versions)
+  rec.deprecationReason = orNull(rec.deprecationReason)
+  rec.deprecatedAt = orNull(rec.deprecatedAt)
+  return rec
+end
+
+local function deploymentView()
+  local d = rawget(_G, "DeployedCode")
+  if type(d) ~= "table" or type(d.Sha256) ~= "string" then return json.null end
+  return { sha256 = d.Sha256, deploymentId = orNull(d.DeploymentId) }
+end
+
+local function send(msg, action, body, tags)
+  tags = tags or {}
+  tags.Action = action .. "-Response"
+  tags["Protocol-Version"] = PROTOCOL_VERSION
+  tags["Content-Type"] = "application/json"
+  msg.reply({ Data = json.encode(body), Tags = tags })
+end
+
+local function replyOk(msg, action, body, tags)
+  body.ok = true
+  tags = tags or {}
+  tags.Status = "OK"
+  send(msg, action, body, tags)
+end
+
+local function replyError(msg, action, e)
+  local body = {
+    ok = false,
+    error = { code = e.code, message = e.message, field = e.field },
+  }
+  send(msg, action, body, { Status = "Error", ["Error-Code"] = e.code })
+end
+
+---------------------------------------------------------------------------
+-- Request decoding
+
+local function messageSize(msg)
+  local n = 0
+  if type(msg.Data) == "string" then
+    n = #msg.Data
+  elseif type(msg.Data) == "table" then
+    -- aos decoded it already (Content-Type: application/json); measure it re-encoded
+    local ok, s = pcall(json.encode, msg.Data)
+    n = ok and #s or math.huge
+  end
+  if type(msg.Tags) == "table" then
+    for k, v in pairs(msg.Tags) do n = n + #tostring(k) + #tostring(v) end
+  end
+  return n
+end
+
+local function decodeData(msg)
+  local data = msg.Data
+  if data == nil then return {} end
+  if type(data) == "table" then return data end
+  if type(data) ~= "string" then
+    return nil, err("E_BAD_JSON", "Data must be a JSON object")
+  end
+  if data:match("^%s*$") then return {} end
+  local value, reason = json.decode(data)
+  if value == nil and reason then
+    return nil, err("E_BAD_JSON", "Data is not valid JSON (" .. reason .. "); send a JSON object such as {\"name\":\"pdf-tools\"}")
+  end
+  if type(value) ~= "table" or (next(value) ~= nil and #value > 0) then
+    return nil, err("E_BAD_JSON", "Data must be a JSON object such as {\"name\":\"pdf-tools\"}, not a bare value or array")
+  end
+  return value
+end
+
+local function findSkill(name)
+  local skill = store.get(state(), name)
+  if not skill then
+    return nil, err("E_SKILL_NOT_FOUND",
+      string.format("no skill is registered as %q; check the name, or register it with Register-Skill", name), "name")
+  end
+  return skill
+end
+
+local function requirePublisher(skill, msg, verb)
+  if skill.publisher ~= msg.From then
+    return err("E_NOT_PUBLISHER", string.format(
+      "only the publisher of %q (%s) can %s it; send this from that address, or ask them to Transfer-Skill it to you",
+      skill.name, skill.publisher, verb))
+  end
+end
+
+local function requireOwner(msg, action)
+  if msg.From ~= Owner then
+    return err("E_NOT_OWNER", action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")")
+  end
+end
+
+---------------------------------------------------------------------------
+-- Actions. Each returns (body, tags) on success or (nil, error).
+
+local actions = {}
+
+actions["Info"] = {
+  spec = {},
+  run = function()
+    local s = state()
+    local limits = {}
+    for k, v in pairs(LIMITS) do limits[k] = v end
+    local deployment = deploymentView()
+    local tags = {}
+    if deployment ~= json.null then tags["Code-Sha256"] = deployment.sha256 end
+    return {
+      registry = REGISTRY_NAME,
+      protocolVersion = PROTOCOL_VERSION,
+      process = orNull(ao and ao.id),
+      name = orNull(rawget(_G, "Name")),
+      owner = orNull(Owner),
+      counts = {
+        skills = s.counts.skills,
+        versions = s.counts.versions,
+        deprecated = s.counts.deprecated,
+        publishers = s.counts.publishers,
+        tags = (function() local n = 0 for _ in pairs(s.byTag) do n = n + 1 end return n end)(),
+      },
+      limits = limits,
+      deployment = deployment,
+    }, tags
+  end,
+}
+
+local function checkNewVersion(skill, req)
+  local existing = skill and store.findVersion(skill, req.version)
+  if existing then
+    return err("E_VERSION_EXISTS", string.format(
+      "%s %s is already published (as %s, on %d); versions are immutable, publish a higher version instead",
+      skill.name, req.version.text, existing.version, existing.publishedAt), "version")
+  end
+  if skill and #skill.order >= LIMITS.versionsPerSkill then
+    return err("E_LIMIT_REACHED", string.format(
+      "%s already has %d versions, the most one skill may have", skill.name, #skill.order))
+  end
+end
+
+actions["Register-Skill"] = {
+  spec = {
+    name = { check = V.name, required = true },
+    description = { check = V.description, required = true },
+    tags = { check = V.tags },
+    version = { check = V.version },
+    txId = { check = V.txId },
+    contentHash = { check = V.contentHash },
+  },
+  run = function(msg, req)
+    local withVersion = req.version or req.txId or req.contentHash
+    if withVersion then
+      for _, f in ipairs({ "version", "txId", "contentHash" }) do
+        if req[f] == nil then
+          return nil, err("E_MISSING_FIELD",
+            "to publish a first version with Register-Skill, send version, txId and contentHash together; " .. f .. " is missing", f)
+        end
+      end
+    end
+    if store.get(state(), req.name) then
+      local other = store.get(state(), req.name)
+      return nil, err("E_SKILL_EXISTS", string.format(
+        "a skill named %q already exists (publisher %s); choose another name, or use Publish-Version to add a version to your own skill",
+        req.name, other.publisher), "name")
+    end
+    local ts = timestampOf(msg)
+    local skill = store.register(state(), req, msg.From, ts)
+    local version = json.null
+    if withVersion then
+      version = versionView(store.publish(state(), skill, req.version, req.txId, req.contentHash, ts, msg.From))
+    end
+    return { skill = detailView(skill), version = version }
+  end,
+}
+
+actions["Publish-Version"] = {
+  spec = {
+    name = { check = V.name, required = true },
+    version = { check = V.version, required = true },
+    txId = { check = V.txId, required = true },
+    contentHash = { check = V.contentHash, required = true },
+  },
+  run = function(msg, req)
+    local skill, e = findSkill(req.name)
+    if not skill then return nil, e end
+    e = requirePublisher(skill, msg, "publish versions of")
+    if e then return nil, e end
+    if skill.deprecated then
+      return nil, err("E_SKILL_DEPRECATED", string.format(
+        "%s is deprecated; send Deprecate-Skill with deprecated=false first if you want to publish to it again", skill.name))
+    end
+    e = checkNewVersion(skill, req)
+    if e then return nil, e end
+    local record = store.publish(state(), skill, req.version, req.txId, req.contentHash, timestampOf(msg), msg.From)
+    return { skill = summaryView(skill), version = versionView(record) }
+  end,
+}
+
+actions["Get-Skill"] = {
+  spec = {
+    name = { check = V.name, required = true },
+    version = {
+      check = function(v, field)
+        if v == "latest" then return "latest" end
+        return V.version(v, field)
+      end,
+    },
+  },
+  run = function(_, req)
+    local skill, e = findSkill(req.name)
+    if not skill then return nil, e end
+    local version
+    if req.version == nil or req.version == "latest" then
+      version = versionView(store.latest(skill))
+    else
+      local v = store.findVersion(skill, req.version)
+      if not v then
+        return nil, err("E_VERSION_NOT_FOUND", string.format(
+          "%s has no version %s; published versions: %s", skill.name, req.version.text,
+          #skill.order > 0 and table.concat(skill.order, ", ") or "(none)"), "version")
+      end
+      version = versionView(v)
+    end
+    return { skill = detailView(skill), version = version }
+  end,
+}
+
+actions["List-Skills"] = {
+  spec = {
+    cursor = { check = V.cursor },
+    limit = { check = V.limit },
+  },
+  run = function(_, req)
+    local s = state()
+    local names, nextCursor = store.page(s, req.cursor, req.limit or LIMITS.pageDefault)
+    local skills = json.array()
+    for i, name in ipairs(names) do skills[i] = summaryView(s.skills[name]) end
+    return { skills = skills, nextCursor = orNull(nextCursor), total = s.counts.skills }
+  end,
+}
+
+actions["Search-Skills"] = {
+  spec = {
+    query = { check = V.query },
+    tag = { check = V.tag },
+    name = { check = V.prefix },
+    publisher = { check = V.address },
+    includeDeprecated = { check = V.boolean },
+    cursor = { check = V.cursor },
+    limit = { check = V.limit },
+  },
+  run = function(_, req)
+    if not (req.query or req.tag or req.name or req.publisher) then
+      return nil, err("E_MISSING_FIELD",
+        "Search-Skills needs at least one of query, tag, name (a name prefix) or publisher; use List-Skills to list everything", "query")
+    end
+    local s = state()
+    local names, nextCursor = store.search(s, {
+      terms = req.query,
+      tag = req.tag,
+      prefix = req.name,
+      publisher = req.publisher,
+      includeDeprecated = req.includeDeprecated == true,
+    }, req.cursor, req.limit or LIMITS.pageDefault)
+    local skills = json.array()
+    for i, name in ipairs(names) do skills[i] = summaryView(s.skills[name]) end
+    return { skills = skills, nextCursor = orNull(nextCursor) }
+  end,
+}
+
+actions["Update-Skill"] = {
+  spec = {
+    name = { check = V.name, required = true },
+    description = { check = V.description },
+    tags = { check = V.tags },
+  },
+  run = function(msg, req)
+    if req.description == nil and req.tags == nil then
+      return nil, err("E_MISSING_FIELD", "Update-Skill needs description, tags, or both", "description")
+    end
+    local skill, e = findSkill(req.name)
+    if not skill then return nil, e end
+    e = requirePublisher(skill, msg, "update")
+    if e then return nil, e end
+    store.update(state(), skill, req, timestampOf(msg))
+    return { skill = detailView(skill) }
+  end,
+}
+
+actions["Deprecate-Skill"] = {
+  spec = {
+    name = { check = V.name, required = true },
+    reason = { check = V.reason },
+    deprecated = { check = V.boolean },
+  },
+  run = function(msg, req)
+    local skill, e = findSkill(req.name)
+    if not skill then return nil, e end
+    e = requirePublisher(skill, msg, "deprecate")
+    if e then return nil, e end
+    local deprecated = req.deprecated ~= false
+    if not deprecated and req.reason then
+      return nil, err("E_INVALID_FIELD", "reason only applies when deprecating; drop it when sending deprecated=false", "reason")
+    end
+    store.deprecate(state(), skill, deprecated, req.reason, timestampOf(msg))
+    return { skill = detailView(skill) }
+  end,
+}
+
+actions["Transfer-Skill"] = {
+  spec = {
+    name = { check = V.name, required = true },
+    to = { check = V.address, required = true },
+  },
+  run = function(msg, req)
+    local skill, e = findSkill(req.name)
+    if not skill then return nil, e end
+    e = requirePublisher(skill, msg, "transfer")
+    if e then return nil, e end
+    local from = skill.publisher
+    store.transfer(state(), skill, req.to, timestampOf(msg))
+    return { skill = detailView(skill), previousPublisher = from }
+  end,
+}
+
+actions["Export-State"] = {
+  spec = {
+    cursor = { check = V.cursor },
+    limit = { check = V.exportLimit },
+  },
+  run = function(msg, req)
+    local e = requireOwner(msg, "Export-State")
+    if e then return nil, e end
+    local s = state()
+    local names = store.page(s, req.cursor, req.limit or LIMITS.exportPageDefault)
+    local records = json.array()
+    local bytes = 0
+    for _, name in ipairs(names) do
+      local rec = recordView(s.skills[name])
+      bytes = bytes + #json.encode(rec)
+      if #records > 0 and bytes > LIMITS.exportPageBytes then break end
+      records[#records + 1] = rec
+    end
+    local nextCursor = json.null
+    local lastName = records[#records] and records[#records].name
+    if lastName and s.names[#s.names] ~= lastName then nextCursor = lastName end
+    return {
+      protocolVersion = PROTOCOL_VERSION,
+      schema = s.schema,
+      skills = records,
+      nextCursor = nextCursor,
+      total = s.counts.skills,
+    }
+  end,
+}
+
+-- Validates one exported record; returns the record ready for store.install.
+local function checkRecord(raw, prefix)
+  local rec, e = V.object(raw, {
+    name = { check = V.name, required = true },
+    publisher = { check = V.address, required = true },
+    description = { check = V.description, required = true },
+    tags = { check = V.tags },
+    createdAt = { check = V.timestamp, required = true },
+    updatedAt = { check = V.timestamp, required = true },
+    deprecated = { check = V.boolean },
+    deprecationReason = { check = V.reason },
+    deprecatedAt = { check = V.timestamp },
+    versions = {
+      check = function(v, field)
+        if not json.isArray(v) then
+          return nil, err("E_INVALID_FIELD", field .. " must be an array of versions", field)
+        end
+        if #v > LIMITS.versionsPerSkill then
+          return nil, err("E_LIMIT_REACHED", string.format("%s has %d versions; the limit is %d",
+            field, #v, LIMITS.versionsPerSkill), field)
+        end
+        return v
+      end,
+    },
+  }, "a skill record", prefix)
+  if not rec then return nil, e end
+  local versions, seen = {}, {}
+  for i, rawVersion in ipairs(rec.versions or {}) do
+    local vprefix = string.format("%sversions[%d].", prefix, i - 1)
+    local v, ve = V.object(rawVersion, {
+      version = { check = V.version, required = true },
+      txId = { check = V.txId, required = true },
+      contentHash = { check = V.contentHash, required = true },
+      publishedAt = { check = V.timestamp, required = true },
+      publishedBy = { check = V.address, required = true },
+    }, "a version record", vprefix)
+    if not v then return nil, ve end
+    if seen[v.version.core] then
+      return nil, err("E_VERSION_EXISTS", string.format("%s lists version %s twice", prefix .. "versions",
+        v.version.core), vprefix .. "version")
+    end
+    seen[v.version.core] = true
+    versions[#versions + 1] = {
+      parsed = v.version,
+      record = {
+        version = v.version.text,
+        txId = v.txId,
+        contentHash = v.contentHash,
+        publishedAt = v.publishedAt,
+        publishedBy = v.publishedBy,
+        prerelease = #v.version.prerelease > 0,
+      },
+    }
+  end
+  rec.versions = versions
+  return rec
+end
+
+actions["Import-State"] = {
+  maxBytes = LIMITS.importMessageBytes,
+  spec = {
+    skills = {
+      required = true,
+      check = function(v, field)
+        if not json.isArray(v) then
+          return nil, err("E_INVALID_FIELD", field .. " must be an array of skill records (as Export-State returns them)", field)
+        end
+        if #v > LIMITS.exportPageMax then
+          return nil, err("E_FIELD_TOO_LARGE", string.format(
+            "%s has %d records; send at most %d per Import-State message", field, #v, LIMITS.exportPageMax), field)
+        end
+        return v
+      end,
+    },
+  },
+  run = function(msg, req)
+    local e = requireOwner(msg, "Import-State")
+    if e then return nil, e end
+    local records, names = {}, {}
+    for i, raw in ipairs(req.skills) do
+      local rec, re = checkRecord(raw, string.format("skills[%d].", i - 1))
+      if not rec then return nil, re end
+      if names[rec.name] then
+        return nil, err("E_SKILL_EXISTS", string.format("skill %q appears twice in this page", rec.name),
+          string.format("skills[%d].name", i - 1))
+      end
+      names[rec.name] = true
+      records[#records + 1] = rec
+    end
+    local replaced = 0
+    for _, rec in ipairs(records) do
+      if store.install(state(), rec) then replaced = replaced + 1 end
+    end
+    return { imported = #records, replaced = replaced, total = state().counts.skills }
+  end,
+}
+
+---------------------------------------------------------------------------
+-- Handlers
+
+local function handlerFor(action, def)
+  local maxBytes = def.maxBytes or LIMITS.messageBytes
+  return function(msg)
+    local ok, failure = pcall(function()
+      local size = messageSize(msg)
+      if size > maxBytes then
+        return replyError(msg, action, err("E_MESSAGE_TOO_LARGE", string.format(
+          "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes)))
+      end
+      local data, e = decodeData(msg)
+      if not data then return replyError(msg, action, e) end
+      local req
+      req, e = V.object(data, def.spec, action)
+      if not req then return replyError(msg, action, e) end
+      local body, tags = def.run(msg, req)
+      if not body then return replyError(msg, action, tags) end
+      replyOk(msg, action, body, tags)
+    end)
+    if not ok then
+      -- A bug, not a bad request. Still answer, so the caller is not left waiting.
+      pcall(replyError, msg, action, err("E_INTERNAL",
+        "the registry failed to handle " .. action .. ": " .. tostring(failure) .. "; please report this"))
+    end
+  end
+end
+
+local ACTION_ORDER = {
+  "Info", "Register-Skill", "Publish-Version", "Get-Skill", "List-Skills", "Search-Skills",
+  "Update-Skill", "Deprecate-Skill", "Transfer-Skill", "Export-State", "Import-State",
+}
+
+for _, action in ipairs(ACTION_ORDER) do
+  -- Handlers.add replaces a handler of the same name, so loading again updates in place.
+  Handlers.add("registry." .. action,
+    function(msg) return msg.Action == action end,
+    handlerFor(action, actions[action]))
+end
+
+-- No `return` here: the deploying tool appends a footer (DeployedCode = ...)
+-- to this code in the same Eval, and a chunk cannot continue after `return`.
