@@ -1,0 +1,64 @@
+import { parseArgs } from "node:util";
+import { startDevnet } from "./index";
+
+const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data .devnet-data] [--max-live 16]
+
+Runs the local AO network (messenger, scheduler, compute unit, gateway) in the foreground
+until SIGINT or SIGTERM. State lives under --data and survives restarts.`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "4000" },
+      host: { type: "string", default: "127.0.0.1" },
+      data: { type: "string", default: ".devnet-data" },
+      "max-live": { type: "string", default: "16" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  const maxLive = Number(values["max-live"]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: use a port number from 0 to 65535`);
+  if (!Number.isInteger(maxLive) || maxLive < 1) throw new Error(`--max-live ${values["max-live"]}: use a positive integer`);
+
+  const net = await startDevnet({
+    port,
+    host: values.host,
+    dataDir: values.data,
+    maxLive,
+    log: (line) => console.error(`[devnet] ${line}`),
+  });
+  console.log(`local AO network ready
+  messenger  ${net.urls.mu}
+  compute    ${net.urls.cu}
+  scheduler  ${net.urls.su}   (address ${net.schedulerId})
+  gateway    ${net.urls.gateway}/graphql
+  module     ${net.moduleId} (aos ${net.modules[0]!.aosVersion})
+  authority  ${net.authority}   (the messenger's address: list it in a process's Authority tag)
+  data       ${net.dataDir}   (${net.networkFile})`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping, writing snapshots…`);
+    net.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((err: unknown) => {
+  console.error(`devnet: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

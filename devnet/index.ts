@@ -1,0 +1,118 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { ComputeUnit } from "./computeUnit";
+import { Gateway } from "./gateway";
+import { createHttpServer } from "./http";
+import { Messenger } from "./messenger";
+import { loadModules } from "./modules";
+import { Scheduler } from "./scheduler";
+import { addressOf, loadOrCreateWallet } from "./wallet";
+
+export { AOS_MODULE_ID } from "./modules";
+
+export interface DevnetOptions {
+  /** Data directory: logs, snapshots, the network's wallet, network.json. */
+  dataDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Live aos instances kept in memory (default 16); idle ones beyond are evicted to snapshots. */
+  maxLive?: number;
+  /** Snapshot a process every this many messages (default 1000), bounding the replay after a crash. */
+  snapshotEvery?: number;
+  log?: (line: string) => void;
+}
+
+export interface NetworkInfo {
+  urls: { mu: string; cu: string; su: string; gateway: string };
+  modules: { id: string; aosVersion: string; default: boolean }[];
+  moduleId: string;
+  /** The scheduler's address: the value of a process's Scheduler tag. */
+  schedulerId: string;
+  /** The messenger's address, which signs cranked messages: list it in a process's Authority tag. */
+  authority: string;
+}
+
+export interface Devnet extends NetworkInfo {
+  networkFile: string;
+  dataDir: string;
+  /** Waits until every message scheduled so far is evaluated and its outbox cranked. */
+  settle(): Promise<void>;
+  liveProcesses(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts the local AO network: messenger, scheduler, compute unit and gateway on one HTTP port. */
+export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const log = opts.log ?? (() => {});
+  const wallet = loadOrCreateWallet(join(dataDir, "wallet.json"));
+  const address = addressOf(wallet.n);
+  const modules = await loadModules();
+
+  let baseUrl = "";
+  const scheduler = new Scheduler(join(dataDir, "processes"), address);
+  scheduler.load();
+  const messenger = new Messenger({ scheduler, modules, wallet, log });
+  const cu = new ComputeUnit({
+    dir: join(dataDir, "compute"),
+    scheduler,
+    modules,
+    moduleOwner: address,
+    maxLive: opts.maxLive ?? 16,
+    snapshotEvery: opts.snapshotEvery ?? 1000,
+    onEvaluated: (s, result) => void messenger.crank(s, result),
+  });
+  const gateway = new Gateway({ scheduler, modules, address, suUrl: () => `${baseUrl}/su` });
+
+  const info = (): NetworkInfo => ({
+    urls: { mu: baseUrl, cu: baseUrl, su: `${baseUrl}/su`, gateway: baseUrl },
+    modules: modules.map((m, i) => ({ id: m.id, aosVersion: m.aosVersion, default: i === 0 })),
+    moduleId: modules[0]!.id,
+    schedulerId: address,
+    authority: address,
+  });
+  const http = createHttpServer({ messenger, scheduler, cu, gateway, info: () => ({ ...info() }), log });
+  await new Promise<void>((ok, fail) => {
+    http.server.once("error", fail);
+    http.server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => ok());
+  });
+  const { port } = http.server.address() as AddressInfo;
+  baseUrl = `http://${opts.host ?? "127.0.0.1"}:${port}`;
+
+  // After a restart: finish evaluating what was acknowledged, and crank what was evaluated but not sent.
+  for (const id of scheduler.processes.keys()) {
+    for (const { nonce, result } of cu.storedResults(id)) messenger.crank(scheduler.processes.get(id)!.messages[nonce]!, result);
+  }
+  cu.resumeAll();
+
+  const networkFile = join(dataDir, "network.json");
+  writeFileSync(`${networkFile}.tmp`, `${JSON.stringify(info(), null, 2)}\n`);
+  renameSync(`${networkFile}.tmp`, networkFile);
+
+  async function settle(): Promise<void> {
+    for (;;) {
+      const pending = [...scheduler.processes.keys()].filter((id) => cu.storedResults(id).length <= scheduler.processes.get(id)!.durable);
+      await Promise.all(pending.map((id) => cu.result(id, scheduler.processes.get(id)!.messages.at(-1)!.item.id)));
+      await messenger.idle();
+      const again = [...scheduler.processes.keys()].some((id) => cu.storedResults(id).length <= scheduler.processes.get(id)!.durable);
+      if (!again && pending.length === 0) return;
+    }
+  }
+
+  return {
+    ...info(),
+    networkFile,
+    dataDir,
+    settle,
+    liveProcesses: () => cu.liveCount(),
+    async stop() {
+      await http.close();
+      await messenger.idle();
+      await cu.stop();
+      scheduler.close();
+    },
+  };
+}

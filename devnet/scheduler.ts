@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Item } from "./dataItem";
+import { Journal } from "./journal";
+
+/** Where a cranked message came from: the process, the message that produced it, its place in the outbox. */
+export interface CrankOrigin {
+  process: string;
+  nonce: number;
+  kind: "message" | "spawn";
+  index: number;
+}
+
+/** One message as the scheduler assigned it to a process. */
+export interface Scheduled {
+  process: string;
+  nonce: number;
+  epoch: number;
+  timestamp: number;
+  blockHeight: number;
+  hashChain: string;
+  assignmentId: string;
+  item: Item;
+  crankedFrom?: CrankOrigin;
+}
+
+export interface ProcessSchedule {
+  id: string;
+  item: Item;
+  messages: Scheduled[];
+  /** Highest nonce written durably; the compute unit evaluates only up to it. */
+  durable: number;
+  journal: Journal;
+}
+
+// Block heights advance every two minutes of scheduler time, as Arweave's do on average.
+const BLOCK_MS = 120_000;
+const GENESIS_MS = 1_700_000_000_000;
+const GENESIS_HEIGHT = 1_300_000;
+export const blockHeightAt = (timestamp: number) => GENESIS_HEIGHT + Math.floor((timestamp - GENESIS_MS) / BLOCK_MS);
+
+/** The next link of the hash chain, as AO's compute unit verifies it (servers/cu hashChain worker). */
+export function nextHashChain(prevHashChain: string, prevAssignmentId?: string): string {
+  const h = createHash("sha256");
+  if (prevAssignmentId) h.update(Buffer.from(prevAssignmentId, "base64url"));
+  h.update(Buffer.from(prevHashChain, "base64url"));
+  return h.digest("base64url");
+}
+
+const crankKey = (o: CrankOrigin) => `${o.process}/${o.nonce}/${o.kind}/${o.index}`;
+
+/**
+ * The scheduler unit: gives each message of a process the next nonce, a timestamp, a block height and a
+ * link of the hash chain, and writes the assignment to the process's log (fsync) before it is acknowledged.
+ */
+export class Scheduler {
+  readonly processes = new Map<string, ProcessSchedule>();
+  private readonly byMessage = new Map<string, { process: string; nonce: number }>();
+  private readonly cranked = new Set<string>();
+  private readonly listeners: ((s: Scheduled) => void)[] = [];
+
+  constructor(
+    private readonly dir: string,
+    readonly address: string,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Reads every process log back (after a restart or a crash). */
+  load(): void {
+    for (const id of readdirSync(this.dir)) {
+      const file = join(this.dir, id, "messages.log");
+      if (!existsSync(file)) continue;
+      const messages = Journal.read<Scheduled>(file);
+      const first = messages[0];
+      if (!first) continue;
+      const schedule: ProcessSchedule = {
+        id,
+        item: first.item,
+        messages,
+        durable: messages.length - 1,
+        journal: new Journal(file),
+      };
+      this.processes.set(id, schedule);
+      for (const m of messages) this.index(m);
+    }
+  }
+
+  onScheduled(listener: (s: Scheduled) => void): void {
+    this.listeners.push(listener);
+  }
+
+  find(messageId: string): Scheduled | undefined {
+    const at = this.byMessage.get(messageId);
+    return at && this.processes.get(at.process)?.messages[at.nonce];
+  }
+
+  hasCranked(origin: CrankOrigin): boolean {
+    return this.cranked.has(crankKey(origin));
+  }
+
+  /** Starts a process: its own data item is nonce 0 of its schedule. */
+  spawn(item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
+    const dir = join(this.dir, item.id);
+    mkdirSync(dir, { recursive: true });
+    const schedule: ProcessSchedule = {
+      id: item.id,
+      item,
+      messages: [],
+      durable: -1,
+      journal: new Journal(join(dir, "messages.log")),
+    };
+    this.processes.set(item.id, schedule);
+    return this.assign(schedule, item, crankedFrom);
+  }
+
+  schedule(processId: string, item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
+    const schedule = this.processes.get(processId);
+    if (!schedule) throw new Error(`unknown process ${processId}`);
+    return this.assign(schedule, item, crankedFrom);
+  }
+
+  close(): void {
+    for (const p of this.processes.values()) p.journal.close();
+  }
+
+  private async assign(schedule: ProcessSchedule, item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
+    // Everything up to the append happens in one synchronous step: nonces are gap-free and the log
+    // holds them in order.
+    const prev = schedule.messages.at(-1);
+    const nonce = schedule.messages.length;
+    const timestamp = Math.max(Date.now(), prev?.timestamp ?? 0);
+    const hashChain = prev ? nextHashChain(prev.hashChain, prev.assignmentId) : nextHashChain(schedule.id);
+    const assignmentId = createHash("sha256")
+      .update(`${schedule.id}\n${nonce}\n${item.id}\n${timestamp}`)
+      .digest("base64url");
+    const scheduled: Scheduled = {
+      process: schedule.id,
+      nonce,
+      epoch: 0,
+      timestamp,
+      blockHeight: blockHeightAt(timestamp),
+      hashChain,
+      assignmentId,
+      item,
+      ...(crankedFrom ? { crankedFrom } : {}),
+    };
+    schedule.messages.push(scheduled);
+    this.index(scheduled);
+    await schedule.journal.append(scheduled);
+    schedule.durable = Math.max(schedule.durable, nonce);
+    for (const l of this.listeners) l(scheduled);
+    return scheduled;
+  }
+
+  private index(s: Scheduled): void {
+    this.byMessage.set(s.item.id, { process: s.process, nonce: s.nonce });
+    if (s.crankedFrom) this.cranked.add(crankKey(s.crankedFrom));
+  }
+}

@@ -1,0 +1,198 @@
+import { deflateRawSync, inflateRawSync } from "node:zlib";
+import type { AosModule } from "./modules";
+
+/** What aos returns for one message (JSON-V1 output encoding). */
+export interface AosResult {
+  Output: unknown;
+  Messages: AosOutMessage[];
+  Spawns: AosOutMessage[];
+  Assignments: unknown[];
+  Error?: unknown;
+  GasUsed?: number;
+}
+
+export interface AosOutMessage {
+  Target?: string;
+  Anchor?: string;
+  Data?: string;
+  Tags?: { name: string; value: string }[];
+}
+
+/** The message shape AO's compute unit hands to `handle` (see permaweb/ao servers/cu ao-su.js). */
+export type AosMessage = Record<string, unknown>;
+export interface AosEnv {
+  Process: { Id: string; Owner: string; Tags: { name: string; value: string }[] };
+  Module: { Id: string; Owner: string; Tags: { name: string; value: string }[] };
+}
+
+type Handle = (memory: ArrayBuffer | null, msg: AosMessage, env: AosEnv) => Promise<AosResult & { Memory: ArrayBuffer }>;
+
+interface WasmExports {
+  memory: WebAssembly.Memory;
+}
+
+const PAGE = 65536;
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/** A set of 64 KiB pages of a memory: the non-zero ones, everything else being zero. */
+interface SparseMemory {
+  length: number;
+  pages: Map<number, Buffer>;
+}
+
+// ao-loader swaps Math.random and console.log around each call: calls must never interleave.
+let lane: Promise<unknown> = Promise.resolve();
+function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = lane.then(fn, fn);
+  lane = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * One live instance of an aos module for one process.
+ *
+ * `@permaweb/ao-loader` copies the whole WASM memory (~110 MiB for aos 2.0.x) in and out of every call
+ * unless asked not to; here the instance keeps its memory between messages (`UNSAFE_MEMORY`), and memory
+ * is copied only for snapshots (the non-zero pages) and around dry-runs (the pages they touched).
+ */
+export class AosVm {
+  private known?: SparseMemory;
+
+  private constructor(
+    private readonly handle: Handle,
+    private readonly exports: () => WasmExports,
+    private readonly resizeHeap: (size: number) => boolean,
+  ) {}
+
+  static async start(mod: AosModule, snapshot?: Buffer): Promise<AosVm> {
+    // ao-loader is CommonJS; its emscripten glue builds the instance through this hook so that we keep
+    // the exports (memory) and the glue's own heap-resize function.
+    const AoLoader = require("@permaweb/ao-loader") as (bin: unknown, opts: object) => Promise<Handle>;
+    let exportsRef: WasmExports | undefined;
+    let resize: ((size: number) => boolean) | undefined;
+    const instantiate = (imports: { env: Record<string, unknown> }, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
+      resize = imports.env.emscripten_resize_heap as (size: number) => boolean;
+      WebAssembly.instantiate(mod.compiled, imports as unknown as WebAssembly.Imports).then((instance) => {
+        exportsRef = instance.exports as unknown as WasmExports;
+        done(instance, mod.compiled);
+      });
+      return {};
+    };
+    const handle = await exclusive(() =>
+      AoLoader(instantiate, {
+        format: mod.format,
+        UNSAFE_MEMORY: true,
+        memoryLimit: mod.memoryLimit,
+        computeLimit: mod.computeLimit,
+        extensions: [],
+        inputEncoding: "JSON-V1",
+        outputEncoding: "JSON-V1",
+      }),
+    );
+    if (!exportsRef || !resize) throw new Error(`module ${mod.id}: the loader did not instantiate it`);
+    const ex = exportsRef;
+    const vm = new AosVm(handle, () => ex, resize);
+    if (snapshot) vm.restore(decodeSnapshot(snapshot));
+    return vm;
+  }
+
+  /** Evaluates one message; the memory it leaves is the process's new state. */
+  async evaluate(msg: AosMessage, env: AosEnv): Promise<AosResult> {
+    this.known = undefined;
+    return stripMemory(await exclusive(() => this.handle(null, msg, env)));
+  }
+
+  /**
+   * Evaluates a message and puts the memory back as it was, so that nothing persists. The result is
+   * handed back before the memory is put back (the caller can answer meanwhile); nothing else runs on
+   * any instance until it is.
+   */
+  dryRun(msg: AosMessage, env: AosEnv): Promise<AosResult> {
+    return new Promise((resolve, reject) => {
+      void exclusive(async () => {
+        this.known ??= this.scan();
+        const before = this.known;
+        try {
+          resolve(stripMemory(await this.handle(null, msg, env)));
+        } catch (err) {
+          reject(err);
+        } finally {
+          await new Promise((next) => setImmediate(next));
+          this.restore(before);
+        }
+      });
+    });
+  }
+
+  /** The process state as a compact snapshot: the non-zero pages, deflated. */
+  snapshot(): Buffer {
+    this.known ??= this.scan();
+    return encodeSnapshot(this.known);
+  }
+
+  memoryBytes(): number {
+    return this.exports().memory.buffer.byteLength;
+  }
+
+  private view(): Buffer {
+    const buf = this.exports().memory.buffer;
+    return Buffer.from(buf, 0, buf.byteLength);
+  }
+
+  /** Copies the non-zero pages out of the live memory. */
+  private scan(): SparseMemory {
+    const mem = this.view();
+    const pages = new Map<number, Buffer>();
+    for (let p = 0; p * PAGE < mem.length; p++) {
+      const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
+      if (!page.equals(ZERO_PAGE)) pages.set(p, Buffer.from(page));
+    }
+    return { length: mem.length, pages };
+  }
+
+  /** Makes the live memory equal to `state`: its pages written back, every other page zero. */
+  private restore(state: SparseMemory): void {
+    if (this.memoryBytes() < state.length) {
+      if (!this.resizeHeap(state.length)) throw new Error(`cannot grow the process memory to ${state.length} bytes`);
+    }
+    const mem = this.view();
+    for (let p = 0; p * PAGE < mem.length; p++) {
+      const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
+      const want = state.pages.get(p);
+      if (want) {
+        if (!page.equals(want)) page.set(want);
+      } else if (!page.equals(ZERO_PAGE)) {
+        page.fill(0);
+      }
+    }
+    this.known = state;
+  }
+}
+
+function stripMemory(r: AosResult & { Memory?: ArrayBuffer }): AosResult {
+  const { Memory: _memory, ...rest } = r;
+  return rest;
+}
+
+// Snapshot format: [u32 length in pages][u32 page count]([u32 index] ...)(page bytes ...), deflated.
+function encodeSnapshot(state: SparseMemory): Buffer {
+  const indices = [...state.pages.keys()].sort((a, b) => a - b);
+  const header = Buffer.alloc(8 + 4 * indices.length);
+  header.writeUInt32LE(state.length / PAGE, 0);
+  header.writeUInt32LE(indices.length, 4);
+  indices.forEach((p, i) => header.writeUInt32LE(p, 8 + 4 * i));
+  return deflateRawSync(Buffer.concat([header, ...indices.map((p) => state.pages.get(p)!)]), { level: 1 });
+}
+
+function decodeSnapshot(snapshot: Buffer): SparseMemory {
+  const raw = inflateRawSync(snapshot);
+  const length = raw.readUInt32LE(0) * PAGE;
+  const count = raw.readUInt32LE(4);
+  const pages = new Map<number, Buffer>();
+  const base = 8 + 4 * count;
+  for (let i = 0; i < count; i++) {
+    const p = raw.readUInt32LE(8 + 4 * i);
+    pages.set(p, raw.subarray(base + i * PAGE, base + (i + 1) * PAGE));
+  }
+  return { length, pages };
+}

@@ -1,0 +1,20 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { addressOf, generateWallet, type Jwk } from "../../devnet/wallet";
+
+// RSA-4096 generation costs 1-2 s: test wallets are made once per machine and reused (never committed).
+const DIR = join(tmpdir(), "ao-registry-test-wallets");
+
+/** A named test wallet, the same across test files and runs. */
+export function testWallet(name: string): { jwk: Jwk; address: string } {
+  const file = join(DIR, `${name}.json`);
+  if (!existsSync(file)) {
+    mkdirSync(DIR, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(generateWallet()), { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+  const jwk = JSON.parse(readFileSync(file, "utf8")) as Jwk;
+  return { jwk, address: addressOf(jwk.n) };
+}
