@@ -1,0 +1,52 @@
+/**
+ * The pure diff of the AoProcess resource: old state (`Outputs`) against new checked `Inputs`.
+ *
+ * - Replacement (a new process; the old one keeps running, AO processes cannot be destroyed):
+ *   code under `replace`, module, scheduler, authority, name, tags, or a `processId` (adoption) that
+ *   differs from the process the state holds. `replaces` names each property, which preview shows.
+ * - In-place update: code under `eval` (or when the adopted process stays the same: replacing it would
+ *   give the same process), endpoints, validation options, the upgrade strategy.
+ * - `__provider` and outputs are ignored. `deleteBeforeReplace` is false: the new process comes first.
+ * - Removing `processId` after an adoption keeps the adopted process (it is now managed).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Inputs, Outputs } from "./types";
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Outputs that never change in an in-place update; preview shows them as known. */
+const STABLE_ON_UPDATE = [
+  "processId",
+  "owner",
+  "module",
+  "scheduler",
+  "authority",
+  "name",
+  "tags",
+  "deploymentId",
+];
+
+export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffResult {
+  const replaces: string[] = [];
+  const updates: string[] = [];
+
+  const adoptsOther = news.processId !== undefined && news.processId !== olds.processId;
+  if (adoptsOther) replaces.push("processId");
+  const keepsAdopted = news.processId !== undefined && news.processId === olds.processId;
+
+  if (olds.codeSha256 !== news.codeSha256) {
+    (news.upgrade === "eval" || keepsAdopted ? updates : replaces).push("code");
+  }
+  for (const key of ["module", "scheduler", "authority", "name"] as const) {
+    if ((olds[key] || undefined) !== (news[key] || undefined)) replaces.push(key);
+  }
+  if (!same(olds.tags ?? [], news.tags ?? [])) replaces.push("tags");
+  for (const key of ["endpoints", "validation", "upgrade"] as const) {
+    if (!same(olds[key], news[key])) updates.push(key);
+  }
+
+  if (replaces.length) return { changes: true, replaces, deleteBeforeReplace: false };
+  if (updates.length)
+    return { changes: true, replaces: [], stables: STABLE_ON_UPDATE, deleteBeforeReplace: false };
+  return { changes: false };
+}

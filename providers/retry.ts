@@ -1,0 +1,151 @@
+/**
+ * The one retry helper every network step uses. What is retryable, by name:
+ * - connection errors: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, EAI_AGAIN, undici socket/connect
+ *   errors, and `fetch failed` (undici's wrapper, whose `cause` carries the code);
+ * - HTTP 408, 429 and 5xx (from `status`, `statusCode`, `response.status`, or "status NNN" in the message);
+ * - "process not found yet" (a NotYetError, thrown by the wait step while the units catch up).
+ * Anything else fails at once. Retries back off exponentially with jitter, within a bounded total time;
+ * the final error names the step, the endpoint, the last HTTP status and the last error.
+ */
+
+/** Thrown by a step to say "not there yet, ask again" (e.g. the CU does not know the process yet). */
+export class NotYetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotYetError";
+  }
+}
+
+export const RETRYABLE_CODES = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+];
+
+type ErrorLike = {
+  code?: unknown;
+  status?: unknown;
+  statusCode?: unknown;
+  response?: { status?: unknown };
+  message?: unknown;
+  cause?: unknown;
+  name?: unknown;
+};
+
+/** The HTTP status an error carries, if any. */
+export function errorStatus(err: unknown): number | undefined {
+  const e = (err ?? {}) as ErrorLike;
+  for (const s of [e.status, e.statusCode, e.response?.status]) {
+    if (typeof s === "number" && s >= 100 && s <= 599) return s;
+  }
+  const m = /\b(?:status(?: code)?|HTTP)[:= ]+(\d{3})\b/i.exec(String(e.message ?? ""));
+  if (m) return Number(m[1]);
+  return e.cause ? errorStatus(e.cause) : undefined;
+}
+
+function errorCode(err: unknown, depth = 0): string | undefined {
+  const e = (err ?? {}) as ErrorLike;
+  if (typeof e.code === "string") return e.code;
+  return e.cause && depth < 4 ? errorCode(e.cause, depth + 1) : undefined;
+}
+
+/** The reason an error is retryable, or undefined when it is not. */
+export function retryableReason(err: unknown): string | undefined {
+  if (err instanceof NotYetError || (err as ErrorLike)?.name === "NotYetError") return "not found yet";
+  const code = errorCode(err);
+  if (code && RETRYABLE_CODES.includes(code)) return code;
+  const message = String((err as ErrorLike)?.message ?? err);
+  if (/fetch failed/i.test(message)) return "fetch failed";
+  for (const c of RETRYABLE_CODES) if (message.includes(c)) return c;
+  if (/not found yet/i.test(message)) return "not found yet";
+  const status = errorStatus(err);
+  if (status === 408 || status === 429 || (status !== undefined && status >= 500)) return `HTTP ${status}`;
+  return undefined;
+}
+
+export const isRetryable = (err: unknown) => retryableReason(err) !== undefined;
+
+export interface RetryOptions {
+  /** What is being done, for the final error: "spawn", "wait for the process", "eval result", ... */
+  step: string;
+  /** The URL (or unit) being called. */
+  endpoint: string;
+  /** Total time budget, ms. Default 60 000. */
+  totalMs?: number;
+  /** First delay, ms. Default 250. */
+  initialDelayMs?: number;
+  /** Largest delay, ms. Default 5 000. */
+  maxDelayMs?: number;
+  /** Backoff factor. Default 2. */
+  factor?: number;
+  /** Injectable effects, for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+  isRetryable?: (err: unknown) => boolean;
+  /** Called before each wait (e.g. to log through pulumi.log). */
+  onRetry?: (info: {
+    step: string;
+    endpoint: string;
+    attempt: number;
+    delayMs: number;
+    reason: string;
+  }) => void;
+}
+
+export class RetryError extends Error {
+  constructor(
+    readonly step: string,
+    readonly endpoint: string,
+    readonly attempts: number,
+    readonly status: number | undefined,
+    readonly lastError: unknown,
+    readonly retryable: boolean,
+  ) {
+    const last = (lastError as ErrorLike)?.message ?? String(lastError);
+    super(
+      `${step} failed at ${endpoint} after ${attempts} attempt${attempts === 1 ? "" : "s"}` +
+        `${status !== undefined ? ` (last HTTP status ${status})` : ""}` +
+        `${retryable ? " (gave up: retry time exhausted)" : " (not retryable)"}: ${String(last)}`,
+    );
+    this.name = "RetryError";
+  }
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const {
+    step,
+    endpoint,
+    totalMs = 60_000,
+    initialDelayMs = 250,
+    maxDelayMs = 5_000,
+    factor = 2,
+    sleep = realSleep,
+    now = Date.now,
+    random = Math.random,
+    isRetryable: retryable = isRetryable,
+    onRetry,
+  } = options;
+  const deadline = now() + totalMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (!retryable(err)) throw new RetryError(step, endpoint, attempt, errorStatus(err), err, false);
+      const remaining = deadline - now();
+      if (remaining <= 0) throw new RetryError(step, endpoint, attempt, errorStatus(err), err, true);
+      const base = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
+      // Equal jitter: half fixed, half random, so concurrent deployers spread out.
+      const delayMs = Math.min(remaining, Math.round(base / 2 + (random() * base) / 2));
+      onRetry?.({ step, endpoint, attempt, delayMs, reason: retryableReason(err) ?? "retryable" });
+      await sleep(delayMs);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Plain data shared by the AoProcess resource, its provider and the pure decisions beside it.
+ * `Inputs` are what `check` returns (defaults applied, hash computed); `Outputs` is the state.
+ */
+
+/** `replace` (default): a new process per code change. `eval`: load new code into the same process. */
+export type UpgradeStrategy = "replace" | "eval";
+
+export interface Tag {
+  name: string;
+  value: string;
+}
+
+/** AO unit endpoints: messenger unit (MU), compute unit (CU) and Arweave gateway (GraphQL). */
+export interface Endpoints {
+  mu: string;
+  cu: string;
+  gateway: string;
+}
+
+/** What validation expects: the dry-run `Action` and the reply tag that carries the code hash. */
+export interface ValidationOptions {
+  /** Dry-run `Action` tag value. Default "Info". */
+  action: string;
+  /** Reply tag whose value must equal the deployed code hash. Default "Code-Sha256". */
+  hashTag: string;
+  /** Skip the dry-run check (for code that does not opt in to the DeployedCode convention). */
+  skip: boolean;
+}
+
+export interface Inputs {
+  /** Bundled Lua code (bundleLua output, or plain code). */
+  code: string;
+  /** sha256 hex of `code`, computed by `check`. */
+  codeSha256: string;
+  module: string;
+  scheduler: string;
+  authority?: string;
+  /** The process `Name` tag. */
+  name: string;
+  /** Extra spawn tags (identity tags: a change replaces the process). */
+  tags: Tag[];
+  endpoints: Endpoints;
+  upgrade: UpgradeStrategy;
+  validation: ValidationOptions;
+  /** Adopt this existing process instead of spawning one. */
+  processId?: string;
+}
+
+export interface Outputs extends Inputs {
+  processId: string;
+  /** The `processId` input at the last deploy (adoption), if any. */
+  adoptedProcessId?: string;
+  /** ID of the Eval message that loaded `code`. */
+  evalMessageId: string;
+  /** Arweave address of the wallet that spawned (or adopted) the process. */
+  owner: string;
+  /** ISO 8601 time of the last successful deploy. */
+  deployedAt: string;
+  /** Unique ID tagged on the spawn (`Deployment-Id`) and recorded by the footer. */
+  deploymentId: string;
+}
+
+export const DEFAULT_VALIDATION: ValidationOptions = { action: "Info", hashTag: "Code-Sha256", skip: false };

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { diff } from "../../providers/diff";
+import { DEFAULT_VALIDATION, type Inputs, type Outputs } from "../../providers/types";
+
+const ID = (c: string) => c.repeat(43);
+const inputs: Inputs = {
+  code: "return 1",
+  codeSha256: "a".repeat(64),
+  module: ID("m"),
+  scheduler: ID("s"),
+  name: "registry",
+  tags: [{ name: "App-Name", value: "registry" }],
+  endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
+  upgrade: "replace",
+  validation: DEFAULT_VALIDATION,
+};
+const olds: Outputs = {
+  ...inputs,
+  processId: ID("p"),
+  evalMessageId: ID("e"),
+  owner: ID("o"),
+  deployedAt: "2026-01-01T00:00:00.000Z",
+  deploymentId: "dep-1",
+};
+const changed = (patch: Partial<Inputs>) => diff(olds, { ...inputs, ...patch });
+
+describe("diff", () => {
+  it("reports no change for the same inputs, ignoring __provider and outputs", () => {
+    expect(
+      diff({ ...olds, __provider: "old" } as Outputs, { ...inputs, __provider: "new" } as Inputs),
+    ).toEqual({
+      changes: false,
+    });
+  });
+
+  it.each([
+    ["code", { code: "return 2", codeSha256: "b".repeat(64) }],
+    ["module", { module: ID("M") }],
+    ["scheduler", { scheduler: ID("S") }],
+    ["authority", { authority: ID("A") }],
+    ["name", { name: "other" }],
+    ["tags", { tags: [{ name: "App-Name", value: "other" }] }],
+    ["processId", { processId: ID("q") }],
+  ] as [string, Partial<Inputs>][])("replaces the process when %s changes, naming it", (prop, patch) => {
+    expect(changed(patch)).toEqual({ changes: true, replaces: [prop], deleteBeforeReplace: false });
+  });
+
+  it("updates in place when only the code changes under eval", () => {
+    const d = changed({ code: "return 2", codeSha256: "b".repeat(64), upgrade: "eval" });
+    expect(d.changes).toBe(true);
+    expect(d.replaces).toEqual([]);
+    expect(d.stables).toContain("processId");
+  });
+
+  it.each([
+    ["endpoints", { endpoints: { ...inputs.endpoints, cu: "http://cu2" } }],
+    ["validation", { validation: { ...DEFAULT_VALIDATION, action: "Status" } }],
+    ["upgrade", { upgrade: "eval" }],
+  ] as [string, Partial<Inputs>][])("updates in place, without replacement, when %s changes", (_p, patch) => {
+    expect(changed(patch)).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("treats a missing and an empty authority, and missing and empty tags, as the same", () => {
+    expect(diff({ ...olds, authority: "" }, inputs).changes).toBe(false);
+    expect(diff({ ...olds, tags: undefined } as unknown as Outputs, { ...inputs, tags: [] }).changes).toBe(
+      true,
+    );
+    expect(
+      diff(
+        { ...olds, tags: undefined } as unknown as Outputs,
+        { ...inputs, tags: undefined } as unknown as Inputs,
+      ),
+    ).toEqual({ changes: false });
+  });
+
+  it("keeps an adopted process: the same processId is no change, and a code change evals into it", () => {
+    const adopted = { ...olds, adoptedProcessId: olds.processId };
+    expect(diff(adopted, { ...inputs, processId: olds.processId }).changes).toBe(false);
+    expect(diff(adopted, { ...inputs, processId: olds.processId, codeSha256: "c".repeat(64) })).toMatchObject(
+      { replaces: [] },
+    );
+  });
+
+  it("keeps the process when processId is removed after an adoption", () => {
+    expect(diff({ ...olds, adoptedProcessId: olds.processId }, inputs).changes).toBe(false);
+  });
+
+  it("names every property that forces replacement", () => {
+    expect(changed({ module: ID("M"), codeSha256: "b".repeat(64), name: "n" }).replaces).toEqual([
+      "code",
+      "module",
+      "name",
+    ]);
+  });
+});

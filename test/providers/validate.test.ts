@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { validateInputs } from "../../providers/validate";
+
+const ID = (c: string) => c.repeat(43);
+const valid = {
+  code: "return 1",
+  module: ID("m"),
+  scheduler: ID("s"),
+  name: "registry",
+  endpoints: { mu: "http://localhost:4002", cu: "https://cu.example", gateway: "http://127.0.0.1:4000" },
+};
+const failures = (patch: Record<string, unknown>) => validateInputs({ ...valid, ...patch });
+
+describe("validateInputs", () => {
+  it("accepts valid inputs, with optional authority, processId, tags, upgrade and validation", () => {
+    expect(validateInputs(valid)).toEqual([]);
+    expect(
+      failures({
+        authority: ID("a"),
+        processId: ID("p-_9".charAt(0)),
+        tags: [{ name: "App-Name", value: "x" }],
+        upgrade: "eval",
+        validation: { action: "Info", hashTag: "Code-Sha256", skip: false },
+      }),
+    ).toEqual([]);
+  });
+
+  it.each(["module", "scheduler", "authority", "processId"])(
+    "names %s when it is not a 43-char Arweave ID",
+    (p) => {
+      const [f] = failures({ [p]: "short-id" });
+      expect(f?.property).toBe(p);
+      expect(f?.reason).toContain('"short-id"');
+      expect(f?.reason).toMatch(/43 characters of base64url/);
+    },
+  );
+
+  it("rejects an endpoint that is not an http(s) URL, naming which one", () => {
+    expect(failures({ endpoints: { ...valid.endpoints, cu: "ftp://x" } })).toEqual([
+      {
+        property: "endpoints.cu",
+        reason: expect.stringMatching(/"ftp:\/\/x" uses ftp:: use http: or https:/),
+      },
+    ]);
+    expect(failures({ endpoints: { ...valid.endpoints, mu: "localhost" } })[0]?.property).toBe(
+      "endpoints.mu",
+    );
+    expect(failures({ endpoints: undefined })[0]?.property).toBe("endpoints");
+  });
+
+  it("never echoes credentials in a URL", () => {
+    const [f] = failures({ endpoints: { ...valid.endpoints, gateway: "https://user:hunter2@gw.example" } });
+    expect(f?.property).toBe("endpoints.gateway");
+    expect(f?.reason).not.toContain("hunter2");
+    expect(f?.reason).toMatch(/contains credentials/);
+  });
+
+  it("refuses reserved tags (case-insensitively), saying which property to use", () => {
+    const fs = failures({
+      tags: [
+        { name: "module", value: "x" },
+        { name: "Data-Protocol", value: "ao" },
+        { name: "Name", value: "n" },
+      ],
+    });
+    expect(fs.map((f) => f.property)).toEqual(["tags[0]", "tags[1]", "tags[2]"]);
+    expect(fs[0]?.reason).toMatch(/reserved \(use the `module` property\)/);
+    expect(fs[2]?.reason).toMatch(/use the `name` property/);
+  });
+
+  it("checks tag shapes and ANS-104 sizes", () => {
+    expect(failures({ tags: [{ name: "A", value: 1 }] })[0]?.property).toBe("tags[0]");
+    expect(failures({ tags: [{ name: "", value: "v" }] })[0]?.reason).toMatch(/empty name/);
+    expect(failures({ tags: [{ name: "A", value: "x".repeat(3073) }] })[0]?.reason).toMatch(/3072 bytes/);
+    expect(
+      failures({ tags: Array.from({ length: 129 }, (_, i) => ({ name: `T${i}`, value: "" })) })[0]?.reason,
+    ).toMatch(/at most 128/);
+    expect(failures({ tags: "App=x" })[0]?.property).toBe("tags");
+  });
+
+  it("accepts only the replace and eval upgrade strategies", () => {
+    expect(failures({ upgrade: "rolling" })).toEqual([
+      {
+        property: "upgrade",
+        reason: expect.stringMatching(/"rolling" is not an upgrade strategy: use "replace".*or "eval"/),
+      },
+    ]);
+  });
+
+  it("checks validation options, naming the option", () => {
+    expect(failures({ validation: { action: "" } })[0]?.property).toBe("validation.action");
+    expect(failures({ validation: { skip: "yes" } })[0]?.property).toBe("validation.skip");
+    expect(failures({ validation: { tag: "x" } })[0]?.reason).toMatch(/unknown option\(s\) tag/);
+  });
+
+  it("requires code and a name", () => {
+    expect(failures({ code: "  " }).map((f) => f.property)).toEqual(["code"]);
+    expect(failures({ name: "" }).map((f) => f.property)).toEqual(["name"]);
+  });
+
+  it("shortens long bad values", () => {
+    const [f] = failures({ module: "x".repeat(500) });
+    expect(f?.reason.length).toBeLessThan(300);
+  });
+});
