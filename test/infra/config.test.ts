@@ -1,0 +1,319 @@
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  type ConfigKey,
+  type ConfigSource,
+  checkUrl,
+  DEFAULTS,
+  PROJECT,
+  parseNetworkFile,
+  REQUIRED_KEYS,
+  resolveSettings,
+  SECRET_NAME,
+} from "../../infra/config";
+import { readYaml } from "./support/yaml";
+
+const MODULE = "ISShJH1ij-hPPt9St5UFFr_8Ys3Kj5cyg7zrMGt7H9s";
+const SCHEDULER = "_GQ33BkPtZrqxA84vM8Zk-N2aO0toNNu_C-l-rawrBA";
+const AUTHORITY = "fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY";
+const LOCAL_SCHEDULER = "L".repeat(43);
+const LOCAL_AUTHORITY = `${"A".repeat(42)}B`;
+
+const network = {
+  urls: {
+    mu: "http://127.0.0.1:4000/mu",
+    cu: "http://127.0.0.1:4000/cu",
+    su: "http://127.0.0.1:4000/su",
+    gateway: "http://127.0.0.1:4000",
+  },
+  modules: [{ id: MODULE, aosVersion: "2.0.4", default: true }],
+  scheduler: LOCAL_SCHEDULER,
+  authority: LOCAL_AUTHORITY,
+};
+
+function source(
+  config: Partial<Record<ConfigKey, string>>,
+  opts: {
+    stack?: string;
+    secret?: ConfigKey[];
+    env?: Record<string, string>;
+    files?: Record<string, string>;
+  } = {},
+): ConfigSource {
+  return {
+    stack: opts.stack ?? "test",
+    get: (k) => config[k],
+    isSecret: (k) => (opts.secret ?? []).includes(k),
+    env: opts.env ?? {},
+    resolvePath: (p) => path.resolve("/project", p),
+    readFile: (f) => opts.files?.[f],
+  };
+}
+
+const production = {
+  muUrl: "https://mu.ao-testnet.xyz",
+  cuUrl: "https://cu.ao-testnet.xyz",
+  gatewayUrl: "https://arweave.net",
+  module: MODULE,
+  scheduler: SCHEDULER,
+  authority: AUTHORITY,
+};
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("resolveSettings: a public network from explicit keys", () => {
+  it("returns endpoints, IDs, tags and defaults", () => {
+    const s = resolveSettings(source(production));
+    expect(s).toEqual({
+      stack: "test",
+      endpoints: {
+        mu: "https://mu.ao-testnet.xyz",
+        cu: "https://cu.ao-testnet.xyz",
+        gateway: "https://arweave.net",
+      },
+      module: MODULE,
+      scheduler: SCHEDULER,
+      authority: AUTHORITY,
+      processName: "Skills Registry Process",
+      tags: { "App-Name": "Agent-Skills-Registry" },
+      upgrade: "replace",
+    });
+  });
+
+  it("treats the empty-string defaults Pulumi applies as unset", () => {
+    const s = resolveSettings(
+      source({ ...production, authority: "", adoptProcessId: "", githubOwner: "", githubRepository: "" }),
+    );
+    expect(s.authority).toBeUndefined();
+    expect(s.adoptProcessId).toBeUndefined();
+    expect(s.github).toBeUndefined();
+  });
+
+  it("strips a trailing slash from endpoint URLs", () => {
+    expect(resolveSettings(source({ ...production, cuUrl: "https://cu.ao-testnet.xyz/" })).endpoints.cu).toBe(
+      "https://cu.ao-testnet.xyz",
+    );
+  });
+
+  it("passes the upgrade strategy and the process to adopt", () => {
+    const s = resolveSettings(source({ ...production, upgrade: "eval", adoptProcessId: "P".repeat(43) }));
+    expect(s.upgrade).toBe("eval");
+    expect(s.adoptProcessId).toBe("P".repeat(43));
+  });
+});
+
+describe("resolveSettings: a local network from network.json", () => {
+  const files = { "/project/.devnet-data/network.json": JSON.stringify(network) };
+
+  it("takes URLs, scheduler and authority from the file", () => {
+    const s = resolveSettings(
+      source({ networkFile: ".devnet-data/network.json", module: MODULE }, { files }),
+    );
+    expect(s.endpoints).toEqual({ mu: network.urls.mu, cu: network.urls.cu, gateway: network.urls.gateway });
+    expect(s.scheduler).toBe(LOCAL_SCHEDULER);
+    expect(s.authority).toBe(LOCAL_AUTHORITY);
+    expect(s.networkFile).toBe("/project/.devnet-data/network.json");
+  });
+
+  it("lets explicit keys override the file", () => {
+    const s = resolveSettings(
+      source(
+        { networkFile: ".devnet-data/network.json", module: MODULE, cuUrl: "http://localhost:9999" },
+        { files },
+      ),
+    );
+    expect(s.endpoints.cu).toBe("http://localhost:9999");
+    expect(s.endpoints.mu).toBe(network.urls.mu);
+  });
+
+  it("fails, naming the key and how to start the network, when the file is missing", () => {
+    const problems = problemsOf(() =>
+      resolveSettings(source({ networkFile: "nowhere/network.json", module: MODULE })),
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`${PROJECT}:networkFile`);
+    expect(problems[0]).toContain("/project/nowhere/network.json does not exist");
+    expect(problems[0]).toContain("npm run deploy:dev");
+    expect(problems[0]).toContain(`pulumi config set ${PROJECT}:networkFile`);
+  });
+
+  it("fails when the file is not JSON or not a network description", () => {
+    const bad = { "/project/n.json": "{ not json" };
+    expect(
+      problemsOf(() => resolveSettings(source({ networkFile: "n.json", module: MODULE }, { files: bad })))[0],
+    ).toMatch(/networkFile: .*n\.json is not valid JSON/);
+    const partial = {
+      "/project/n.json": JSON.stringify({ urls: { mu: "http://localhost:1" }, modules: [] }),
+    };
+    const p = problemsOf(() =>
+      resolveSettings(source({ networkFile: "n.json", module: MODULE }, { files: partial })),
+    );
+    expect(p[0]).toContain("urls.cu is missing");
+    expect(p[0]).toContain("modules is missing or empty");
+    expect(p[0]).toContain("scheduler is missing");
+  });
+
+  it("fails when the pinned module is not one the local network serves", () => {
+    const other = "X".repeat(43);
+    const p = problemsOf(() =>
+      resolveSettings(source({ networkFile: ".devnet-data/network.json", module: other }, { files })),
+    );
+    expect(p).toEqual([
+      expect.stringContaining(`${PROJECT}:module ${other} is not served by the local network`),
+    ]);
+    expect(p[0]).toContain(MODULE);
+  });
+});
+
+describe("resolveSettings: clear errors for missing or malformed config", () => {
+  it("lists every missing required setting with its fix, at once", () => {
+    const p = problemsOf(() => resolveSettings(source({}, { stack: "staging" })));
+    const text = p.join("\n");
+    for (const k of ["muUrl", "cuUrl", "gatewayUrl", "module", "scheduler"]) {
+      expect(text).toContain(`${PROJECT}:${k} is not set`);
+      expect(text).toContain(`pulumi config set ${PROJECT}:${k} `);
+    }
+    expect(text).toContain("--stack staging");
+    expect(p).toHaveLength(5);
+  });
+
+  it("the error message names the stack and every problem", () => {
+    try {
+      resolveSettings(source({ ...production, module: "short" }, { stack: "production" }));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).toMatch(
+        /^Stack 'production' has a configuration problem:\n {2}- aoRegistry:module "short"/,
+      );
+    }
+  });
+
+  it.each([
+    ["muUrl", "not a url", "is not a URL"],
+    ["cuUrl", "ftp://cu.example", "must be an http(s) URL"],
+    ["gatewayUrl", "http://arweave.net", "must use https"],
+    ["muUrl", "https://mu.example/?token=1", "must not carry a query"],
+  ] as const)("rejects %s = %j", (k, value, message) => {
+    const p = problemsOf(() => resolveSettings(source({ ...production, [k]: value })));
+    expect(p).toEqual([expect.stringContaining(message)]);
+    expect(p[0]).toContain(`${PROJECT}:${k}`);
+  });
+
+  it.each(["module", "scheduler", "authority", "adoptProcessId"] as const)("rejects a malformed %s", (k) => {
+    const p = problemsOf(() => resolveSettings(source({ ...production, [k]: "not-an-id" })));
+    expect(p).toEqual([expect.stringContaining(`${PROJECT}:${k} "not-an-id" is not an Arweave`)]);
+  });
+
+  it("rejects an unknown upgrade strategy", () => {
+    const p = problemsOf(() => resolveSettings(source({ ...production, upgrade: "patch" })));
+    expect(p[0]).toContain(`${PROJECT}:upgrade "patch" must be "replace"`);
+  });
+
+  it("rejects empty identity tags", () => {
+    const p = problemsOf(() => resolveSettings(source({ ...production, processName: " ", appName: "" })));
+    expect(p.join("\n")).toContain(`${PROJECT}:processName must not be empty`);
+    expect(p.join("\n")).toContain(`${PROJECT}:appName must not be empty`);
+  });
+});
+
+describe("resolveSettings: GitHub", () => {
+  it("creates no GitHub target without owner and repository", () => {
+    expect(resolveSettings(source(production)).github).toBeUndefined();
+  });
+
+  it("targets the repository with the REGISTRY_PROCESS_ID secret, token from config or environment", () => {
+    const gh = { ...production, githubOwner: "agent-skills", githubRepository: "agent-skills-cli" };
+    expect(resolveSettings(source(gh)).github).toEqual({
+      owner: "agent-skills",
+      repository: "agent-skills-cli",
+      secretName: SECRET_NAME,
+      tokenSource: "none",
+    });
+    expect(resolveSettings(source(gh, { env: { GITHUB_TOKEN: "t" } })).github?.tokenSource).toBe("env");
+    expect(
+      resolveSettings(source({ ...gh, githubToken: "t" }, { secret: ["githubToken"] })).github?.tokenSource,
+    ).toBe("config");
+    expect(SECRET_NAME).toBe("REGISTRY_PROCESS_ID");
+  });
+
+  it("needs both owner and repository", () => {
+    expect(problemsOf(() => resolveSettings(source({ ...production, githubOwner: "o" })))[0]).toContain(
+      `${PROJECT}:githubRepository is not set`,
+    );
+    expect(problemsOf(() => resolveSettings(source({ ...production, githubRepository: "r" })))[0]).toContain(
+      `${PROJECT}:githubOwner is not set`,
+    );
+  });
+
+  it("rejects owner/repository in the repository key", () => {
+    const p = problemsOf(() =>
+      resolveSettings(source({ ...production, githubOwner: "o", githubRepository: "o/r" })),
+    );
+    expect(p[0]).toContain("must be the repository name only");
+  });
+
+  it("refuses a GitHub token stored in plain config, naming the --secret fix", () => {
+    const p = problemsOf(() =>
+      resolveSettings(
+        source({ ...production, githubOwner: "o", githubRepository: "r", githubToken: "ghp_x" }),
+      ),
+    );
+    expect(p).toEqual([expect.stringContaining(`${PROJECT}:githubToken is stored in plain text`)]);
+    expect(p[0]).toContain(`pulumi config set --secret ${PROJECT}:githubToken`);
+  });
+});
+
+describe("checkUrl and parseNetworkFile", () => {
+  it("allows plain http on loopback only", () => {
+    expect(checkUrl("http://localhost:4000", "x").url).toBe("http://localhost:4000");
+    expect(checkUrl("http://127.0.0.1:4000/mu/", "x").url).toBe("http://127.0.0.1:4000/mu");
+    expect(checkUrl("http://10.0.0.1", "x").problem).toContain("must use https");
+  });
+
+  it("parses what the local network writes", () => {
+    expect(parseNetworkFile(JSON.stringify(network), "n.json").scheduler).toBe(LOCAL_SCHEDULER);
+  });
+});
+
+describe("Pulumi.yaml schema", () => {
+  type ProjectFile = {
+    name: string;
+    runtime: { name: string; options?: Record<string, unknown> };
+    main: string;
+    config: Record<string, { type: string; description?: string; default?: unknown; secret?: boolean }>;
+  };
+  const project = readYaml<ProjectFile>("Pulumi.yaml");
+
+  it("is the nodejs TypeScript program in infra/, named after the config namespace", () => {
+    expect(project.name).toBe(PROJECT);
+    expect(project.runtime.name).toBe("nodejs");
+    expect(project.runtime.options?.typescript).toBe(true);
+    expect(project.main).toBe("infra/");
+  });
+
+  it("declares every setting the program reads, typed and described, with the program's defaults", () => {
+    const declared = Object.keys(project.config).sort();
+    expect(declared).toEqual([...Object.keys(DEFAULTS), ...REQUIRED_KEYS].sort());
+    for (const [k, decl] of Object.entries(project.config)) {
+      expect(decl.type, k).toBe("string");
+      expect(decl.description?.length, `${k} has a description`).toBeGreaterThan(20);
+    }
+    for (const [k, v] of Object.entries(DEFAULTS)) expect(project.config[k]?.default, k).toBe(v);
+    for (const k of REQUIRED_KEYS) expect(project.config[k], k).not.toHaveProperty("default");
+  });
+
+  it("declares no secret with a default (Pulumi would reject the unencrypted default)", () => {
+    for (const [k, decl] of Object.entries(project.config)) {
+      if (decl.secret) expect(decl, k).not.toHaveProperty("default");
+    }
+  });
+});

@@ -1,0 +1,114 @@
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { AOS_MODULE_ID } from "../../devnet/modules";
+import { type ConfigKey, PROJECT, resolveSettings } from "../../infra/config";
+import { DEV_PASSPHRASE, makeEncryptionSalt, passphraseOpens } from "../../scripts/lib/passphrase";
+import { readYaml } from "./support/yaml";
+
+type StackFile = { encryptionsalt?: string; secretsprovider?: string; config: Record<string, unknown> };
+const dev = readYaml<StackFile>("Pulumi.dev.yaml");
+const production = readYaml<StackFile>("Pulumi.production.yaml");
+
+const plain = (stack: StackFile, k: string) => stack.config[`${PROJECT}:${k}`];
+
+/** The stack's config as the program sees it: project keys without their namespace, plain strings only. */
+function sourceOf(name: string, stack: StackFile, files: Record<string, string> = {}) {
+  return {
+    stack: name,
+    get: (k: ConfigKey) => {
+      const v = plain(stack, k);
+      return typeof v === "string" ? v : undefined;
+    },
+    isSecret: () => false,
+    env: {},
+    resolvePath: (p: string) => path.resolve("/repo", p),
+    readFile: (f: string) => files[f],
+  };
+}
+
+describe("dev and production run the same aos module", () => {
+  it("both stacks pin the module the local network runs", () => {
+    expect(plain(production, "module")).toBe(AOS_MODULE_ID);
+    expect(plain(dev, "module")).toBe(AOS_MODULE_ID);
+    expect(plain(dev, "module")).toBe(plain(production, "module"));
+  });
+});
+
+describe("Pulumi.production.yaml", () => {
+  it("resolves to AO's legacy units, scheduler, authority, identity tags and the CLI repository", () => {
+    const s = resolveSettings(sourceOf("production", production));
+    expect(s.endpoints).toEqual({
+      mu: "https://mu.ao-testnet.xyz",
+      cu: "https://cu.ao-testnet.xyz",
+      gateway: "https://arweave.net",
+    });
+    expect(s.scheduler).toBe("_GQ33BkPtZrqxA84vM8Zk-N2aO0toNNu_C-l-rawrBA");
+    expect(s.authority).toBe("fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY");
+    expect(s.processName).toBe("Skills Registry Process");
+    expect(s.tags).toEqual({ "App-Name": "Agent-Skills-Registry" });
+    expect(s.upgrade).toBe("replace");
+    expect(s.github).toMatchObject({ secretName: "REGISTRY_PROCESS_ID" });
+    expect(s.networkFile).toBeUndefined();
+  });
+});
+
+describe("Pulumi.dev.yaml", () => {
+  it("learns the local network from network.json", () => {
+    const file = plain(dev, "networkFile");
+    expect(file).toBe(".devnet-data/network.json");
+    const network = {
+      urls: {
+        mu: "http://localhost:4000/mu",
+        cu: "http://localhost:4000/cu",
+        gateway: "http://localhost:4000",
+      },
+      modules: [{ id: AOS_MODULE_ID, default: true }],
+      scheduler: "S".repeat(43),
+      authority: "A".repeat(43),
+    };
+    const s = resolveSettings(
+      sourceOf("dev", dev, { "/repo/.devnet-data/network.json": JSON.stringify(network) }),
+    );
+    expect(s.endpoints.mu).toBe("http://localhost:4000/mu");
+    expect(s.scheduler).toBe("S".repeat(43));
+    expect(s.github).toBeUndefined();
+  });
+
+  it("hard-codes no URL, scheduler or authority", () => {
+    for (const k of ["muUrl", "cuUrl", "gatewayUrl", "scheduler", "authority"])
+      expect(plain(dev, k), k).toBeUndefined();
+  });
+
+  it("carries an encryption salt that the dev-only passphrase opens, so stack init rewrites nothing", () => {
+    expect(dev.encryptionsalt).toBeDefined();
+    expect(passphraseOpens(DEV_PASSPHRASE, dev.encryptionsalt!)).toBe(true);
+    expect(passphraseOpens("another passphrase", dev.encryptionsalt!)).toBe(false);
+  });
+});
+
+describe("the passphrase salt follows Pulumi's format", () => {
+  it("opens Pulumi's own test vector (pkg/secrets/passphrase/manager_test.go)", () => {
+    expect(
+      passphraseOpens("password", "v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ=="),
+    ).toBe(true);
+  });
+
+  it("makes salts that open with their passphrase only", () => {
+    const salt = makeEncryptionSalt("p");
+    expect(passphraseOpens("p", salt)).toBe(true);
+    expect(passphraseOpens("q", salt)).toBe(false);
+  });
+});
+
+describe("no secret in plain stack config", () => {
+  const tokenish = /(token|wallet|jwk|key|password|passphrase|secret)/i;
+  it.each([
+    ["dev", dev],
+    ["production", production],
+  ] as const)("%s stores no credential in plain text", (_name, stack) => {
+    for (const [k, v] of Object.entries(stack.config)) {
+      if (tokenish.test(k)) expect(v, k).toHaveProperty("secure");
+      expect(JSON.stringify(v)).not.toMatch(/"kty"|ghp_|github_pat_/);
+    }
+  });
+});
