@@ -228,11 +228,14 @@ actions["Register-Skill"] = {
   run = function(msg, req)
     local withVersion = req.version or req.txId or req.contentHash
     if withVersion then
+      local missing = {}
       for _, f in ipairs({ "version", "txId", "contentHash" }) do
-        if req[f] == nil then
-          return nil, err("E_MISSING_FIELD",
-            "to publish a first version with Register-Skill, send version, txId and contentHash together; " .. f .. " is missing", f)
-        end
+        if req[f] == nil then missing[#missing + 1] = f end
+      end
+      if #missing > 0 then
+        return nil, err("E_MISSING_FIELD",
+          "to publish a first version with Register-Skill, send version, txId and contentHash together; missing: "
+          .. table.concat(missing, ", "), missing[1])
       end
     end
     if store.get(state(), req.name) then
