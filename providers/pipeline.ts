@@ -1,0 +1,257 @@
+/**
+ * create/update as pipelines of small steps, each built from injected effects (the aoconnect style:
+ * `spawnProcessWith(env)` returns the step), so every step is tested without a network.
+ *
+ *   spawn (tagged Deployment-Id; a retry first looks the ID up, never spawning twice)
+ *   -> wait until the units know the process -> Eval code + footer -> read the Eval result, fail on Error
+ *   -> dry-run the validation action and compare the reported hash with the deployed one
+ *
+ * Any failure after the spawn becomes a DeployInitError carrying the process ID and the properties, so
+ * the engine records the process and the next `pulumi up` resumes through `update`.
+ */
+import type { AoClient, AoResult } from "./aoClient";
+import { wrapWithFooter } from "./footer";
+import { NotYetError } from "./retry";
+import type { Inputs, Outputs, Tag } from "./types";
+
+export type RetryFn = <T>(step: string, endpoint: string, fn: (attempt: number) => Promise<T>) => Promise<T>;
+
+export interface PipelineEnv {
+  client: AoClient;
+  retry: RetryFn;
+  now: () => Date;
+  log: (message: string) => void;
+}
+
+export interface DeployState {
+  inputs: Inputs;
+  deploymentId: string;
+  owner: string;
+  processId?: string;
+  evalMessageId?: string;
+}
+
+export const DEPLOYMENT_ID_TAG = "Deployment-Id";
+
+/** Eval error from the process: the Lua message, as the process reported it. */
+export class LuaEvalError extends Error {
+  constructor(
+    readonly processId: string,
+    readonly messageId: string,
+    readonly luaError: string,
+  ) {
+    super(`Eval of the code failed in process ${processId} (message ${messageId}): ${luaError}`);
+    this.name = "LuaEvalError";
+  }
+}
+
+export class CodeMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CodeMismatchError";
+  }
+}
+
+/**
+ * A failure after the process exists. The dynamic-provider host turns `id` + `properties` + `reasons`
+ * into ErrorResourceInitFailed: the engine keeps the process in the state and calls `update` next time.
+ */
+export class DeployInitError extends Error {
+  readonly reasons: string[];
+  constructor(
+    readonly id: string,
+    readonly properties: Record<string, unknown>,
+    cause: Error,
+  ) {
+    super(
+      `${cause.message}\nProcess ${id} exists and is recorded in the state; run \`pulumi up\` again to resume ` +
+        "(the engine calls update, which loads and verifies the code in that process).",
+    );
+    this.name = "DeployInitError";
+    this.reasons = [cause.message];
+  }
+}
+
+export function spawnTags(inputs: Inputs, deploymentId: string): Tag[] {
+  return [
+    { name: "Name", value: inputs.name },
+    ...(inputs.authority ? [{ name: "Authority", value: inputs.authority }] : []),
+    { name: DEPLOYMENT_ID_TAG, value: deploymentId },
+    ...inputs.tags,
+  ];
+}
+
+/** Spawns once: a retried attempt first asks the gateway whether the lost spawn went through. */
+export const spawnProcessWith =
+  (env: PipelineEnv) =>
+  async (state: DeployState): Promise<DeployState> => {
+    if (state.processId) return state; // adopting, or resuming a spawned process
+    const { inputs, deploymentId, owner } = state;
+    const processId = await env.retry("spawn", inputs.endpoints.mu, async (attempt) => {
+      if (attempt > 1) {
+        const found = await env.client.findByDeploymentId(deploymentId, owner);
+        if (found) {
+          env.log(`spawn: found process ${found} for deployment ${deploymentId}; not spawning again`);
+          return found;
+        }
+      }
+      return env.client.spawn({
+        module: inputs.module,
+        scheduler: inputs.scheduler,
+        tags: spawnTags(inputs, deploymentId),
+      });
+    });
+    env.log(`spawned process ${processId} (deployment ${deploymentId})`);
+    return { ...state, processId };
+  };
+
+const isNotFound = (err: unknown) =>
+  /not found|does not exist|unknown process|no process/i.test(String((err as Error)?.message ?? err));
+
+/** Waits until the compute unit can evaluate the process (a dry-run succeeds). */
+export const waitForProcessWith =
+  (env: PipelineEnv) =>
+  async (state: DeployState): Promise<DeployState> => {
+    const processId = state.processId!;
+    await env.retry("wait for the process", state.inputs.endpoints.cu, async () => {
+      try {
+        await env.client.dryrun({
+          process: processId,
+          tags: [{ name: "Action", value: "Ping" }],
+          owner: state.owner,
+        });
+      } catch (err) {
+        if (isNotFound(err))
+          throw new NotYetError(`process ${processId} not found yet: ${(err as Error).message}`);
+        throw err;
+      }
+    });
+    return state;
+  };
+
+/** Sends the Eval of the code wrapped with the DeployedCode footer. */
+export const evalCodeWith =
+  (env: PipelineEnv) =>
+  async (state: DeployState): Promise<DeployState> => {
+    const { inputs, deploymentId } = state;
+    const data = wrapWithFooter(inputs.code, { sha256: inputs.codeSha256, deploymentId });
+    const evalMessageId = await env.retry("eval", inputs.endpoints.mu, () =>
+      env.client.message({ process: state.processId!, tags: [{ name: "Action", value: "Eval" }], data }),
+    );
+    env.log(`sent Eval ${evalMessageId} to process ${state.processId}`);
+    return { ...state, evalMessageId };
+  };
+
+/** The Lua error text of a result, if it reports one. */
+export function resultError(result: AoResult): string | undefined {
+  const e = result.Error;
+  if (e === undefined || e === null || e === "" || (typeof e === "object" && Object.keys(e).length === 0))
+    return undefined;
+  return typeof e === "string" ? e : JSON.stringify(e);
+}
+
+/** Reads the Eval's result; an Error (syntax or runtime) fails the deployment with the Lua message. */
+export const readEvalResultWith =
+  (env: PipelineEnv) =>
+  async (state: DeployState): Promise<DeployState> => {
+    const result = await env.retry("eval result", state.inputs.endpoints.cu, () =>
+      env.client.result({ process: state.processId!, message: state.evalMessageId! }),
+    );
+    const error = resultError(result);
+    if (error) throw new LuaEvalError(state.processId!, state.evalMessageId!, error);
+    return state;
+  };
+
+/** The value of a tag in any message of a result. */
+export function findTag(result: AoResult, name: string): string | undefined {
+  for (const m of result.Messages ?? []) {
+    const t = (m.Tags ?? []).find((tag) => tag.name === name);
+    if (t) return t.value;
+  }
+  return undefined;
+}
+
+/** Dry-runs the validation action and returns the hash the process reports (undefined if none). */
+export const liveCodeHashWith =
+  (env: PipelineEnv) =>
+  async (processId: string, inputs: Pick<Inputs, "endpoints" | "validation">, owner?: string) => {
+    const result = await env.retry("dry-run validation", inputs.endpoints.cu, () =>
+      env.client.dryrun({
+        process: processId,
+        tags: [{ name: "Action", value: inputs.validation.action }],
+        owner,
+      }),
+    );
+    const error = resultError(result);
+    if (error)
+      throw new CodeMismatchError(
+        `dry-run Action=${inputs.validation.action} on ${processId} failed: ${error}`,
+      );
+    return findTag(result, inputs.validation.hashTag);
+  };
+
+/** Checks that the process runs the code that was deployed. */
+export const verifyCodeWith =
+  (env: PipelineEnv) =>
+  async (state: DeployState): Promise<DeployState> => {
+    const { inputs } = state;
+    if (inputs.validation.skip) return state;
+    const live = await liveCodeHashWith(env)(state.processId!, inputs, state.owner);
+    if (live === undefined) {
+      throw new CodeMismatchError(
+        `process ${state.processId} did not reply to Action=${inputs.validation.action} with a ${inputs.validation.hashTag} tag: ` +
+          `have it reply DeployedCode.Sha256 (see providers/footer.ts), or set validation.skip.`,
+      );
+    }
+    if (live !== inputs.codeSha256) {
+      throw new CodeMismatchError(
+        `process ${state.processId} reports ${inputs.validation.hashTag}=${live}, but the deployed code is ${inputs.codeSha256}`,
+      );
+    }
+    return state;
+  };
+
+export function toOutputs(state: DeployState, now: Date): Outputs {
+  const { processId: adopted, ...inputs } = state.inputs;
+  return {
+    ...inputs,
+    ...(adopted ? { adoptedProcessId: adopted } : {}),
+    processId: state.processId!,
+    evalMessageId: state.evalMessageId!,
+    owner: state.owner,
+    deployedAt: now.toISOString(),
+    deploymentId: state.deploymentId,
+  };
+}
+
+/** The properties recorded with an init error: inputs, the process, and no deployedAt (incomplete). */
+export function partialOutputs(state: DeployState, extra: Record<string, unknown>): Record<string, unknown> {
+  const { processId: adopted, ...inputs } = state.inputs;
+  return {
+    ...extra,
+    ...inputs,
+    ...(adopted ? { adoptedProcessId: adopted } : {}),
+    processId: state.processId,
+    owner: state.owner,
+    deploymentId: state.deploymentId,
+    ...(state.evalMessageId ? { evalMessageId: state.evalMessageId } : {}),
+  };
+}
+
+/**
+ * The whole deployment: spawn (unless the state has a process) -> wait -> Eval -> result -> verify.
+ * `extra` (e.g. `__provider`) is carried into an init error's properties.
+ */
+export const deployWith =
+  (env: PipelineEnv) =>
+  async (start: DeployState, extra: Record<string, unknown> = {}): Promise<Outputs> => {
+    let state = await spawnProcessWith(env)(start);
+    try {
+      for (const step of [waitForProcessWith, evalCodeWith, readEvalResultWith, verifyCodeWith]) {
+        state = await step(env)(state);
+      }
+    } catch (err) {
+      throw new DeployInitError(state.processId!, partialOutputs(state, extra), err as Error);
+    }
+    return toOutputs(state, env.now());
+  };

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { checkInputs, Provider } from "../../providers/aoProcess";
+import { sha256Hex } from "../../providers/hash";
+
+const ID = (c: string) => c.repeat(43);
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const news = {
+  code: "return 1",
+  module: ID("m"),
+  scheduler: ID("s"),
+  name: "registry",
+  tags: { "Z-Tag": "z", "App-Name": "registry" },
+  endpoints: { mu: "http://localhost:1", cu: "http://localhost:2", gateway: "http://localhost:3" },
+};
+
+describe("check", () => {
+  it("applies defaults, sorts record tags into a list and computes the code hash", () => {
+    const { inputs, failures } = checkInputs(news);
+    expect(failures).toEqual([]);
+    expect(inputs).toMatchObject({
+      codeSha256: sha256Hex("return 1"),
+      upgrade: "replace",
+      validation: { action: "Info", hashTag: "Code-Sha256", skip: false },
+      tags: [
+        { name: "App-Name", value: "registry" },
+        { name: "Z-Tag", value: "z" },
+      ],
+    });
+  });
+
+  it("fails on a Lua syntax error with file:line, before anything reaches the network", async () => {
+    const result = await new Provider().check({} as never, { ...news, code: "local x <const> = 1" } as never);
+    expect(result.failures).toEqual([
+      { property: "code", reason: "process.lua:1: unexpected symbol near '<'" },
+    ]);
+    expect(result.inputs).toBeUndefined();
+  });
+
+  it("reports validation failures by property", () => {
+    expect(
+      checkInputs({ ...news, module: "x", upgrade: "blue-green" }).failures.map((f) => f.property),
+    ).toEqual(["module", "upgrade"]);
+  });
+
+  it("does not fail on values unknown during preview", () => {
+    const { failures } = checkInputs({
+      ...news,
+      module: UNKNOWN,
+      endpoints: { ...news.endpoints, cu: UNKNOWN },
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it("keeps __provider out of the way: diff ignores it", async () => {
+    const { inputs } = checkInputs(news);
+    const olds = {
+      ...inputs!,
+      processId: ID("p"),
+      evalMessageId: ID("e"),
+      owner: ID("o"),
+      deployedAt: "t",
+      deploymentId: "d",
+    };
+    const d = await new Provider().diff(
+      ID("p"),
+      { ...olds, __provider: "a" } as never,
+      { ...inputs!, __provider: "b" } as never,
+    );
+    expect(d).toEqual({ changes: false });
+  });
+});

@@ -1,0 +1,52 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { readWallet, redact, walletAddress } from "../../providers/wallet";
+
+// A small RSA key is enough to test parsing and redaction (Arweave uses 4096 bits; not needed here).
+const jwk = crypto
+  .generateKeyPairSync("rsa", { modulusLength: 1024 })
+  .privateKey.export({ format: "jwk" }) as Record<string, string>;
+const json = JSON.stringify(jwk);
+
+describe("wallet", () => {
+  it("reads the JWK from AO_WALLET_JWK, or from the file AO_WALLET_FILE names", () => {
+    expect(readWallet({ AO_WALLET_JWK: json }).n).toBe(jwk.n);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wallet-")), "w.json");
+    fs.writeFileSync(file, json);
+    expect(readWallet({ AO_WALLET_FILE: file }).d).toBe(jwk.d);
+  });
+
+  it("says where to put a wallet when there is none", () => {
+    expect(() => readWallet({})).toThrowError(/set AO_WALLET_JWK .* or AO_WALLET_FILE/);
+  });
+
+  it("never echoes key material when the wallet is malformed", () => {
+    const broken = `${json.slice(0, -1)},}`;
+    let message = "";
+    try {
+      readWallet({ AO_WALLET_JWK: broken });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/AO_WALLET_JWK is not valid JSON/);
+    expect(message).not.toContain(jwk.d!.slice(0, 16));
+    expect(() => readWallet({ AO_WALLET_JWK: JSON.stringify({ ...jwk, kty: "EC" }) })).toThrowError(
+      /not an Arweave wallet/,
+    );
+  });
+
+  it("derives the address as base64url(sha256(n))", () => {
+    const expected = crypto.createHash("sha256").update(Buffer.from(jwk.n!, "base64url")).digest("base64url");
+    expect(walletAddress({ n: jwk.n! })).toBe(expected);
+    expect(expected).toHaveLength(43);
+  });
+
+  it("redacts every key component from an error text", () => {
+    const text = `failed: ${json} and d=${jwk.d}`;
+    const out = redact(text, jwk);
+    for (const k of ["d", "p", "q", "dp", "dq", "qi"]) expect(out).not.toContain(jwk[k]);
+  });
+});
