@@ -5,9 +5,9 @@
  */
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Devnet, tempDataDir, withDevnet } from "../../test/support/devnet";
 import { wrapWithFooter } from "../../providers/footer";
 import { sha256Hex } from "../../providers/hash";
+import { type Devnet, tempDataDir, withDevnet } from "../../test/support/devnet";
 import {
   type Actor,
   actor,
