@@ -160,6 +160,9 @@ export function parseNetworkFile(text: string, file: string): NetworkInfo {
   const modules = Array.isArray(obj.modules) ? obj.modules : undefined;
   if (!modules || modules.length === 0) problems.push("modules is missing or empty");
   else if (modules.some((m) => typeof m?.id !== "string")) problems.push("every module needs an id");
+  // `scheduler` as documented; `schedulerId` as early versions of devnet/ wrote it.
+  if (typeof obj.scheduler !== "string" && typeof obj.schedulerId === "string")
+    obj.scheduler = obj.schedulerId;
   if (typeof obj.scheduler !== "string") problems.push("scheduler is missing");
   if (obj.authority !== undefined && typeof obj.authority !== "string")
     problems.push("authority must be a string");

@@ -282,6 +282,13 @@ describe("checkUrl and parseNetworkFile", () => {
   it("parses what the local network writes", () => {
     expect(parseNetworkFile(JSON.stringify(network), "n.json").scheduler).toBe(LOCAL_SCHEDULER);
   });
+
+  it("accepts the scheduler under schedulerId too", () => {
+    const { scheduler: _, ...rest } = network;
+    expect(
+      parseNetworkFile(JSON.stringify({ ...rest, schedulerId: LOCAL_SCHEDULER }), "n.json").scheduler,
+    ).toBe(LOCAL_SCHEDULER);
+  });
 });
 
 describe("Pulumi.yaml schema", () => {

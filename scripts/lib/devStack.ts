@@ -1,0 +1,37 @@
+/**
+ * Where the dev stack lives: local file state under .pulumi-state/ (ignored by git), the dev-only
+ * passphrase, and the dev wallet the provider signs with. Shared by deploy:dev and outputs.
+ */
+import { join } from "node:path";
+import { DEV_PASSPHRASE } from "./passphrase";
+
+export const DEV_STACK = "dev";
+
+export function devPaths(repoRoot: string) {
+  return {
+    stateDir: join(repoRoot, ".pulumi-state"),
+    dataDir: join(repoRoot, ".devnet-data"),
+    networkFile: join(repoRoot, ".devnet-data", "network.json"),
+    wallet: join(repoRoot, ".devnet-data", "dev-wallet.json"),
+  };
+}
+
+/**
+ * Environment for a Pulumi command on the dev stack. A backend or passphrase the user already chose
+ * wins; otherwise local file state and the dev-only passphrase (Pulumi.dev.yaml's salt belongs to it).
+ */
+export function devStackEnv(
+  repoRoot: string,
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const p = devPaths(repoRoot);
+  const out: Record<string, string | undefined> = { ...env };
+  out.PULUMI_BACKEND_URL = env.PULUMI_BACKEND_URL || `file://${p.stateDir}`;
+  if (env.PULUMI_CONFIG_PASSPHRASE === undefined && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    out.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
+  }
+  if (!env.AO_WALLET_JWK && !env.AO_WALLET_FILE) out.AO_WALLET_FILE = p.wallet;
+  // Never prompt: a deploy script has nobody to answer.
+  out.PULUMI_SKIP_UPDATE_CHECK = "true";
+  return out;
+}
