@@ -1,0 +1,92 @@
+/**
+ * The resources, declared from validated settings: the AoProcess that runs the registry, and (when the
+ * stack names a GitHub repository) the Actions secret REGISTRY_PROCESS_ID through an explicit provider.
+ *
+ * Nothing here reads configuration, the environment or credentials: `infra/index.ts` does, and the AO
+ * wallet is read by the provider at call time, never passed as an input.
+ */
+import * as path from "node:path";
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import { AoProcess } from "../providers/aoProcess";
+import type { Endpoints, StackSettings } from "./config";
+
+/** The registry's entry file; the modules it `require`s are bundled with it when the resource is declared. */
+export const REGISTRY_ENTRY = path.join(__dirname, "..", "ao-process", "registry.lua");
+
+export interface RegistryOptions {
+  /** Lua entry file (tests point it elsewhere). */
+  entry?: string;
+  /** Token for the GitHub provider; made secret here whatever its origin. */
+  githubToken?: pulumi.Input<string>;
+}
+
+export interface RegistryOutputs {
+  processId: pulumi.Output<string>;
+  codeSha256: pulumi.Output<string>;
+  owner: pulumi.Output<string>;
+  module: pulumi.Output<string>;
+  scheduler: pulumi.Output<string>;
+  authority: string | undefined;
+  /** From config, so a CLI build never reads stale URLs from an old deployment. */
+  endpoints: Endpoints;
+  deploymentId: pulumi.Output<string>;
+  deployedAt: pulumi.Output<string>;
+  /** `owner/repository:SECRET`, when the stack publishes the ID to GitHub. */
+  githubSecret: string | undefined;
+}
+
+export interface Registry {
+  process: AoProcess;
+  githubProvider?: github.Provider;
+  secret?: github.ActionsSecret;
+  outputs: RegistryOutputs;
+}
+
+export function declareRegistry(settings: StackSettings, opts: RegistryOptions = {}): Registry {
+  const process = new AoProcess("registry", {
+    entry: opts.entry ?? REGISTRY_ENTRY,
+    module: settings.module,
+    scheduler: settings.scheduler,
+    ...(settings.authority ? { authority: settings.authority } : {}),
+    name: settings.processName,
+    tags: settings.tags,
+    endpoints: settings.endpoints,
+    upgrade: settings.upgrade,
+    ...(settings.adoptProcessId ? { processId: settings.adoptProcessId } : {}),
+  });
+
+  let githubProvider: github.Provider | undefined;
+  let secret: github.ActionsSecret | undefined;
+  const gh = settings.github;
+  if (gh) {
+    githubProvider = new github.Provider("cli-repository", {
+      owner: gh.owner,
+      ...(opts.githubToken ? { token: pulumi.secret(opts.githubToken) } : {}),
+    });
+    secret = new github.ActionsSecret(
+      "registry-process-id",
+      { repository: gh.repository, secretName: gh.secretName, value: process.processId },
+      // The secret follows the process: a replaced process rewrites it; deleting the stack removes it.
+      { provider: githubProvider, deleteBeforeReplace: true },
+    );
+  }
+
+  return {
+    process,
+    githubProvider,
+    secret,
+    outputs: {
+      processId: process.processId,
+      codeSha256: process.codeSha256,
+      owner: process.owner,
+      module: process.module,
+      scheduler: process.scheduler,
+      authority: settings.authority,
+      endpoints: settings.endpoints,
+      deploymentId: process.deploymentId,
+      deployedAt: process.deployedAt,
+      githubSecret: gh ? `${gh.owner}/${gh.repository}:${gh.secretName}` : undefined,
+    },
+  };
+}
