@@ -34,7 +34,89 @@ export interface AoClient {
   findByDeploymentId(deploymentId: string, owner: string): Promise<string | undefined>;
 }
 
-/** The real client over @permaweb/aoconnect (legacy mode). Implemented in phase 2. */
-export function createAoClient(_endpoints: Endpoints, _wallet: Jwk | undefined): AoClient {
-  throw new Error("createAoClient: the aoconnect adapter is not implemented yet (phase 2)");
+/** An HTTP failure with its status, so the retry helper can classify it. */
+export class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpStatusError";
+  }
+}
+
+/** aoconnect's legacy `message` answers the ID, some versions `{ id }`. */
+const idOf = (sent: unknown): string =>
+  typeof sent === "string" ? sent : String((sent as { id?: unknown } | undefined)?.id ?? "");
+
+/**
+ * The real client over @permaweb/aoconnect, legacy mode (MU/CU/gateway). aoconnect is required here,
+ * at call time (its CommonJS build), never at module top level: the provider closure must not capture
+ * it. `wallet` may be undefined for read-only use (dry-runs and GraphQL need no signature).
+ */
+export function createAoClient(endpoints: Endpoints, wallet: Jwk | undefined): AoClient {
+  const ao = require("@permaweb/aoconnect") as typeof import("@permaweb/aoconnect");
+  const conn = ao.connect({
+    MODE: "legacy",
+    MU_URL: endpoints.mu,
+    CU_URL: endpoints.cu,
+    GATEWAY_URL: endpoints.gateway,
+  });
+  const signer = () => {
+    if (!wallet) throw new Error("this AO call needs the wallet (AO_WALLET_JWK or AO_WALLET_FILE)");
+    return ao.createDataItemSigner(wallet);
+  };
+  return {
+    async spawn({ module, scheduler, tags, data }) {
+      return conn.spawn({
+        module,
+        scheduler,
+        signer: signer(),
+        tags,
+        ...(data !== undefined ? { data } : {}),
+      });
+    },
+    async message({ process, tags, data }) {
+      return idOf(
+        await conn.message({ process, signer: signer(), tags, ...(data !== undefined ? { data } : {}) }),
+      );
+    },
+    async result({ process, message }) {
+      return (await conn.result({ process, message })) as AoResult;
+    },
+    async dryrun({ process, tags, data, owner }) {
+      return (await conn.dryrun({
+        process,
+        tags,
+        ...(data !== undefined ? { data } : {}),
+        ...(owner ? { Owner: owner } : {}),
+      })) as AoResult;
+    },
+    async findByDeploymentId(deploymentId, owner) {
+      const url = `${endpoints.gateway.replace(/\/+$/, "")}/graphql`;
+      const query = `query ($tags: [TagFilter!], $owners: [String!]) {
+        transactions(tags: $tags, owners: $owners, first: 2) { edges { node { id } } }
+      }`;
+      const variables = {
+        owners: [owner],
+        tags: [
+          { name: "Deployment-Id", values: [deploymentId] },
+          { name: "Type", values: ["Process"] },
+        ],
+      };
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
+      if (!res.ok) throw new HttpStatusError(res.status, `GraphQL ${url} answered HTTP ${res.status}`);
+      const body = (await res.json()) as {
+        data?: { transactions?: { edges?: { node: { id: string } }[] } };
+        errors?: { message: string }[];
+      };
+      if (body.errors?.length)
+        throw new Error(`GraphQL ${url}: ${body.errors.map((e) => e.message).join("; ")}`);
+      return body.data?.transactions?.edges?.[0]?.node.id;
+    },
+  };
 }

@@ -179,6 +179,8 @@ export const liveCodeHashWith =
       env.client.dryrun({
         process: processId,
         tags: [{ name: "Action", value: inputs.validation.action }],
+        // An empty JSON object: without data aoconnect sends "1234", which JSON-speaking handlers refuse.
+        data: "{}",
         owner,
       }),
     );

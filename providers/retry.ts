@@ -128,7 +128,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     maxDelayMs = 5_000,
     factor = 2,
     sleep = realSleep,
-    now = Date.now,
+    // Not Date.now: @permaweb/ao-loader replaces it with a counter in any process that loads a module.
+    now = () => new Date().getTime(),
     random = Math.random,
     isRetryable: retryable = isRetryable,
     onRetry,

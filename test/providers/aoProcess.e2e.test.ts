@@ -1,0 +1,187 @@
+/**
+ * The AoProcess provider against the local AO network, with the real aoconnect: create, read, update
+ * under eval, replacement, adoption, Eval errors, and the resume path after a failure past the spawn.
+ * The provider is called directly here; the dynamic-provider host (serialization) is tested elsewhere.
+ */
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAoClient } from "../../providers/aoClient";
+import { checkInputs, Provider } from "../../providers/aoProcess";
+import { wrapWithFooter } from "../../providers/footer";
+import { DeployInitError } from "../../providers/pipeline";
+import type { Inputs, Outputs } from "../../providers/types";
+import { type Devnet, withDevnet } from "../support/devnet";
+import { testWallet } from "../support/wallets";
+
+let net: Devnet & { cleanup(): Promise<void> };
+const deployer = testWallet("aoprocess-deployer");
+const provider = new Provider();
+const savedEnv = { jwk: process.env.AO_WALLET_JWK, file: process.env.AO_WALLET_FILE };
+
+beforeAll(async () => {
+  net = await withDevnet();
+  process.env.AO_WALLET_JWK = JSON.stringify(deployer.jwk);
+  delete process.env.AO_WALLET_FILE;
+});
+afterAll(async () => {
+  await net?.cleanup();
+  if (savedEnv.jwk === undefined) delete process.env.AO_WALLET_JWK;
+  else process.env.AO_WALLET_JWK = savedEnv.jwk;
+  if (savedEnv.file !== undefined) process.env.AO_WALLET_FILE = savedEnv.file;
+});
+
+/** Small process code that opts in to the proof of code and reports its version. */
+const versioned = (version: number) => `Version = ${version}
+Handlers.add("Info", "Info", function(msg)
+  msg.reply({ Tags = { ["Code-Sha256"] = DeployedCode and DeployedCode.Sha256 or "", Version = tostring(Version) } })
+end)`;
+
+function checked(patch: Record<string, unknown>): Inputs {
+  const { inputs, failures } = checkInputs({
+    module: net.moduleId,
+    scheduler: net.schedulerId,
+    authority: net.authority,
+    name: "aoprocess-e2e",
+    tags: { "App-Name": "aoprocess-e2e" },
+    endpoints: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
+    ...patch,
+  });
+  expect(failures).toEqual([]);
+  return inputs!;
+}
+
+const client = () => createAoClient(net.urls, deployer.jwk);
+
+async function info(processId: string): Promise<Record<string, string>> {
+  const res = await client().dryrun({
+    process: processId,
+    tags: [{ name: "Action", value: "Info" }],
+    data: "{}",
+    owner: deployer.address,
+  });
+  const tags: Record<string, string> = {};
+  for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
+  return tags;
+}
+
+async function spawnsOf(deploymentId: string): Promise<string[]> {
+  const res = await fetch(`${net.urls.gateway}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      query: `{ transactions(tags: [{ name: "Deployment-Id", values: [${JSON.stringify(deploymentId)}] }], first: 10) { edges { node { id } } } }`,
+    }),
+  });
+  const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string } }[] } } };
+  return body.data.transactions.edges.map((e) => e.node.id);
+}
+
+describe("AoProcess provider on the local AO network", () => {
+  let first: Outputs;
+
+  it("creates: spawns, Evals the code with the footer, verifies the hash, and outputs the process", async () => {
+    const inputs = checked({ code: versioned(1) });
+    const { id, outs } = await provider.create(inputs);
+    first = outs!;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(outs).toMatchObject({
+      processId: id,
+      codeSha256: inputs.codeSha256,
+      module: net.moduleId,
+      scheduler: net.schedulerId,
+      owner: deployer.address,
+    });
+    expect(outs!.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Number.isNaN(Date.parse(outs!.deployedAt))).toBe(false);
+    expect(await info(id)).toMatchObject({ "Code-Sha256": inputs.codeSha256, Version: "1" });
+    expect(await spawnsOf(outs!.deploymentId)).toEqual([id]);
+  });
+
+  it("deploys the real registry bundle from its entry file", async () => {
+    const { bundleLua } = await import("../../providers/bundle");
+    const code = bundleLua(path.join(__dirname, "..", "..", "ao-process", "registry.lua")).code;
+    const { outs } = await provider.create(checked({ code, name: "registry-e2e" }));
+    expect((await info(outs!.processId))["Code-Sha256"]).toBe(outs!.codeSha256);
+  });
+
+  it("reads: no drift while the process runs the recorded code, drift when someone Evals other code", async () => {
+    const same = await provider.read(first.processId, first);
+    expect(same.props?.codeSha256).toBe(first.codeSha256);
+    const other = "f".repeat(64);
+    const id = await client().message({
+      process: first.processId,
+      tags: [{ name: "Action", value: "Eval" }],
+      data: wrapWithFooter("local x = 1", { sha256: other, deploymentId: "by-hand" }),
+    });
+    await client().result({ process: first.processId, message: id });
+    const drifted = await provider.read(first.processId, first);
+    expect(drifted.props?.codeSha256).toBe(other);
+  });
+
+  it("updates under eval: the new code runs in the same process", async () => {
+    const news = checked({ code: versioned(2), upgrade: "eval" });
+    const d = await provider.diff(first.processId, first, news);
+    expect(d).toMatchObject({ changes: true, replaces: [] });
+    const { outs } = await provider.update(first.processId, first, news);
+    expect(outs).toMatchObject({ processId: first.processId, codeSha256: news.codeSha256 });
+    expect(await info(first.processId)).toMatchObject({ "Code-Sha256": news.codeSha256, Version: "2" });
+  });
+
+  it("replaces under replace: a code change spawns a new process and the old one keeps running", async () => {
+    const news = checked({ code: versioned(3) });
+    expect((await provider.diff(first.processId, first, news)).replaces).toEqual(["code"]);
+    const { id } = await provider.create(news);
+    expect(id).not.toBe(first.processId);
+    expect((await info(id)).Version).toBe("3");
+    expect((await info(first.processId)).Version).toBe("2");
+    await provider.delete(first.processId); // a documented no-op
+    expect((await info(first.processId)).Version).toBe("2");
+  });
+
+  it("adopts an existing process instead of spawning", async () => {
+    const existing = await client().spawn({
+      module: net.moduleId,
+      scheduler: net.schedulerId,
+      tags: [
+        { name: "Authority", value: net.authority },
+        { name: "Name", value: "by-hand" },
+      ],
+    });
+    const { id, outs } = await provider.create(checked({ code: versioned(4), processId: existing }));
+    expect(id).toBe(existing);
+    expect(outs).toMatchObject({ processId: existing, adoptedProcessId: existing });
+    expect((await info(existing)).Version).toBe("4");
+  });
+
+  it("fails the create on a runtime error with the Lua message, reports the process, and resumes via update", async () => {
+    const broken = checked({ code: 'Version = 5\nerror("boom while loading")' });
+    const err = await provider.create(broken).catch((e) => e);
+    expect(err).toBeInstanceOf(DeployInitError);
+    expect(err.message).toContain("boom while loading");
+    expect(err.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(err.properties).toMatchObject({ processId: err.id, codeSha256: broken.codeSha256 });
+
+    // The engine calls update with the recorded properties: it finishes the pipeline in that process.
+    const fixed = checked({ code: versioned(5) });
+    const { outs } = await provider.update(err.id, err.properties, fixed);
+    expect(outs).toMatchObject({ processId: err.id, codeSha256: fixed.codeSha256 });
+    expect(await spawnsOf(err.properties.deploymentId)).toEqual([err.id]);
+    expect((await info(err.id)).Version).toBe("5");
+  });
+
+  it("fails the create on a syntax error aos reports, with the Lua message", async () => {
+    // check would refuse this code; the create must still never succeed silently.
+    const inputs = { ...checked({ code: "return 1" }), code: "x = = 1" };
+    const err = await provider.create(inputs).catch((e) => e);
+    expect(err).toBeInstanceOf(DeployInitError);
+    expect(err.message).toMatch(/Eval of the code failed .*unexpected symbol/s);
+  });
+
+  it("never puts key material into outputs or errors", async () => {
+    const err = await provider.create(checked({ code: 'error("x")' })).catch((e) => e);
+    const text = JSON.stringify({ first, message: err.message, props: err.properties });
+    for (const k of ["d", "p", "q", "dp", "dq", "qi"] as const) {
+      expect(text).not.toContain((deployer.jwk as unknown as Record<string, string>)[k]);
+    }
+  });
+});
