@@ -129,6 +129,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     factor = 2,
     sleep = realSleep,
     // Not Date.now: @permaweb/ao-loader replaces it with a counter in any process that loads a module.
+    // biome-ignore lint/complexity/useDateNow: Date.now may be the patched counter (see above)
     now = () => new Date().getTime(),
     random = Math.random,
     isRetryable: retryable = isRetryable,
