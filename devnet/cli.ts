@@ -22,8 +22,10 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port);
   const maxLive = Number(values["max-live"]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: use a port number from 0 to 65535`);
-  if (!Number.isInteger(maxLive) || maxLive < 1) throw new Error(`--max-live ${values["max-live"]}: use a positive integer`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port ${values.port}: use a port number from 0 to 65535`);
+  if (!Number.isInteger(maxLive) || maxLive < 1)
+    throw new Error(`--max-live ${values["max-live"]}: use a positive integer`);
 
   const net = await startDevnet({
     port,

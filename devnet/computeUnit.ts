@@ -1,4 +1,15 @@
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { tagValue } from "./dataItem";
 import { Journal } from "./journal";
@@ -169,7 +180,8 @@ export class ComputeUnit {
     if (!schedule) throw new NotFoundError(`process ${processId} is not known to this network`);
     const moduleId = tagValue(schedule.item.tags, "Module");
     const module = this.o.modules.find((m) => m.id === moduleId);
-    if (!module) throw new Error(`process ${processId} names module ${moduleId}, which this network does not serve`);
+    if (!module)
+      throw new Error(`process ${processId} names module ${moduleId}, which this network does not serve`);
     const dir = join(this.o.dir, processId);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "results.log");
@@ -230,7 +242,13 @@ export class ComputeUnit {
       p.vm = undefined;
       p.vmNonce = -1;
       await this.live(p, s.nonce - 1);
-      return { Output: "", Messages: [], Spawns: [], Assignments: [], Error: String((err as Error)?.message ?? err) };
+      return {
+        Output: "",
+        Messages: [],
+        Spawns: [],
+        Assignments: [],
+        Error: String((err as Error)?.message ?? err),
+      };
     }
   }
 
@@ -291,7 +309,10 @@ function listSnapshots(dir: string): { nonce: number; file: string }[] {
     .map((m) => ({ nonce: Number(m[1]), file: join(dir, m[0]) }));
 }
 
-function latestSnapshot(dir: string, atMost = Number.POSITIVE_INFINITY): { nonce: number; file: string } | undefined {
+function latestSnapshot(
+  dir: string,
+  atMost = Number.POSITIVE_INFINITY,
+): { nonce: number; file: string } | undefined {
   return listSnapshots(dir)
     .filter((s) => s.nonce <= atMost)
     .sort((a, b) => b.nonce - a.nonce)[0];

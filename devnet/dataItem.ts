@@ -46,7 +46,9 @@ export async function verifyItem(raw: Buffer): Promise<Item> {
     item = new DataItem(raw);
     if (!item.isValid()) throw new Error("invalid layout");
   } catch (err) {
-    throw new RejectedItemError(`malformed data item: ${(err as Error).message}; send the raw bytes of a signed ANS-104 item`);
+    throw new RejectedItemError(
+      `malformed data item: ${(err as Error).message}; send the raw bytes of a signed ANS-104 item`,
+    );
   }
   if (item.signatureType !== ARWEAVE_SIGNATURE_TYPE) {
     throw new RejectedItemError(
@@ -54,7 +56,9 @@ export async function verifyItem(raw: Buffer): Promise<Item> {
     );
   }
   if (item.rawSignature.every((b) => b === 0)) {
-    throw new RejectedItemError("unsigned data item: the signature is empty; sign the item with the sender's wallet");
+    throw new RejectedItemError(
+      "unsigned data item: the signature is empty; sign the item with the sender's wallet",
+    );
   }
   let valid = false;
   try {

@@ -106,7 +106,10 @@ export class Gateway {
 
   async query(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }) {
     if (typeof body.query !== "string") {
-      return { status: 400, body: { errors: [{ message: "the request body must be JSON with a `query` string" }] } };
+      return {
+        status: 400,
+        body: { errors: [{ message: "the request body must be JSON with a `query` string" }] },
+      };
     }
     const result = await graphql({
       schema,
@@ -115,7 +118,8 @@ export class Gateway {
       operationName: body.operationName,
       rootValue: {
         transactions: (args: TxQuery) => this.transactions(args),
-        transaction: ({ id }: { id: string }) => this.all().find((t) => t.id === id) && this.node(this.all().find((t) => t.id === id)!),
+        transaction: ({ id }: { id: string }) =>
+          this.all().find((t) => t.id === id) && this.node(this.all().find((t) => t.id === id)!),
       },
     });
     return { status: result.errors && !result.data ? 400 : 200, body: result };
@@ -155,9 +159,17 @@ export class Gateway {
       owner: tx.owner,
       fee: { winston: "0", ar: "0.000000000000" },
       quantity: { winston: "0", ar: "0.000000000000" },
-      data: { size: String(tx.dataSize), type: tx.tags.find((t) => t.name === "Content-Type")?.value ?? null },
+      data: {
+        size: String(tx.dataSize),
+        type: tx.tags.find((t) => t.name === "Content-Type")?.value ?? null,
+      },
       tags: tx.tags,
-      block: { id: `block-${tx.height}`, timestamp: Math.floor(tx.timestamp / 1000), height: tx.height, previous: `block-${tx.height - 1}` },
+      block: {
+        id: `block-${tx.height}`,
+        timestamp: Math.floor(tx.timestamp / 1000),
+        height: tx.height,
+        previous: `block-${tx.height - 1}`,
+      },
       parent: null,
       bundledIn: null,
       ingested_at: Math.floor(tx.timestamp / 1000),

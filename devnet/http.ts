@@ -96,12 +96,18 @@ function parseBound(value: string | null): { timestamp: number; ordinate: number
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return { timestamp: Number(value), ordinate: Number.POSITIVE_INFINITY };
   try {
-    const c = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as { timestamp: number; ordinate: number };
+    const c = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as {
+      timestamp: number;
+      ordinate: number;
+    };
     if (typeof c.timestamp === "number" && typeof c.ordinate === "number") return c;
   } catch {
     // fall through
   }
-  throw new HttpError(400, `invalid cursor ${JSON.stringify(value)}: pass a cursor from a previous /results page`);
+  throw new HttpError(
+    400,
+    `invalid cursor ${JSON.stringify(value)}: pass a cursor from a previous /results page`,
+  );
 }
 
 const before = (a: { timestamp: number; ordinate: number }, b: { timestamp: number; ordinate: number }) =>
@@ -129,13 +135,18 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
     // Compute unit
     let m = /^\/result\/([^/]+)$/.exec(path);
     if (method === "GET" && m) {
-      if (!processId) throw new HttpError(400, "missing process-id query parameter: /result/<message id>?process-id=<process id>");
+      if (!processId)
+        throw new HttpError(
+          400,
+          "missing process-id query parameter: /result/<message id>?process-id=<process id>",
+        );
       return send(res, 200, await u.cu.result(processId, m[1]!));
     }
     m = /^\/results\/([^/]+)$/.exec(path);
     if (method === "GET" && m) return send(res, 200, results(m[1]!, url.searchParams));
     if (method === "POST" && path === "/dry-run") {
-      if (!processId) throw new HttpError(400, "missing process-id query parameter: /dry-run?process-id=<process id>");
+      if (!processId)
+        throw new HttpError(400, "missing process-id query parameter: /dry-run?process-id=<process id>");
       return send(res, 200, await u.cu.dryRun(processId, await readJson(req)));
     }
     // Scheduler
@@ -158,10 +169,14 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
 
   function results(pid: string, q: URLSearchParams) {
     const sort = (q.get("sort") ?? "ASC").toUpperCase();
-    if (sort !== "ASC" && sort !== "DESC") throw new HttpError(400, `invalid sort ${JSON.stringify(sort)}: use ASC or DESC`);
+    if (sort !== "ASC" && sort !== "DESC")
+      throw new HttpError(400, `invalid sort ${JSON.stringify(sort)}: use ASC or DESC`);
     const limit = q.has("limit") ? Number(q.get("limit")) : 25;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new HttpError(400, `invalid limit ${JSON.stringify(q.get("limit"))}: use an integer from 1 to 1000`);
+      throw new HttpError(
+        400,
+        `invalid limit ${JSON.stringify(q.get("limit"))}: use an integer from 1 to 1000`,
+      );
     }
     const from = parseBound(q.get("from"));
     const to = parseBound(q.get("to"));
@@ -190,7 +205,9 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       const from = q.has("from") && q.get("from") !== "" ? Number(q.get("from")) : Number.NEGATIVE_INFINITY;
       const to = q.has("to") && q.get("to") !== "" ? Number(q.get("to")) : Number.POSITIVE_INFINITY;
       const limit = Math.min(Number(q.get("limit") ?? 100) || 100, 1000);
-      const rows = schedule.messages.filter((s) => s.nonce <= schedule.durable && s.timestamp >= from && s.timestamp <= to);
+      const rows = schedule.messages.filter(
+        (s) => s.nonce <= schedule.durable && s.timestamp >= from && s.timestamp <= to,
+      );
       const page = rows.slice(0, limit);
       return {
         page_info: { has_next_page: rows.length > page.length },

@@ -84,7 +84,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
 
   // After a restart: finish evaluating what was acknowledged, and crank what was evaluated but not sent.
   for (const id of scheduler.processes.keys()) {
-    for (const { nonce, result } of cu.storedResults(id)) messenger.crank(scheduler.processes.get(id)!.messages[nonce]!, result);
+    for (const { nonce, result } of cu.storedResults(id))
+      messenger.crank(scheduler.processes.get(id)!.messages[nonce]!, result);
   }
   cu.resumeAll();
 
@@ -94,10 +95,16 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
 
   async function settle(): Promise<void> {
     for (;;) {
-      const pending = [...scheduler.processes.keys()].filter((id) => cu.storedResults(id).length <= scheduler.processes.get(id)!.durable);
-      await Promise.all(pending.map((id) => cu.result(id, scheduler.processes.get(id)!.messages.at(-1)!.item.id)));
+      const pending = [...scheduler.processes.keys()].filter(
+        (id) => cu.storedResults(id).length <= scheduler.processes.get(id)!.durable,
+      );
+      await Promise.all(
+        pending.map((id) => cu.result(id, scheduler.processes.get(id)!.messages.at(-1)!.item.id)),
+      );
       await messenger.idle();
-      const again = [...scheduler.processes.keys()].some((id) => cu.storedResults(id).length <= scheduler.processes.get(id)!.durable);
+      const again = [...scheduler.processes.keys()].some(
+        (id) => cu.storedResults(id).length <= scheduler.processes.get(id)!.durable,
+      );
       if (!again && pending.length === 0) return;
     }
   }

@@ -27,7 +27,10 @@ export class Messenger {
     const existing = this.o.scheduler.find(item.id);
     if (existing) {
       // The same signed item sent again (a client retrying after a lost reply): already scheduled.
-      return { status: 200, body: { id: item.id, message: "Processing DataItem", timestamp: existing.timestamp } };
+      return {
+        status: 200,
+        body: { id: item.id, message: "Processing DataItem", timestamp: existing.timestamp },
+      };
     }
     const type = tagValue(item.tags, "Type");
     if (type === "Process") {
@@ -56,8 +59,14 @@ export class Messenger {
   /** Delivers what a process emitted; idempotent, so it can run again after a restart. */
   crank(s: Scheduled, result: AosResult): Promise<void> {
     const outbox = [
-      ...(result.Messages ?? []).map((m, index) => ({ m, origin: { process: s.process, nonce: s.nonce, kind: "message", index } as CrankOrigin })),
-      ...(result.Spawns ?? []).map((m, index) => ({ m, origin: { process: s.process, nonce: s.nonce, kind: "spawn", index } as CrankOrigin })),
+      ...(result.Messages ?? []).map((m, index) => ({
+        m,
+        origin: { process: s.process, nonce: s.nonce, kind: "message", index } as CrankOrigin,
+      })),
+      ...(result.Spawns ?? []).map((m, index) => ({
+        m,
+        origin: { process: s.process, nonce: s.nonce, kind: "spawn", index } as CrankOrigin,
+      })),
     ].filter(({ origin }) => !this.o.scheduler.hasCranked(origin));
     if (outbox.length === 0) return this.cranking.get(s.process) ?? Promise.resolve();
     // One chain per sending process keeps its outbox in order.
@@ -67,7 +76,9 @@ export class Messenger {
         try {
           await this.deliver(s, m, origin);
         } catch (err) {
-          this.o.log(`crank ${origin.process}#${origin.nonce} ${origin.kind} ${origin.index}: ${(err as Error).message}`);
+          this.o.log(
+            `crank ${origin.process}#${origin.nonce} ${origin.kind} ${origin.index}: ${(err as Error).message}`,
+          );
         }
       }
     });

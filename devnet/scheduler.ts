@@ -38,7 +38,8 @@ export interface ProcessSchedule {
 const BLOCK_MS = 120_000;
 const GENESIS_MS = 1_700_000_000_000;
 const GENESIS_HEIGHT = 1_300_000;
-export const blockHeightAt = (timestamp: number) => GENESIS_HEIGHT + Math.floor((timestamp - GENESIS_MS) / BLOCK_MS);
+export const blockHeightAt = (timestamp: number) =>
+  GENESIS_HEIGHT + Math.floor((timestamp - GENESIS_MS) / BLOCK_MS);
 
 /** The next link of the hash chain, as AO's compute unit verifies it (servers/cu hashChain worker). */
 export function nextHashChain(prevHashChain: string, prevAssignmentId?: string): string {

@@ -25,7 +25,11 @@ export interface AosEnv {
   Module: { Id: string; Owner: string; Tags: { name: string; value: string }[] };
 }
 
-type Handle = (memory: ArrayBuffer | null, msg: AosMessage, env: AosEnv) => Promise<AosResult & { Memory: ArrayBuffer }>;
+type Handle = (
+  memory: ArrayBuffer | null,
+  msg: AosMessage,
+  env: AosEnv,
+) => Promise<AosResult & { Memory: ArrayBuffer }>;
 
 interface WasmExports {
   memory: WebAssembly.Memory;
@@ -56,7 +60,10 @@ function exclusive<T>(fn: () => Promise<T>): Promise<T> {
  * is copied only for snapshots (the non-zero pages) and around dry-runs (the pages they touched).
  */
 export class AosVm {
+  /** The memory as it is now, when known (no message evaluated since it was taken). */
   private known?: SparseMemory;
+  /** A copy that no longer matches the memory: its buffers are reused by the next scan. */
+  private stale?: SparseMemory;
 
   private constructor(
     private readonly handle: Handle,
@@ -70,7 +77,10 @@ export class AosVm {
     const AoLoader = require("@permaweb/ao-loader") as (bin: unknown, opts: object) => Promise<Handle>;
     let exportsRef: WasmExports | undefined;
     let resize: ((size: number) => boolean) | undefined;
-    const instantiate = (imports: { env: Record<string, unknown> }, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
+    const instantiate = (
+      imports: { env: Record<string, unknown> },
+      done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
+    ) => {
       resize = imports.env.emscripten_resize_heap as (size: number) => boolean;
       WebAssembly.instantiate(mod.compiled, imports as unknown as WebAssembly.Imports).then((instance) => {
         exportsRef = instance.exports as unknown as WasmExports;
@@ -98,6 +108,7 @@ export class AosVm {
 
   /** Evaluates one message; the memory it leaves is the process's new state. */
   async evaluate(msg: AosMessage, env: AosEnv): Promise<AosResult> {
+    if (this.known) this.stale = this.known;
     this.known = undefined;
     return stripMemory(await exclusive(() => this.handle(null, msg, env)));
   }
@@ -139,21 +150,36 @@ export class AosVm {
     return Buffer.from(buf, 0, buf.byteLength);
   }
 
-  /** Copies the non-zero pages out of the live memory. */
+  /**
+   * Copies the non-zero pages out of the live memory. Buffers of the previous copy are reused, and a page
+   * equal to its previous copy costs a compare, not a copy.
+   */
   private scan(): SparseMemory {
     const mem = this.view();
+    const previous = this.stale?.pages;
     const pages = new Map<number, Buffer>();
     for (let p = 0; p * PAGE < mem.length; p++) {
       const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
-      if (!page.equals(ZERO_PAGE)) pages.set(p, Buffer.from(page));
+      const old = previous?.get(p);
+      if (old) {
+        if (!page.equals(old)) {
+          old.set(page);
+          if (old.equals(ZERO_PAGE)) continue;
+        }
+        pages.set(p, old);
+      } else if (!page.equals(ZERO_PAGE)) {
+        pages.set(p, Buffer.from(page));
+      }
     }
+    this.stale = undefined;
     return { length: mem.length, pages };
   }
 
   /** Makes the live memory equal to `state`: its pages written back, every other page zero. */
   private restore(state: SparseMemory): void {
     if (this.memoryBytes() < state.length) {
-      if (!this.resizeHeap(state.length)) throw new Error(`cannot grow the process memory to ${state.length} bytes`);
+      if (!this.resizeHeap(state.length))
+        throw new Error(`cannot grow the process memory to ${state.length} bytes`);
     }
     const mem = this.view();
     for (let p = 0; p * PAGE < mem.length; p++) {
@@ -180,7 +206,7 @@ function encodeSnapshot(state: SparseMemory): Buffer {
   const header = Buffer.alloc(8 + 4 * indices.length);
   header.writeUInt32LE(state.length / PAGE, 0);
   header.writeUInt32LE(indices.length, 4);
-  indices.forEach((p, i) => header.writeUInt32LE(p, 8 + 4 * i));
+  for (const [i, p] of indices.entries()) header.writeUInt32LE(p, 8 + 4 * i);
   return deflateRawSync(Buffer.concat([header, ...indices.map((p) => state.pages.get(p)!)]), { level: 1 });
 }
 

@@ -22,7 +22,12 @@ type Net = Awaited<ReturnType<typeof withDevnet>>;
 async function deployCounter(net: Pick<Net, "urls" | "moduleId" | "schedulerId">, jwk = alice.jwk) {
   const ao = aoClient(net, jwk);
   const pid = await ao.spawn({ module: net.moduleId, scheduler: net.schedulerId, signer: ao.signer });
-  const id = await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Eval" }], data: COUNTER });
+  const id = await ao.message({
+    process: pid,
+    signer: ao.signer,
+    tags: [{ name: "Action", value: "Eval" }],
+    data: COUNTER,
+  });
   await ao.result({ process: pid, message: id });
   return pid;
 }
@@ -35,7 +40,9 @@ async function count(net: Pick<Net, "urls">, pid: string): Promise<number> {
 
 async function nonces(net: Pick<Net, "urls">, pid: string): Promise<number[]> {
   const res = await fetch(`${net.urls.su}/${pid}?limit=1000`);
-  const body = (await res.json()) as { edges: { node: { assignment: { tags: { name: string; value: string }[] } } }[] };
+  const body = (await res.json()) as {
+    edges: { node: { assignment: { tags: { name: string; value: string }[] } } }[];
+  };
   return body.edges.map((e) => Number(e.node.assignment.tags.find((t) => t.name === "Nonce")!.value));
 }
 
@@ -50,7 +57,14 @@ describe("concurrency", () => {
         pids.flatMap((pid) =>
           Array.from({ length: 5 }, async () => {
             const ao = aoClient(net, w.jwk);
-            return { pid, id: await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Inc" }] }) };
+            return {
+              pid,
+              id: await ao.message({
+                process: pid,
+                signer: ao.signer,
+                tags: [{ name: "Action", value: "Inc" }],
+              }),
+            };
           }),
         ),
       );
@@ -82,7 +96,10 @@ describe("persistence", () => {
     const pid = await deployCounter(first);
     const ao = aoClient(first, alice.jwk);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Inc" }] }));
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Inc" }] }),
+      );
     const before = await Promise.all(ids.map((id) => ao.result({ process: pid, message: id })));
     const noncesBefore = await nonces(first, pid);
     await first.stop();
@@ -94,7 +111,11 @@ describe("persistence", () => {
       const ao2 = aoClient(second, alice.jwk);
       const after = await Promise.all(ids.map((id) => ao2.result({ process: pid, message: id })));
       expect(after).toEqual(before);
-      const id = await ao2.message({ process: pid, signer: ao2.signer, tags: [{ name: "Action", value: "Inc" }] });
+      const id = await ao2.message({
+        process: pid,
+        signer: ao2.signer,
+        tags: [{ name: "Action", value: "Inc" }],
+      });
       expect((await ao2.result({ process: pid, message: id })).Messages[0].Data).toBe("6");
     } finally {
       await second.stop();
@@ -109,7 +130,14 @@ describe("persistence", () => {
         const pid = await deployCounter(net);
         const ao = aoClient(net, alice.jwk);
         for (let k = 0; k <= i; k++) {
-          await ao.result({ process: pid, message: await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Inc" }] }) });
+          await ao.result({
+            process: pid,
+            message: await ao.message({
+              process: pid,
+              signer: ao.signer,
+              tags: [{ name: "Action", value: "Inc" }],
+            }),
+          });
         }
         pids.push(pid);
       }
@@ -126,7 +154,16 @@ describe("persistence", () => {
 function startCli(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawnChild(
     process.execPath,
-    ["--experimental-wasm-memory64", "--import", "tsx", join(__dirname, "../../devnet/cli.ts"), "--port", "0", "--data", dataDir],
+    [
+      "--experimental-wasm-memory64",
+      "--import",
+      "tsx",
+      join(__dirname, "../../devnet/cli.ts"),
+      "--port",
+      "0",
+      "--data",
+      dataDir,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   return new Promise((resolve, reject) => {
@@ -154,7 +191,9 @@ describe("crash safety", () => {
       const ao = aoClient(net, alice.jwk);
       for (;;) {
         try {
-          acked.push(await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Inc" }] }));
+          acked.push(
+            await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Inc" }] }),
+          );
         } catch {
           return;
         }
@@ -167,7 +206,9 @@ describe("crash safety", () => {
 
     const restarted = await startCli(dataDir);
     try {
-      const net2 = { urls: { mu: restarted.url, cu: restarted.url, su: `${restarted.url}/su`, gateway: restarted.url } };
+      const net2 = {
+        urls: { mu: restarted.url, cu: restarted.url, su: `${restarted.url}/su`, gateway: restarted.url },
+      };
       const ao = aoClient(net2, alice.jwk);
       const results = await Promise.all(ackedAtKill.map((id) => ao.result({ process: pid, message: id })));
       expect(results.every((r) => r.Messages?.length === 1)).toBe(true);

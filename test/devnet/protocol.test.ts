@@ -22,7 +22,12 @@ async function spawn(jwk = alice.jwk, tags: { name: string; value: string }[] = 
 
 async function evalAs(jwk: typeof alice.jwk, pid: string, code: string) {
   const ao = aoClient(net, jwk);
-  const id = await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Eval" }], data: code });
+  const id = await ao.message({
+    process: pid,
+    signer: ao.signer,
+    tags: [{ name: "Action", value: "Eval" }],
+    data: code,
+  });
   return ao.result({ process: pid, message: id });
 }
 
@@ -36,7 +41,11 @@ async function peek(pid: string, expr: string): Promise<string> {
 const PEEK = `Handlers.add("peek", "Peek", function(m) m.reply({ Data = tostring(load("return " .. m.Data)()) }) end)`;
 
 async function post(raw: Buffer | string, contentType = "application/octet-stream") {
-  const res = await fetch(net.urls.mu, { method: "POST", headers: { "Content-Type": contentType }, body: raw });
+  const res = await fetch(net.urls.mu, {
+    method: "POST",
+    headers: { "Content-Type": contentType },
+    body: raw,
+  });
   return { status: res.status, body: (await res.json()) as { error?: string; id?: string } };
 }
 
@@ -50,7 +59,10 @@ async function signedItem(tags: { name: string; value: string }[], target?: stri
 describe("spawning", () => {
   test("a spawned process is found through GraphQL by owner and tags", async () => {
     const name = `find-me-${Date.now()}`;
-    const pid = await spawn(alice.jwk, [{ name: "Name", value: name }, { name: "App-Name", value: "Agent-Skills-Registry" }]);
+    const pid = await spawn(alice.jwk, [
+      { name: "Name", value: name },
+      { name: "App-Name", value: "Agent-Skills-Registry" },
+    ]);
     const res = await fetch(`${net.urls.gateway}/graphql`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -59,7 +71,9 @@ describe("spawning", () => {
         variables: { owner: alice.address, name },
       }),
     });
-    const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string; owner: { address: string } } }[] } } };
+    const body = (await res.json()) as {
+      data: { transactions: { edges: { node: { id: string; owner: { address: string } } }[] } };
+    };
     expect(body.data.transactions.edges.map((e) => e.node.id)).toEqual([pid]);
     expect(body.data.transactions.edges[0]!.node.owner.address).toBe(alice.address);
   });
@@ -109,8 +123,12 @@ describe("Eval", () => {
 describe("dry-run", () => {
   test("answers from the current state and changes nothing", async () => {
     const pid = await spawn();
-    await evalAs(alice.jwk, pid, `${PEEK}; N = 1
-      Handlers.add("bump", "Bump", function(m) N = N + 1; m.reply({ Data = tostring(N) }) end)`);
+    await evalAs(
+      alice.jwk,
+      pid,
+      `${PEEK}; N = 1
+      Handlers.add("bump", "Bump", function(m) N = N + 1; m.reply({ Data = tostring(N) }) end)`,
+    );
     const ao = aoClient(net, alice.jwk);
     const d1 = await ao.dryrun({ process: pid, tags: [{ name: "Action", value: "Bump" }] });
     const d2 = await ao.dryrun({ process: pid, tags: [{ name: "Action", value: "Bump" }] });
@@ -118,7 +136,11 @@ describe("dry-run", () => {
     expect(d2.Messages[0].Data).toBe("2");
     expect(await peek(pid, "N")).toBe("1");
     // A real message after the dry-runs still starts from the untouched state.
-    const id = await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Bump" }] });
+    const id = await ao.message({
+      process: pid,
+      signer: ao.signer,
+      tags: [{ name: "Action", value: "Bump" }],
+    });
     const r = await ao.result({ process: pid, message: id });
     expect(r.Messages[0].Data).toBe("2");
     expect(await peek(pid, "N")).toBe("2");
@@ -130,7 +152,11 @@ describe("messages between parties", () => {
     const pid = await spawn();
     await evalAs(alice.jwk, pid, `Handlers.add("ping", "Ping", function(m) m.reply({ Data = "pong" }) end)`);
     const ao = aoClient(net, bob.jwk);
-    const id = await ao.message({ process: pid, signer: ao.signer, tags: [{ name: "Action", value: "Ping" }] });
+    const id = await ao.message({
+      process: pid,
+      signer: ao.signer,
+      tags: [{ name: "Action", value: "Ping" }],
+    });
     const r = await ao.result({ process: pid, message: id });
     expect(r.Messages).toHaveLength(1);
     expect(r.Messages[0].Target).toBe(bob.address);
@@ -141,9 +167,17 @@ describe("messages between parties", () => {
     const trust = [{ name: "Authority", value: net.authority }];
     const a = await spawn(alice.jwk, trust);
     const b = await spawn(alice.jwk, trust);
-    await evalAs(alice.jwk, b, `Handlers.add("ping", "Ping", function(m) m.reply({ Action = "Pong", Data = "pong from b" }) end)`);
-    await evalAs(alice.jwk, a, `${PEEK}; Got = nil
-      Handlers.add("pong", "Pong", function(m) Got = m.Data .. " via " .. m.From end)`);
+    await evalAs(
+      alice.jwk,
+      b,
+      `Handlers.add("ping", "Ping", function(m) m.reply({ Action = "Pong", Data = "pong from b" }) end)`,
+    );
+    await evalAs(
+      alice.jwk,
+      a,
+      `${PEEK}; Got = nil
+      Handlers.add("pong", "Pong", function(m) Got = m.Data .. " via " .. m.From end)`,
+    );
     await evalAs(alice.jwk, a, `Send({ Target = "${b}", Action = "Ping" })`);
     await net.settle();
     expect(await peek(a, "Got")).toBe(`pong from b via ${b}`);
@@ -168,7 +202,9 @@ describe("results", () => {
     // nonce 0 is the spawn itself, then the seven Evals.
     expect(seen).toHaveLength(8);
     expect(seen.slice(1)).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
-    const desc = (await ao.results({ process: pid, limit: 2, sort: "DESC" })) as { edges: { node: { Output: { data: string } } }[] };
+    const desc = (await ao.results({ process: pid, limit: 2, sort: "DESC" })) as {
+      edges: { node: { Output: { data: string } } }[];
+    };
     expect(desc.edges.map((e) => e.node.Output.data)).toEqual(["6", "5"]);
   });
 });
@@ -190,7 +226,13 @@ describe("bad requests", () => {
 
   test("a tampered item is rejected with a 400", async () => {
     const pid = await spawn();
-    const raw = await signedItem([{ name: "Data-Protocol", value: "ao" }, { name: "Type", value: "Message" }], pid);
+    const raw = await signedItem(
+      [
+        { name: "Data-Protocol", value: "ao" },
+        { name: "Type", value: "Message" },
+      ],
+      pid,
+    );
     raw[raw.length - 1] ^= 0xff; // flip a byte of the data
     const r = await post(raw);
     expect(r.status).toBe(400);
@@ -198,7 +240,13 @@ describe("bad requests", () => {
   });
 
   test("a message to an unknown process is a JSON 404", async () => {
-    const raw = await signedItem([{ name: "Data-Protocol", value: "ao" }, { name: "Type", value: "Message" }], "A".repeat(43));
+    const raw = await signedItem(
+      [
+        { name: "Data-Protocol", value: "ao" },
+        { name: "Type", value: "Message" },
+      ],
+      "A".repeat(43),
+    );
     const r = await post(raw);
     expect(r.status).toBe(404);
     expect(r.body.error).toMatch(/unknown process/);
@@ -212,7 +260,10 @@ describe("bad requests", () => {
       expect(res.headers.get("content-type")).toBe("application/json");
       expect(((await res.json()) as { error: string }).error).toMatch(/not (scheduled|known)/);
     }
-    const dry = await fetch(`${net.urls.cu}/dry-run?process-id=${"D".repeat(43)}`, { method: "POST", body: "{}" });
+    const dry = await fetch(`${net.urls.cu}/dry-run?process-id=${"D".repeat(43)}`, {
+      method: "POST",
+      body: "{}",
+    });
     expect(dry.status).toBe(404);
   });
 });

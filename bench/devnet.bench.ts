@@ -1,0 +1,345 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startDevnet } from "../devnet";
+import { loadModules } from "../devnet/modules";
+import { type AosEnv, AosVm } from "../devnet/vm";
+import { aoClient } from "../test/support/devnet";
+import { testWallet } from "../test/support/wallets";
+import { figure, median, section, timed } from "./report";
+
+// A registry-like handler in plain Lua 5.3 (no aos libraries), so that the very same function runs on the
+// aos module inside the compute unit and natively on Lua 5.3 as the baseline.
+const HANDLER = `
+Skills = Skills or {}
+SkillCount = SkillCount or 0
+function RegisterSkill(msg)
+  local name = msg.Tags.Name
+  if type(name) ~= "string" or not name:match("^[a-z][a-z0-9-]*$") or #name > 64 then
+    return msg.reply({ Data = "error: bad name" })
+  end
+  local s = Skills[name]
+  if not s then s = { name = name, publisher = msg.From, versions = {} }; Skills[name] = s; SkillCount = SkillCount + 1 end
+  local v = msg.Tags.Version
+  if s.versions[v] then return msg.reply({ Data = "error: duplicate version" }) end
+  s.versions[v] = { tx = msg.Tags.Bundle, at = msg.Timestamp }
+  msg.reply({ Data = "ok " .. name .. "@" .. v .. " (" .. SkillCount .. " skills)" })
+end
+`;
+
+const NATIVE_HARNESS = `
+local N = tonumber(arg[1])
+local outbox = {}
+local function mk(i)
+  local m = { Tags = { Name = "skill-" .. (i % 5000), Version = "1.0." .. i, Bundle = string.rep("a", 43) }, From = "addr", Timestamp = i }
+  m.reply = function(r) outbox[#outbox + 1] = r end
+  return m
+end
+for i = 1, 1000 do RegisterSkill(mk(-i)) end
+local t0 = os.clock()
+for i = 1, N do RegisterSkill(mk(i)); if #outbox > 1000 then outbox = {} end end
+io.write(string.format("%.6f", (os.clock() - t0) * 1000 / N))
+`;
+
+function nativeLuaMsPerCall(n: number): number | undefined {
+  const dir = mkdtempSync(join(tmpdir(), "bench-lua-"));
+  try {
+    const file = join(dir, "bench.lua");
+    writeFileSync(file, `${HANDLER}\n${NATIVE_HARNESS}`);
+    return Number(execFileSync("lua5.3", [file, String(n)], { encoding: "utf8" }));
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function computePerMessage(): Promise<void> {
+  section("compute unit: one aos instance, registry-like handler");
+  const [mod] = await loadModules();
+  const vm = await AosVm.start(mod!);
+  const pid = "P".repeat(43);
+  const owner = "O".repeat(43);
+  const env: AosEnv = {
+    Process: { Id: pid, Owner: owner, Tags: [] },
+    Module: { Id: mod!.id, Owner: owner, Tags: mod!.tags },
+  };
+  let nonce = 0;
+  const msg = (tags: { name: string; value: string }[], data = "") => ({
+    Id: `m${nonce}`.padEnd(43, "x"),
+    Owner: owner,
+    From: owner,
+    Target: pid,
+    Tags: tags,
+    Data: data,
+    Nonce: nonce++,
+    Timestamp: 1_750_000_000_000 + nonce,
+    "Block-Height": 1_500_000,
+    Cron: false,
+    Epoch: 0,
+  });
+  await vm.evaluate(
+    msg([
+      { name: "Type", value: "Process" },
+      { name: "Module", value: mod!.id },
+      { name: "Scheduler", value: owner },
+    ]),
+    env,
+  );
+  await vm.evaluate(
+    msg(
+      [{ name: "Action", value: "Eval" }],
+      `${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`,
+    ),
+    env,
+  );
+  const N = 2000;
+  const register = (i: number) =>
+    msg([
+      { name: "Action", value: "Register" },
+      { name: "Name", value: `skill-${i % 5000}` },
+      { name: "Version", value: `1.0.${i}` },
+      { name: "Bundle", value: "a".repeat(43) },
+    ]);
+  for (let i = 0; i < 200; i++) await vm.evaluate(register(-i - 1), env);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) await vm.evaluate(register(i), env);
+  const perMessage = (performance.now() - t0) / N;
+  const native = nativeLuaMsPerCall(200_000);
+  if (native !== undefined) {
+    figure("aos module: registry-like message", perMessage, "ms", {
+      baseline: { name: "the same handler on native Lua 5.3", value: native },
+      target: { max: 2 * native, unit: " ms (2x native)" },
+    });
+  } else {
+    figure("aos module: registry-like message", perMessage, "ms");
+    console.log("   (baseline skipped: lua5.3 not installed; `apt-get install lua5.3`)");
+  }
+  const dry: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    dry.push((await timed(() => vm.dryRun(register(10_000 + i), env)))[0]);
+    await new Promise((r) => setTimeout(r, 5)); // a client's think time: memory is put back meanwhile
+  }
+  figure("aos module: dry-run, evaluate + answer (median of 50)", median(dry), "ms", { target: { max: 5 } });
+  const afterWrite: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    await vm.evaluate(register(30_000 + i), env);
+    afterWrite.push((await timed(() => vm.dryRun(register(40_000 + i), env)))[0]);
+  }
+  figure("aos module: dry-run right after a message (median of 20)", median(afterWrite), "ms", {
+    target: { max: 5 },
+  });
+  const t2 = performance.now();
+  for (let i = 0; i < 50; i++) await vm.dryRun(register(20_000 + i), env);
+  figure(
+    "aos module: back-to-back dry-runs incl. putting memory back (mean)",
+    (performance.now() - t2) / 50,
+    "ms",
+  );
+  const [snapMs, snap] = await timed(async () => vm.snapshot());
+  figure(
+    `snapshot of the process memory (${(vm.memoryBytes() / 2 ** 20).toFixed(0)} MiB live)`,
+    snapMs,
+    "ms",
+  );
+  figure("snapshot size on disk", snap.length / 2 ** 20, "MiB");
+}
+
+async function overHttp(): Promise<void> {
+  section("local network over HTTP, unmodified aoconnect");
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-devnet-"));
+  const net = await startDevnet({ port: 0, dataDir });
+  try {
+    const alice = testWallet("alice");
+    const ao = aoClient(net, alice.jwk);
+    const deploy = {
+      spawn: [] as number[],
+      eval: [] as number[],
+      result: [] as number[],
+      dryrun: [] as number[],
+      total: [] as number[],
+    };
+    let pid = "";
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      const [s, p] = await timed(() =>
+        ao.spawn({
+          module: net.moduleId,
+          scheduler: net.schedulerId,
+          signer: ao.signer,
+          tags: [{ name: "Authority", value: net.authority }],
+        }),
+      );
+      pid = p;
+      const [e, id] = await timed(() =>
+        ao.message({
+          process: pid,
+          signer: ao.signer,
+          tags: [{ name: "Action", value: "Eval" }],
+          data: `${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`,
+        }),
+      );
+      const [r] = await timed(() => ao.result({ process: pid, message: id }));
+      const [d] = await timed(() =>
+        ao.dryrun({
+          process: pid,
+          tags: [
+            { name: "Action", value: "Register" },
+            { name: "Name", value: "x" },
+            { name: "Version", value: "1" },
+          ],
+        }),
+      );
+      deploy.spawn.push(s);
+      deploy.eval.push(e);
+      deploy.result.push(r);
+      deploy.dryrun.push(d);
+      deploy.total.push(performance.now() - t0);
+    }
+    figure("deploy: spawn (median of 7)", median(deploy.spawn), "ms");
+    figure("deploy: Eval message", median(deploy.eval), "ms");
+    figure("deploy: Eval result", median(deploy.result), "ms");
+    figure("deploy: dry-run", median(deploy.dryrun), "ms", { target: { max: 5 } });
+    figure("deploy: spawn + Eval + result + dry-run", median(deploy.total), "ms", { target: { max: 150 } });
+
+    const send = async (i: number) => {
+      const id = await ao.message({
+        process: pid,
+        signer: ao.signer,
+        tags: [
+          { name: "Action", value: "Register" },
+          { name: "Name", value: `s${i}` },
+          { name: "Version", value: "1.0.0" },
+        ],
+      });
+      await ao.result({ process: pid, message: id });
+    };
+    const SEQ = 100;
+    const [seqMs] = await timed(async () => {
+      for (let i = 0; i < SEQ; i++) await send(i);
+    });
+    figure("sequential message + result", (SEQ * 1000) / seqMs, "msg/s");
+    const CONC = 200;
+    const [concMs] = await timed(() => Promise.all(Array.from({ length: CONC }, (_, i) => send(1000 + i))));
+    figure("concurrent message + result (200 in flight)", (CONC * 1000) / concMs, "msg/s", {
+      baseline: { name: "sequential", value: (SEQ * 1000) / seqMs },
+    });
+    const dry: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      dry.push(
+        (
+          await timed(() =>
+            ao.dryrun({
+              process: pid,
+              tags: [
+                { name: "Action", value: "Register" },
+                { name: "Name", value: `d${i}` },
+                { name: "Version", value: "1" },
+              ],
+            }),
+          )
+        )[0],
+      );
+    }
+    figure("dry-run over HTTP (median of 50)", median(dry), "ms", { target: { max: 5 } });
+  } finally {
+    await net.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function restartAndMemory(): Promise<void> {
+  section("restart and memory");
+  const MESSAGES = Number(process.env.BENCH_RESTART_MESSAGES ?? 10_000);
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-restart-"));
+  try {
+    let net = await startDevnet({ port: 0, dataDir });
+    const alice = testWallet("alice");
+    let ao = aoClient(net, alice.jwk);
+    const pid = await ao.spawn({ module: net.moduleId, scheduler: net.schedulerId, signer: ao.signer });
+    await ao.result({
+      process: pid,
+      message: await ao.message({
+        process: pid,
+        signer: ao.signer,
+        tags: [{ name: "Action", value: "Eval" }],
+        data: `${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`,
+      }),
+    });
+    const [fillMs] = await timed(async () => {
+      const lanes = 8;
+      await Promise.all(
+        Array.from({ length: lanes }, async (_, lane) => {
+          for (let i = lane; i < MESSAGES; i += lanes) {
+            await ao.message({
+              process: pid,
+              signer: ao.signer,
+              tags: [
+                { name: "Action", value: "Register" },
+                { name: "Name", value: `s-${i}` },
+                { name: "Version", value: "1.0.0" },
+              ],
+            });
+          }
+        }),
+      );
+      await net.settle();
+    });
+    figure(`filling one process with ${MESSAGES} messages`, (MESSAGES * 1000) / fillMs, "msg/s");
+    await net.stop();
+    const ready = async () => {
+      const t0 = performance.now();
+      net = await startDevnet({ port: 0, dataDir });
+      ao = aoClient(net, alice.jwk);
+      const d = await ao.dryrun({
+        process: pid,
+        tags: [
+          { name: "Action", value: "Register" },
+          { name: "Name", value: "probe" },
+          { name: "Version", value: "1" },
+        ],
+      });
+      if (!String(d.Messages[0]?.Data).includes(`${MESSAGES + 1} skills`))
+        throw new Error(`state after restart is wrong: ${JSON.stringify(d.Messages)}`);
+      return performance.now() - t0;
+    };
+    figure(`restart to first answer, ${MESSAGES} messages (from snapshot)`, await ready(), "ms", {
+      target: { max: 2000 },
+    });
+    await net.stop();
+
+    // Memory: many processes, few live instances.
+    const COUNT = 60;
+    const memDir = mkdtempSync(join(tmpdir(), "bench-mem-"));
+    for (const maxLive of [COUNT, 8]) {
+      const rssBefore = process.memoryUsage().rss;
+      const m = await startDevnet({ port: 0, dataDir: join(memDir, String(maxLive)), maxLive });
+      const a = aoClient(m, alice.jwk);
+      for (let i = 0; i < COUNT; i++) {
+        const p = await a.spawn({ module: m.moduleId, scheduler: m.schedulerId, signer: a.signer });
+        await a.result({
+          process: p,
+          message: await a.message({
+            process: p,
+            signer: a.signer,
+            tags: [{ name: "Action", value: "Eval" }],
+            data: HANDLER,
+          }),
+        });
+      }
+      const perProcess = (process.memoryUsage().rss - rssBefore) / COUNT / 2 ** 20;
+      figure(`resident memory per process, ${COUNT} processes, ${maxLive} live`, perProcess, "MiB");
+      await m.stop();
+    }
+    rmSync(memDir, { recursive: true, force: true });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  await computePerMessage();
+  await overHttp();
+  await restartAndMemory();
+}

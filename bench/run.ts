@@ -1,0 +1,24 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+
+// Runs every bench/*.bench.ts (or those named on the command line) in turn, in this process.
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const files = readdirSync(__dirname)
+    .filter((f) => f.endsWith(".bench.ts"))
+    .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+    .sort();
+  console.log(`node ${process.version}, ${new Date().toISOString()}; benchmarks: ${files.join(", ")}`);
+  for (const f of files) {
+    const mod = (await import(join(__dirname, f))) as { run: () => Promise<void> };
+    await mod.run();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
