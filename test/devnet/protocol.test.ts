@@ -44,7 +44,7 @@ async function post(raw: Buffer | string, contentType = "application/octet-strea
   const res = await fetch(net.urls.mu, {
     method: "POST",
     headers: { "Content-Type": contentType },
-    body: raw,
+    body: typeof raw === "string" ? raw : new Uint8Array(raw),
   });
   return { status: res.status, body: (await res.json()) as { error?: string; id?: string } };
 }
@@ -233,7 +233,7 @@ describe("bad requests", () => {
       ],
       pid,
     );
-    raw[raw.length - 1] ^= 0xff; // flip a byte of the data
+    raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 0xff, raw.length - 1); // flip a byte of the data
     const r = await post(raw);
     expect(r.status).toBe(400);
     expect(r.body.error).toMatch(/invalid signature/);
