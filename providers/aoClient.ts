@@ -3,6 +3,7 @@
  * this interface alone; `createAoClient` (aoconnect, legacy mode) is the real implementation.
  */
 
+import { namedError } from "./errors";
 import type { Endpoints, Tag } from "./types";
 import type { Jwk } from "./wallet";
 
@@ -35,15 +36,8 @@ export interface AoClient {
 }
 
 /** An HTTP failure with its status, so the retry helper can classify it. */
-export class HttpStatusError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = "HttpStatusError";
-  }
-}
+export const httpStatusError = (status: number, message: string) =>
+  namedError("HttpStatusError", message, { status });
 
 /** aoconnect's legacy `message` answers the ID, some versions `{ id }`. */
 const idOf = (sent: unknown): string =>
@@ -109,7 +103,7 @@ export function createAoClient(endpoints: Endpoints, wallet: Jwk | undefined): A
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ query, variables }),
       });
-      if (!res.ok) throw new HttpStatusError(res.status, `GraphQL ${url} answered HTTP ${res.status}`);
+      if (!res.ok) throw httpStatusError(res.status, `GraphQL ${url} answered HTTP ${res.status}`);
       const body = (await res.json()) as {
         data?: { transactions?: { edges?: { node: { id: string } }[] } };
         errors?: { message: string }[];

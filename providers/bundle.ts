@@ -31,6 +31,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { namedError } from "./errors";
 import { findRequires } from "./luaLex";
 
 export interface BundleSegment {
@@ -69,12 +70,8 @@ export const ENTRY_HEADER = "local __ao_bundle_entry = function(...) ";
 export const moduleHeader = (name: string) =>
   `package.loaded[${luaString(name)}] = nil package.preload[${luaString(name)}] = function(...) `;
 
-export class BundleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "BundleError";
-  }
-}
+/** Bundling failures (missing module, load-time cycle, unreadable entry): name "BundleError". */
+export const bundleError = (message: string) => namedError("BundleError", message);
 
 function luaString(s: string): string {
   return JSON.stringify(s); // module names are plain ASCII; JSON escapes are valid Lua escapes
@@ -105,7 +102,7 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
   try {
     entrySource = read(entryAbs);
   } catch (e) {
-    throw new BundleError(`cannot read the Lua entry file ${entryFile}: ${(e as Error).message}`);
+    throw bundleError(`cannot read the Lua entry file ${entryFile}: ${(e as Error).message}`);
   }
 
   const modules = new Map<string, ModuleInfo>(); // by module name
@@ -130,7 +127,7 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
       return undefined;
     }
     const paths = tried.length ? tried.map(label).join(", ") : "(not a file module name)";
-    throw new BundleError(
+    throw bundleError(
       `Lua module "${name}" not found: required by ${fromLabel}:${line}; tried ${paths}. ` +
         `Create the file, fix the name, or (for a module the runtime provides) declare it a builtin.`,
     );
@@ -185,7 +182,7 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
         const edges = stack.slice(from);
         const names = [...edges.map((e) => e.mod.name), next.name];
         const where = edges.map((e, k) => `${e.mod.label}:${e.line} requires "${names[k + 1]}"`).join(", ");
-        throw new BundleError(
+        throw bundleError(
           `Lua require cycle at load time: ${names.join(" -> ")} (${where}). ` +
             "Lua would recurse until the stack overflows; move one of these requires into the function that uses it.",
         );

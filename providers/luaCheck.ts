@@ -8,6 +8,7 @@
  * reported as `file:line: message` in the original file; then the whole bundle is compiled once.
  */
 import { mapBundleLine, readBundleManifest } from "./bundle";
+import { namedError } from "./errors";
 
 export interface LuaSyntaxError {
   file: string;
@@ -52,15 +53,17 @@ export function luaCheck(code: string, defaultFile = "process.lua"): LuaSyntaxEr
   return [at ? { ...at, message: err.message } : { file: `${manifest.entry} (bundle)`, ...err }];
 }
 
-export class LuaSyntaxCheckError extends Error {
-  constructor(public readonly errors: LuaSyntaxError[]) {
-    super(`Lua syntax error (Lua 5.3, as aos runs):\n${errors.map(formatLuaError).join("\n")}`);
-    this.name = "LuaSyntaxCheckError";
-  }
-}
+export const luaSyntaxCheckError = (errors: LuaSyntaxError[]) =>
+  namedError(
+    "LuaSyntaxCheckError",
+    `Lua syntax error (Lua 5.3, as aos runs):\n${errors.map(formatLuaError).join("\n")}`,
+    {
+      errors,
+    },
+  );
 
 /** Throws LuaSyntaxCheckError listing every error as `file:line: message`. */
 export function assertLuaCompiles(code: string, defaultFile?: string): void {
   const errors = luaCheck(code, defaultFile);
-  if (errors.length) throw new LuaSyntaxCheckError(errors);
+  if (errors.length) throw luaSyntaxCheckError(errors);
 }

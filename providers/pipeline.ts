@@ -10,8 +10,9 @@
  * the engine records the process and the next `pulumi up` resumes through `update`.
  */
 import type { AoClient, AoResult } from "./aoClient";
+import { namedError } from "./errors";
 import { wrapWithFooter } from "./footer";
-import { NotYetError } from "./retry";
+import { notYetError } from "./retry";
 import type { Inputs, Outputs, Tag } from "./types";
 
 export type RetryFn = <T>(step: string, endpoint: string, fn: (attempt: number) => Promise<T>) => Promise<T>;
@@ -34,42 +35,26 @@ export interface DeployState {
 export const DEPLOYMENT_ID_TAG = "Deployment-Id";
 
 /** Eval error from the process: the Lua message, as the process reported it. */
-export class LuaEvalError extends Error {
-  constructor(
-    readonly processId: string,
-    readonly messageId: string,
-    readonly luaError: string,
-  ) {
-    super(`Eval of the code failed in process ${processId} (message ${messageId}): ${luaError}`);
-    this.name = "LuaEvalError";
-  }
-}
+export const luaEvalError = (processId: string, messageId: string, luaError: string) =>
+  namedError(
+    "LuaEvalError",
+    `Eval of the code failed in process ${processId} (message ${messageId}): ${luaError}`,
+    { processId, messageId, luaError },
+  );
 
-export class CodeMismatchError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CodeMismatchError";
-  }
-}
+export const codeMismatchError = (message: string) => namedError("CodeMismatchError", message);
 
 /**
  * A failure after the process exists. The dynamic-provider host turns `id` + `properties` + `reasons`
  * into ErrorResourceInitFailed: the engine keeps the process in the state and calls `update` next time.
  */
-export class DeployInitError extends Error {
-  readonly reasons: string[];
-  constructor(
-    readonly id: string,
-    readonly properties: Record<string, unknown>,
-    cause: Error,
-  ) {
-    super(
-      `${cause.message}\nProcess ${id} exists and is recorded in the state; run \`pulumi up\` again to resume ` +
-        "(the engine calls update, which loads and verifies the code in that process).",
-    );
-    this.name = "DeployInitError";
-    this.reasons = [cause.message];
-  }
+export function deployInitError(id: string, properties: Record<string, unknown>, cause: Error) {
+  return namedError(
+    "DeployInitError",
+    `${cause.message}\nProcess ${id} exists and is recorded in the state; run \`pulumi up\` again to resume ` +
+      "(the engine calls update, which loads and verifies the code in that process).",
+    { id, properties, reasons: [cause.message] },
+  );
 }
 
 export function spawnTags(inputs: Inputs, deploymentId: string): Tag[] {
@@ -122,7 +107,7 @@ export const waitForProcessWith =
         });
       } catch (err) {
         if (isNotFound(err))
-          throw new NotYetError(`process ${processId} not found yet: ${(err as Error).message}`);
+          throw notYetError(`process ${processId} not found yet: ${(err as Error).message}`);
         throw err;
       }
     });
@@ -158,7 +143,7 @@ export const readEvalResultWith =
       env.client.result({ process: state.processId!, message: state.evalMessageId! }),
     );
     const error = resultError(result);
-    if (error) throw new LuaEvalError(state.processId!, state.evalMessageId!, error);
+    if (error) throw luaEvalError(state.processId!, state.evalMessageId!, error);
     return state;
   };
 
@@ -186,9 +171,7 @@ export const liveCodeHashWith =
     );
     const error = resultError(result);
     if (error)
-      throw new CodeMismatchError(
-        `dry-run Action=${inputs.validation.action} on ${processId} failed: ${error}`,
-      );
+      throw codeMismatchError(`dry-run Action=${inputs.validation.action} on ${processId} failed: ${error}`);
     return findTag(result, inputs.validation.hashTag);
   };
 
@@ -200,13 +183,13 @@ export const verifyCodeWith =
     if (inputs.validation.skip) return state;
     const live = await liveCodeHashWith(env)(state.processId!, inputs, state.owner);
     if (live === undefined) {
-      throw new CodeMismatchError(
+      throw codeMismatchError(
         `process ${state.processId} did not reply to Action=${inputs.validation.action} with a ${inputs.validation.hashTag} tag: ` +
           `have it reply DeployedCode.Sha256 (see providers/footer.ts), or set validation.skip.`,
       );
     }
     if (live !== inputs.codeSha256) {
-      throw new CodeMismatchError(
+      throw codeMismatchError(
         `process ${state.processId} reports ${inputs.validation.hashTag}=${live}, but the deployed code is ${inputs.codeSha256}`,
       );
     }
@@ -253,7 +236,7 @@ export const deployWith =
         state = await step(env)(state);
       }
     } catch (err) {
-      throw new DeployInitError(state.processId!, partialOutputs(state, extra), err as Error);
+      throw deployInitError(state.processId!, partialOutputs(state, extra), err as Error);
     }
     return toOutputs(state, env.now());
   };

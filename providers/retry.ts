@@ -8,13 +8,10 @@
  * the final error names the step, the endpoint, the last HTTP status and the last error.
  */
 
+import { isError, namedError } from "./errors";
+
 /** Thrown by a step to say "not there yet, ask again" (e.g. the CU does not know the process yet). */
-export class NotYetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NotYetError";
-  }
-}
+export const notYetError = (message: string) => namedError("NotYetError", message);
 
 export const RETRYABLE_CODES = [
   "ECONNREFUSED",
@@ -56,7 +53,7 @@ function errorCode(err: unknown, depth = 0): string | undefined {
 
 /** The reason an error is retryable, or undefined when it is not. */
 export function retryableReason(err: unknown): string | undefined {
-  if (err instanceof NotYetError || (err as ErrorLike)?.name === "NotYetError") return "not found yet";
+  if (isError(err, "NotYetError")) return "not found yet";
   const code = errorCode(err);
   if (code && RETRYABLE_CODES.includes(code)) return code;
   const message = String((err as ErrorLike)?.message ?? err);
@@ -98,23 +95,25 @@ export interface RetryOptions {
   }) => void;
 }
 
-export class RetryError extends Error {
-  constructor(
-    readonly step: string,
-    readonly endpoint: string,
-    readonly attempts: number,
-    readonly status: number | undefined,
-    readonly lastError: unknown,
-    readonly retryable: boolean,
-  ) {
-    const last = (lastError as ErrorLike)?.message ?? String(lastError);
-    super(
-      `${step} failed at ${endpoint} after ${attempts} attempt${attempts === 1 ? "" : "s"}` +
-        `${status !== undefined ? ` (last HTTP status ${status})` : ""}` +
-        `${retryable ? " (gave up: retry time exhausted)" : " (not retryable)"}: ${String(last)}`,
-    );
-    this.name = "RetryError";
-  }
+export interface RetryErrorFields {
+  step: string;
+  endpoint: string;
+  attempts: number;
+  status: number | undefined;
+  lastError: unknown;
+  retryable: boolean;
+}
+
+/** The final error: names the step, the endpoint, the attempts, the last status and the last error. */
+export function retryError(f: RetryErrorFields) {
+  const last = (f.lastError as ErrorLike)?.message ?? String(f.lastError);
+  return namedError(
+    "RetryError",
+    `${f.step} failed at ${f.endpoint} after ${f.attempts} attempt${f.attempts === 1 ? "" : "s"}` +
+      `${f.status !== undefined ? ` (last HTTP status ${f.status})` : ""}` +
+      `${f.retryable ? " (gave up: retry time exhausted)" : " (not retryable)"}: ${String(last)}`,
+    f,
+  );
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -140,9 +139,27 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     try {
       return await fn(attempt);
     } catch (err) {
-      if (!retryable(err)) throw new RetryError(step, endpoint, attempt, errorStatus(err), err, false);
+      if (!retryable(err)) {
+        throw retryError({
+          step,
+          endpoint,
+          attempts: attempt,
+          status: errorStatus(err),
+          lastError: err,
+          retryable: false,
+        });
+      }
       const remaining = deadline - now();
-      if (remaining <= 0) throw new RetryError(step, endpoint, attempt, errorStatus(err), err, true);
+      if (remaining <= 0) {
+        throw retryError({
+          step,
+          endpoint,
+          attempts: attempt,
+          status: errorStatus(err),
+          lastError: err,
+          retryable: true,
+        });
+      }
       const base = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
       // Equal jitter: half fixed, half random, so concurrent deployers spread out.
       const delayMs = Math.min(remaining, Math.round(base / 2 + (random() * base) / 2));

@@ -5,6 +5,7 @@
  * Sources, first found wins: `AO_WALLET_JWK` (the JSON), `AO_WALLET_FILE` (a path to it).
  * Errors name the variable and never include key material (JSON.parse messages echo input: not used).
  */
+import { namedError } from "./errors";
 
 export interface Jwk {
   kty: string;
@@ -18,19 +19,14 @@ export interface Jwk {
   qi?: string;
 }
 
-export class WalletError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WalletError";
-  }
-}
+export const walletError = (message: string) => namedError("WalletError", message);
 
 function parseJwk(text: string, source: string): Jwk {
   let jwk: unknown;
   try {
     jwk = JSON.parse(text);
   } catch {
-    throw new WalletError(`${source} is not valid JSON: it must hold an Arweave wallet (JWK) as JSON.`);
+    throw walletError(`${source} is not valid JSON: it must hold an Arweave wallet (JWK) as JSON.`);
   }
   const j = jwk as Partial<Jwk>;
   if (
@@ -40,7 +36,7 @@ function parseJwk(text: string, source: string): Jwk {
     typeof j.n !== "string" ||
     typeof j.d !== "string"
   ) {
-    throw new WalletError(`${source} is not an Arweave wallet: expected an RSA JWK with "n" and "d".`);
+    throw walletError(`${source} is not an Arweave wallet: expected an RSA JWK with "n" and "d".`);
   }
   return j as Jwk;
 }
@@ -54,13 +50,13 @@ export function readWallet(env: Record<string, string | undefined> = process.env
     try {
       text = fs.readFileSync(file, "utf8");
     } catch (e) {
-      throw new WalletError(
+      throw walletError(
         `AO_WALLET_FILE ${JSON.stringify(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}).`,
       );
     }
     return parseJwk(text, `AO_WALLET_FILE ${JSON.stringify(file)}`);
   }
-  throw new WalletError(
+  throw walletError(
     "No Arweave wallet: set AO_WALLET_JWK to the wallet JSON or AO_WALLET_FILE to its path (preview needs none).",
   );
 }

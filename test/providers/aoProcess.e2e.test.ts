@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAoClient } from "../../providers/aoClient";
 import { checkInputs, Provider } from "../../providers/aoProcess";
 import { wrapWithFooter } from "../../providers/footer";
-import { DeployInitError } from "../../providers/pipeline";
 import type { Inputs, Outputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
@@ -156,7 +155,7 @@ describe("AoProcess provider on the local AO network", () => {
   it("fails the create on a runtime error with the Lua message, reports the process, and resumes via update", async () => {
     const broken = checked({ code: 'Version = 5\nerror("boom while loading")' });
     const err = await provider.create(broken).catch((e) => e);
-    expect(err).toBeInstanceOf(DeployInitError);
+    expect(err.name).toBe("DeployInitError");
     expect(err.message).toContain("boom while loading");
     expect(err.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(err.properties).toMatchObject({ processId: err.id, codeSha256: broken.codeSha256 });
@@ -173,7 +172,7 @@ describe("AoProcess provider on the local AO network", () => {
     // check would refuse this code; the create must still never succeed silently.
     const inputs = { ...checked({ code: "return 1" }), code: "x = = 1" };
     const err = await provider.create(inputs).catch((e) => e);
-    expect(err).toBeInstanceOf(DeployInitError);
+    expect(err.name).toBe("DeployInitError");
     expect(err.message).toMatch(/Eval of the code failed .*unexpected symbol/s);
   });
 

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BundleError, bundleLua, mapBundleLine, readBundleManifest } from "../../providers/bundle";
+import { bundleLua, mapBundleLine, readBundleManifest } from "../../providers/bundle";
 import { newLuaState } from "./luaRun";
 
 const roots: string[] = [];
@@ -85,7 +85,9 @@ describe("bundleLua", () => {
     expect(() => bundleLua(path.join(root, "main.lua"))).toThrowError(
       /Lua module "lib\.gone" not found: required by proj\/lib\/a\.lua:3; tried proj\/lib\/gone\.lua, proj\/lib\/gone\/init\.lua/,
     );
-    expect(() => bundleLua(path.join(root, "main.lua"))).toThrowError(BundleError);
+    expect(() => bundleLua(path.join(root, "main.lua"))).toThrowError(
+      expect.objectContaining({ name: "BundleError" }),
+    );
   });
 
   it("reports a require cycle that recurses at load time, naming the chain", () => {
