@@ -1,0 +1,288 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseYaml, REPO } from "../infra/support/yaml";
+
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+  id?: string;
+};
+type Job = {
+  uses?: string;
+  needs?: string | string[];
+  steps?: Step[];
+  permissions?: Record<string, string>;
+  environment?: string;
+  if?: string;
+};
+type Workflow = {
+  name: string;
+  on: Record<string, unknown>;
+  jobs: Record<string, Job>;
+  permissions?: Record<string, string>;
+};
+
+const DIR = join(REPO, ".github", "workflows");
+const files = readdirSync(DIR).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"));
+const text = (f: string) => readFileSync(join(DIR, f), "utf8");
+const load = (f: string) => parseYaml<Workflow>(text(f), f);
+const wf = Object.fromEntries(files.map((f) => [f, load(f)])) as Record<string, Workflow>;
+
+const needsOf = (j: Job) => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
+const pulumiSteps = (j: Job) => (j.steps ?? []).filter((s) => s.uses?.startsWith("pulumi/actions@"));
+/** A GitHub Actions expression, as written in a workflow. */
+const gh = (expression: string) => `\${{ ${expression} }}`;
+const secretsIn = (s: string) => [...s.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]).sort();
+
+describe("every workflow", () => {
+  it("is one of the expected set", () => {
+    expect(files.sort()).toEqual(
+      ["deploy.yml", "drift.yml", "preview-comment.yml", "preview.yml", "rollback.yml", "test.yml"].sort(),
+    );
+  });
+
+  it.each(files)("%s never uses pull_request_target", (f) => {
+    expect(Object.keys(wf[f]!.on)).not.toContain("pull_request_target");
+    expect(text(f)).not.toContain("pull_request_target:");
+  });
+
+  it.each(files)(
+    "%s: every job that runs the repository's code sets up Node 22 and runs npm ci first",
+    (f) => {
+      for (const [name, job] of Object.entries(wf[f]!.jobs)) {
+        const steps = job.steps ?? [];
+        if (!steps.some((s) => s.uses?.startsWith("actions/checkout@"))) continue;
+        const node = steps.findIndex((s) => s.uses?.startsWith("actions/setup-node@"));
+        const ci = steps.findIndex((s) => s.run?.trim() === "npm ci");
+        expect(node, `${f} ${name}: setup-node`).toBeGreaterThanOrEqual(0);
+        expect(String(steps[node]!.with?.["node-version"]), `${f} ${name}: node 22`).toBe("22");
+        expect(ci, `${f} ${name}: npm ci`).toBeGreaterThan(node);
+        const firstUse = steps.findIndex(
+          (s) => /\bnpm run\b|\bnpm test\b/.test(s.run ?? "") || s.uses?.startsWith("pulumi/actions@"),
+        );
+        if (firstUse >= 0) expect(firstUse, `${f} ${name}: npm ci before the code runs`).toBeGreaterThan(ci);
+      }
+    },
+  );
+
+  it.each(files)("%s pins every action to a version", (f) => {
+    for (const job of Object.values(wf[f]!.jobs)) {
+      for (const s of job.steps ?? []) if (s.uses) expect(s.uses).toMatch(/@v\d+|@[0-9a-f]{40}$/);
+    }
+  });
+
+  it.each(files)("%s never interpolates inputs or event text into a shell script", (f) => {
+    for (const job of Object.values(wf[f]!.jobs)) {
+      for (const s of job.steps ?? []) {
+        if (s.run)
+          expect(s.run, `${f}: ${s.name ?? s.run}`).not.toMatch(
+            /\$\{\{\s*(inputs|github\.event|needs|steps)\./,
+          );
+      }
+    }
+  });
+
+  it.each(files)("%s defaults to a read-only token", (f) => {
+    expect(wf[f]!.permissions).toEqual({ contents: "read" });
+  });
+
+  it.each(files)("%s: every Pulumi step targets the production stack", (f) => {
+    for (const job of Object.values(wf[f]!.jobs)) {
+      for (const s of pulumiSteps(job)) expect(s.with?.["stack-name"]).toBe("production");
+    }
+  });
+});
+
+describe("test.yml", () => {
+  it("runs typecheck, lint and tests on pushes to main, pull requests and when called", () => {
+    const w = wf["test.yml"]!;
+    expect(Object.keys(w.on).sort()).toEqual(["pull_request", "push", "workflow_call"]);
+    const runs = w.jobs.test!.steps!.map((s) => s.run).filter(Boolean);
+    expect(runs).toEqual(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+  });
+});
+
+describe("preview.yml: production preview on pull requests, safe for forks", () => {
+  const w = wf["preview.yml"]!;
+  const job = w.jobs.preview!;
+
+  it("runs on pull requests only", () => {
+    expect(Object.keys(w.on)).toEqual(["pull_request"]);
+  });
+
+  it("reads no secret at all, and no wallet", () => {
+    expect(secretsIn(text("preview.yml"))).toEqual([]);
+    expect(text("preview.yml")).not.toMatch(/AO_WALLET|PULUMI_ACCESS_TOKEN:/);
+  });
+
+  it("cannot write to the repository", () => {
+    for (const [k, v] of Object.entries(job.permissions ?? {})) if (v === "write") expect(k).toBe("id-token");
+  });
+
+  it("runs pulumi preview of production with the diff, and keeps the plan for the comment", () => {
+    const [p] = pulumiSteps(job);
+    expect(p!.with).toMatchObject({
+      command: "preview",
+      "stack-name": "production",
+      diff: true,
+      "comment-on-pr": false,
+    });
+    const upload = job.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    expect(upload!.with).toMatchObject({ name: "pulumi-preview" });
+  });
+
+  it("logs in to Pulumi Cloud through OIDC only for pull requests from this repository", () => {
+    const login = job.steps!.find((s) => s.uses?.startsWith("pulumi/auth-actions@"));
+    expect(login!.if).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+  });
+});
+
+describe("preview-comment.yml: posts the plan without running pull request code", () => {
+  const w = wf["preview-comment.yml"]!;
+  it("is triggered by the Preview workflow", () => {
+    expect(w.on).toEqual({ workflow_run: { workflows: [wf["preview.yml"]!.name], types: ["completed"] } });
+  });
+  it("never checks out or runs code", () => {
+    for (const job of Object.values(w.jobs)) {
+      for (const s of job.steps ?? []) {
+        expect(s.uses ?? "").not.toMatch(/^actions\/checkout@|^actions\/setup-node@|^pulumi\//);
+        expect(s.run ?? "").not.toMatch(/\bnpm\b|\bnode\b|\bpulumi\b|\bbash\s+preview|\bsource\b/);
+      }
+    }
+  });
+  it("reads only the automatic token, and may only comment", () => {
+    expect(secretsIn(text("preview-comment.yml"))).toEqual([]);
+    expect(w.jobs.comment!.permissions).toEqual({ actions: "read", "pull-requests": "write" });
+  });
+});
+
+describe("deploy.yml: production on a version tag, after the tests, then the CLI release", () => {
+  const w = wf["deploy.yml"]!;
+
+  it("runs on version tags only", () => {
+    expect(w.on).toEqual({ push: { tags: ["v*.*.*"] } });
+  });
+
+  it("deploys only after the test job, which is the test workflow", () => {
+    expect(w.jobs.test!.uses).toBe("./.github/workflows/test.yml");
+    expect(needsOf(w.jobs.deploy!)).toEqual(["test"]);
+  });
+
+  it("runs pulumi up on production with the wallet, state and CLI-repository token", () => {
+    const [up] = pulumiSteps(w.jobs.deploy!);
+    expect(up!.with).toMatchObject({ command: "up", "stack-name": "production" });
+    expect(up!.env).toEqual({
+      PULUMI_ACCESS_TOKEN: gh("secrets.PULUMI_ACCESS_TOKEN"),
+      AO_WALLET_JWK: gh("secrets.AO_WALLET_JWK"),
+      GITHUB_TOKEN: gh("secrets.CLI_REPO_TOKEN"),
+    });
+    expect(w.jobs.deploy!.environment).toBe("production");
+  });
+
+  it("reads exactly these secrets", () => {
+    expect([...new Set(secretsIn(text("deploy.yml")))]).toEqual([
+      "AO_WALLET_JWK",
+      "CLI_REPO_TOKEN",
+      "PULUMI_ACCESS_TOKEN",
+    ]);
+  });
+
+  it("then triggers the CLI release in the CLI's repository", () => {
+    const release = w.jobs["release-cli"]!;
+    expect(needsOf(release)).toEqual(["deploy"]);
+    expect(release.steps!.map((s) => s.run ?? "").join("\n")).toMatch(
+      /gh api "repos\/\$repo\/dispatches" -f event_type=registry-deployed/,
+    );
+  });
+
+  it("serializes with every other production change", () => {
+    for (const f of ["deploy.yml", "drift.yml", "rollback.yml"]) {
+      expect((wf[f] as unknown as { concurrency: unknown }).concurrency).toEqual({
+        group: "production",
+        "cancel-in-progress": false,
+      });
+    }
+  });
+});
+
+describe("drift.yml: scheduled preview --refresh --expect-no-changes", () => {
+  const w = wf["drift.yml"]!;
+  it("runs on a schedule (and by hand)", () => {
+    expect(Object.keys(w.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect((w.on.schedule as { cron: string }[])[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+  });
+  it("fails on any difference between production and its state", () => {
+    const [p] = pulumiSteps(w.jobs.drift!);
+    expect(p!.with).toMatchObject({
+      command: "preview",
+      "stack-name": "production",
+      refresh: true,
+      "expect-no-changes": true,
+    });
+  });
+  it("needs no wallet", () => {
+    expect(secretsIn(text("drift.yml"))).not.toContain("AO_WALLET_JWK");
+  });
+});
+
+describe("rollback.yml: manual, adopts a previous process without spawning", () => {
+  const w = wf["rollback.yml"]!;
+  const job = w.jobs.rollback!;
+
+  it("is dispatched by hand with a required process ID and the release that deployed it", () => {
+    const inputs = (w.on.workflow_dispatch as { inputs: Record<string, { required: boolean; type: string }> })
+      .inputs;
+    expect(Object.keys(w.on)).toEqual(["workflow_dispatch"]);
+    expect(inputs.process_id).toMatchObject({ required: true, type: "string" });
+    expect(inputs.ref).toMatchObject({ required: true, type: "string" });
+  });
+
+  it("validates the process ID before anything else", () => {
+    expect(job.steps![0]!.run).toContain("^[A-Za-z0-9_-]{43}$");
+  });
+
+  it("runs pulumi up on production with aoRegistry:adoptProcessId set to the input", () => {
+    const [up] = pulumiSteps(job);
+    expect(up!.with).toMatchObject({
+      command: "up",
+      "stack-name": "production",
+      "config-map": gh("env.ADOPT_CONFIG"),
+    });
+    const adopt = job.steps!.find((s) => s.run?.includes("ADOPT_CONFIG="));
+    expect(adopt!.run).toContain('aoRegistry:adoptProcessId\\":{\\"value\\":\\"$PROCESS_ID\\"');
+    expect(adopt!.env).toEqual({ PROCESS_ID: gh("inputs.process_id") });
+    expect(up!.env?.AO_WALLET_JWK).toBe(gh("secrets.AO_WALLET_JWK"));
+  });
+
+  it("loads the code of the release that deployed the process, and checks production follows it", () => {
+    expect(job.steps!.some((s) => s.run?.includes('git checkout "refs/tags/$REF" -- ao-process/'))).toBe(
+      true,
+    );
+    expect(job.steps!.at(-1)!.env).toMatchObject({ GOT: gh("steps.up.outputs.processId") });
+  });
+
+  it("then triggers the CLI release so the next build follows the rollback", () => {
+    expect(needsOf(w.jobs["release-cli"]!)).toEqual(["rollback"]);
+    expect(w.jobs["release-cli"]!.steps!.map((s) => s.run).join("\n")).toContain(
+      "event_type=registry-deployed",
+    );
+  });
+});
+
+describe(".github/examples/cli-release.yml (for the CLI's repository)", () => {
+  const example = parseYaml<Workflow>(
+    readFileSync(join(REPO, ".github", "examples", "cli-release.yml"), "utf8"),
+  );
+  it("listens to the event the deploy and rollback workflows send", () => {
+    expect(example.on.repository_dispatch).toEqual({ types: ["registry-deployed"] });
+  });
+  it("reads the REGISTRY_PROCESS_ID secret the stack writes", () => {
+    const steps = Object.values(example.jobs).flatMap((j) => j.steps ?? []);
+    expect(steps.some((s) => s.env?.REGISTRY_PROCESS_ID === gh("secrets.REGISTRY_PROCESS_ID"))).toBe(true);
+  });
+});
