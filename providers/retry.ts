@@ -1,7 +1,9 @@
 /**
  * The one retry helper every network step uses. What is retryable, by name:
  * - connection errors: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, EAI_AGAIN, undici socket/connect
- *   errors, and `fetch failed` (undici's wrapper, whose `cause` carries the code);
+ *   errors, and `fetch failed` (undici's wrapper, whose `cause` carries the code); aoconnect's
+ *   "Error while communicating with MU/CU: {}" is its wrapper for a rejected fetch (the cause is lost
+ *   to JSON.stringify), so it is a connection error too;
  * - HTTP 408, 429 and 5xx (from `status`, `statusCode`, `response.status`, or "status NNN" in the message);
  * - "process not found yet" (a NotYetError, thrown by the wait step while the units catch up).
  * Anything else fails at once. Retries back off exponentially with jitter, within a bounded total time;
@@ -58,6 +60,9 @@ export function retryableReason(err: unknown): string | undefined {
   if (code && RETRYABLE_CODES.includes(code)) return code;
   const message = String((err as ErrorLike)?.message ?? err);
   if (/fetch failed/i.test(message)) return "fetch failed";
+  if (/Error while communicating with (MU|CU|SU)/.test(message) && errorStatus(err) === undefined) {
+    return "connection error (aoconnect)";
+  }
   for (const c of RETRYABLE_CODES) if (message.includes(c)) return c;
   if (/not found yet/i.test(message)) return "not found yet";
   const status = errorStatus(err);

@@ -28,6 +28,7 @@ describe("isRetryable", () => {
     ["500", httpError(500)],
     ["503 in a message", new Error("Error while communicating with CU: status 503")],
     ["process not found yet", notYetError("process abc not found yet")],
+    ["aoconnect's wrapped rejected fetch", new Error("Error while communicating with MU: {}")],
   ])("retries %s", (_name, err) => {
     expect(isRetryable(err)).toBe(true);
   });
