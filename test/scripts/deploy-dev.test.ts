@@ -1,0 +1,110 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { devnetCommand, ensureDevWallet, networkAnswers } from "../../scripts/deploy-dev";
+import { devStackEnv } from "../../scripts/lib/devStack";
+import { DEV_PASSPHRASE } from "../../scripts/lib/passphrase";
+import { INSTALL_URL, pulumiCandidates } from "../../scripts/lib/pulumiCli";
+
+const REPO = join(__dirname, "..", "..");
+
+describe("deploy:dev without a Pulumi CLI", () => {
+  it("says the CLI is missing and how to install it, and exits non-zero before starting anything", () => {
+    const home = mkdtempSync(join(tmpdir(), "no-pulumi-home-"));
+    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/deploy-dev.ts"], {
+      cwd: REPO,
+      // Only node itself on PATH; an empty HOME: no ~/.pulumi/bin.
+      env: { PATH: dirname(process.execPath), HOME: home },
+      encoding: "utf8",
+      timeout: 200_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("The Pulumi CLI is missing");
+    expect(r.stderr).toContain(INSTALL_URL);
+    expect(r.stderr).toContain("npm install --save-dev pulumi");
+    expect(r.stderr).not.toContain("starting the local AO network");
+  });
+});
+
+describe("finding the Pulumi CLI", () => {
+  it("prefers PATH, then ~/.pulumi/bin, then the npm launcher", () => {
+    const exists = new Set([
+      "/usr/local/bin/pulumi",
+      "/home/u/.pulumi/bin/pulumi",
+      "/repo/node_modules/.bin/pulumi",
+    ]);
+    const c = pulumiCandidates({ PATH: "/usr/bin:/usr/local/bin", HOME: "/home/u" }, "/repo", (f) =>
+      exists.has(f),
+    );
+    expect(c).toEqual([
+      { command: "/usr/local/bin/pulumi", source: "PATH" },
+      { command: "/home/u/.pulumi/bin/pulumi", source: "~/.pulumi/bin" },
+      { command: "/repo/node_modules/.bin/pulumi", source: "npm launcher" },
+    ]);
+    expect(pulumiCandidates({ PATH: "/usr/bin" }, "/repo", () => false)).toEqual([]);
+  });
+});
+
+describe("the dev stack's environment", () => {
+  it("uses local file state, the dev-only passphrase and the dev wallet, unless the user chose otherwise", () => {
+    const env = devStackEnv("/repo", { PATH: "/bin" });
+    expect(env).toMatchObject({
+      PATH: "/bin",
+      PULUMI_BACKEND_URL: "file:///repo/.pulumi-state",
+      PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE,
+      AO_WALLET_FILE: "/repo/.devnet-data/dev-wallet.json",
+    });
+    const mine = devStackEnv("/repo", {
+      PULUMI_BACKEND_URL: "s3://b",
+      PULUMI_CONFIG_PASSPHRASE_FILE: "/p",
+      AO_WALLET_JWK: "{}",
+    });
+    expect(mine.PULUMI_BACKEND_URL).toBe("s3://b");
+    expect(mine.PULUMI_CONFIG_PASSPHRASE).toBeUndefined();
+    expect(mine.AO_WALLET_FILE).toBeUndefined();
+  });
+
+  it("keeps .pulumi-state, .devnet-data and wallets out of git", () => {
+    const ignore = readFileSync(join(REPO, ".gitignore"), "utf8");
+    for (const entry of [".pulumi-state/", ".devnet-data/"]) expect(ignore).toContain(entry);
+    const r = spawnSync("git", ["check-ignore", ".devnet-data/dev-wallet.json", ".pulumi-state/x", ".env"], {
+      cwd: REPO,
+      encoding: "utf8",
+    });
+    expect(r.stdout.trim().split("\n")).toHaveLength(3);
+  });
+});
+
+describe("starting the local network", () => {
+  it("runs exactly what `npm run devnet` runs", () => {
+    const script = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts.devnet as string;
+    const [, ...args] = devnetCommand(REPO, 4000, "/data");
+    expect(`node ${args.join(" ")}`).toBe(
+      `${script.replace("devnet/cli.ts", join(REPO, "devnet", "cli.ts"))} --port 4000 --data /data`,
+    );
+  });
+
+  it("sees that a network file's URLs do not answer", async () => {
+    const info = {
+      urls: { mu: "http://127.0.0.1:9", cu: "http://127.0.0.1:9", gateway: "http://127.0.0.1:9" },
+      modules: [],
+      scheduler: "",
+    };
+    expect(await networkAnswers(info, 500)).toBe(false);
+  });
+});
+
+describe("the dev wallet", () => {
+  it("is created once, readable by its owner only, and kept afterwards", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "dev-wallet-")), "nested", "dev-wallet.json");
+    const lines: string[] = [];
+    const address = ensureDevWallet(file, (l) => lines.push(l));
+    expect(address).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(lines).toHaveLength(1);
+    expect(ensureDevWallet(file, (l) => lines.push(l))).toBe(address);
+    expect(lines).toHaveLength(1);
+  });
+});
