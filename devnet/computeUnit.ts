@@ -260,6 +260,7 @@ export class ComputeUnit {
       const snap = latestSnapshot(join(this.o.dir, p.id), upTo);
       p.vm = await AosVm.start(p.module, snap ? readFileSync(snap.file) : undefined);
       p.vmNonce = snap?.nonce ?? -1;
+      p.vm.warm();
       this.evictIdle(p);
     }
     // Replay what the snapshot does not hold; these results are already stored.
