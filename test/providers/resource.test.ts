@@ -1,0 +1,85 @@
+/**
+ * The AoProcess resource under Pulumi mocks: the code is bundled when the resource is declared, goes in
+ * as a plain input, and the declared outputs resolve. Mocks are set before the resource is created.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const registered: Record<string, unknown>[] = [];
+beforeAll(async () => {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push(args.inputs);
+        return {
+          id: "p".repeat(43),
+          state: { ...args.inputs, processId: "p".repeat(43), owner: "o".repeat(43) },
+        };
+      },
+      call: () => ({}),
+    },
+    "project",
+    "stack",
+    true,
+  );
+});
+
+const ID = (c: string) => c.repeat(43);
+const output = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+
+describe("AoProcess", () => {
+  it("bundles the entry file at declaration and passes the code as a plain input", async () => {
+    const { AoProcess } = await import("../../providers/aoProcess");
+    const { bundleLua } = await import("../../providers/bundle");
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "res-")), "proc");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "main.lua"), 'local m = require("m")\nreturn m');
+    fs.writeFileSync(path.join(dir, "m.lua"), "return 1");
+    const p = new AoProcess("r", {
+      entry: path.join(dir, "main.lua"),
+      module: ID("m"),
+      scheduler: ID("s"),
+      name: "r",
+      endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
+    });
+    expect(await output(p.processId)).toBe(ID("p"));
+    expect(await output(p.owner)).toBe(ID("o"));
+    const inputs = registered.at(-1)!;
+    expect(inputs.code).toBe(bundleLua(path.join(dir, "main.lua")).code);
+    expect(inputs).not.toHaveProperty("entry");
+    expect(typeof inputs.__provider).toBe("string");
+  });
+
+  it("refuses both or neither of entry and code", async () => {
+    const { AoProcess } = await import("../../providers/aoProcess");
+    const base = {
+      module: ID("m"),
+      scheduler: ID("s"),
+      name: "r",
+      endpoints: { mu: "", cu: "", gateway: "" },
+    };
+    expect(() => new AoProcess("x", base)).toThrowError(/exactly one of `entry`.*or `code`/);
+    expect(() => new AoProcess("y", { ...base, entry: "a.lua", code: "return 1" })).toThrowError(
+      /exactly one/,
+    );
+  });
+
+  it("fails at declaration, naming the module, when a required file is missing", async () => {
+    const { AoProcess } = await import("../../providers/aoProcess");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "res-"));
+    fs.writeFileSync(path.join(dir, "main.lua"), 'return require("gone")');
+    expect(
+      () =>
+        new AoProcess("z", {
+          entry: path.join(dir, "main.lua"),
+          module: ID("m"),
+          scheduler: ID("s"),
+          name: "z",
+          endpoints: { mu: "", cu: "", gateway: "" },
+        }),
+    ).toThrowError(/Lua module "gone" not found/);
+  });
+});
