@@ -184,6 +184,39 @@ describe("messages between parties", () => {
   });
 });
 
+describe("spawns from a process", () => {
+  test("a process's Spawn is cranked into a new process, signed by the messenger, naming its parent", async () => {
+    const parent = await spawn(alice.jwk, [{ name: "Authority", value: net.authority }]);
+    await evalAs(alice.jwk, parent, `Spawn(ao.env.Module.Id, { Tags = { Name = "child-of-test" } })`);
+    await net.settle();
+    const res = await fetch(`${net.urls.gateway}/graphql`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        query: `query($parent: String!) { transactions(tags: [{ name: "From-Process", values: [$parent] }, { name: "Type", values: ["Process"] }]) { edges { node { id owner { address } tags { name value } } } } }`,
+        variables: { parent },
+      }),
+    });
+    const body = (await res.json()) as {
+      data: {
+        transactions: {
+          edges: {
+            node: { id: string; owner: { address: string }; tags: { name: string; value: string }[] };
+          }[];
+        };
+      };
+    };
+    const [child] = body.data.transactions.edges;
+    expect(child).toBeDefined();
+    expect(child!.node.owner.address).toBe(net.authority);
+    expect(child!.node.tags).toContainEqual({ name: "Name", value: "child-of-test" });
+    // The child runs: its first message (its own spawn) was evaluated.
+    const ao = aoClient(net, alice.jwk);
+    const results = (await ao.results({ process: child!.node.id, limit: 5 })) as { edges: unknown[] };
+    expect(results.edges).toHaveLength(1);
+  });
+});
+
 describe("results", () => {
   test("pages forwards and backwards with cursors, without gaps or repeats", async () => {
     const pid = await spawn();
