@@ -11,6 +11,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { wallClock } from "./clock";
 import { tagValue } from "./dataItem";
 import { Journal } from "./journal";
 import type { AosModule } from "./modules";
@@ -202,7 +203,7 @@ export class ComputeUnit {
       resultsJournal: new Journal(file),
       vmNonce: -1,
       snapshotNonce: latestSnapshot(dir)?.nonce ?? -1,
-      lastUsed: Date.now(),
+      lastUsed: wallClock(),
       queue: Promise.resolve(),
       busy: 0,
       waiters: new Map(),
@@ -254,7 +255,7 @@ export class ComputeUnit {
 
   /** The live instance of a process at its latest evaluated nonce (or at `upTo`), restoring it if needed. */
   private async live(p: ProcessState, upTo = p.results.length - 1): Promise<AosVm> {
-    p.lastUsed = Date.now();
+    p.lastUsed = wallClock();
     if (p.vm && p.vmNonce === upTo) return p.vm;
     if (!p.vm || p.vmNonce > upTo) {
       const snap = latestSnapshot(join(this.o.dir, p.id), upTo);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { wallClock } from "./clock";
 import { type ComputeUnit, NotFoundError } from "./computeUnit";
 import { RejectedItemError } from "./dataItem";
 import type { Gateway } from "./gateway";
@@ -154,12 +155,12 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       return send(res, 200, {
         Unit: "Scheduler",
         Address: u.scheduler.address,
-        Timestamp: Date.now(),
+        Timestamp: wallClock(),
         Processes: [...u.scheduler.processes.keys()],
       });
     }
     if (method === "GET" && path === "/su/timestamp") {
-      return send(res, 200, { timestamp: Date.now() });
+      return send(res, 200, { timestamp: wallClock() });
     }
     m = /^\/su\/([^/]+)$/.exec(path);
     if (method === "GET" && m) return send(res, 200, suRead(m[1]!, processId, url.searchParams));

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { wallClock } from "./clock";
 import type { Item } from "./dataItem";
 import { Journal } from "./journal";
 
@@ -131,7 +132,7 @@ export class Scheduler {
     // holds them in order.
     const prev = schedule.messages.at(-1);
     const nonce = schedule.messages.length;
-    const timestamp = Math.max(Date.now(), prev?.timestamp ?? 0);
+    const timestamp = Math.max(wallClock(), prev?.timestamp ?? 0);
     const hashChain = prev ? nextHashChain(prev.hashChain, prev.assignmentId) : nextHashChain(schedule.id);
     const assignmentId = createHash("sha256")
       .update(`${schedule.id}\n${nonce}\n${item.id}\n${timestamp}`)

@@ -58,7 +58,7 @@ async function signedItem(tags: { name: string; value: string }[], target?: stri
 
 describe("spawning", () => {
   test("a spawned process is found through GraphQL by owner and tags", async () => {
-    const name = `find-me-${Date.now()}`;
+    const name = `find-me-${Math.random().toString(36).slice(2)}`;
     const pid = await spawn(alice.jwk, [
       { name: "Name", value: name },
       { name: "App-Name", value: "Agent-Skills-Registry" },
@@ -89,6 +89,19 @@ describe("spawning", () => {
     expect(r.status).toBe(400);
     expect(r.body.error).toContain("unknown module");
     expect(r.body.error).toContain(net.moduleId);
+  });
+});
+
+describe("scheduling", () => {
+  test("assignments carry wall-clock timestamps, though ao-loader replaces Date.now in this process", async () => {
+    const pid = await spawn();
+    await evalAs(alice.jwk, pid, "return 1");
+    const res = await fetch(`${net.urls.su}/${pid}`);
+    const body = (await res.json()) as { edges: { node: { assignment: { tags: { name: string; value: string }[] } } }[] };
+    const stamps = body.edges.map((e) => Number(e.node.assignment.tags.find((t) => t.name === "Timestamp")!.value));
+    const now = new Date().getTime();
+    for (const ts of stamps) expect(Math.abs(now - ts)).toBeLessThan(60_000);
+    expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
   });
 });
 
