@@ -1,5 +1,6 @@
 import { ArweaveSigner, createData } from "@dha-team/arbundles";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { wallClock } from "../../devnet/clock";
 import { aoClient, type Devnet, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
@@ -97,9 +98,13 @@ describe("scheduling", () => {
     const pid = await spawn();
     await evalAs(alice.jwk, pid, "return 1");
     const res = await fetch(`${net.urls.su}/${pid}`);
-    const body = (await res.json()) as { edges: { node: { assignment: { tags: { name: string; value: string }[] } } }[] };
-    const stamps = body.edges.map((e) => Number(e.node.assignment.tags.find((t) => t.name === "Timestamp")!.value));
-    const now = new Date().getTime();
+    const body = (await res.json()) as {
+      edges: { node: { assignment: { tags: { name: string; value: string }[] } } }[];
+    };
+    const stamps = body.edges.map((e) =>
+      Number(e.node.assignment.tags.find((t) => t.name === "Timestamp")!.value),
+    );
+    const now = wallClock();
     for (const ts of stamps) expect(Math.abs(now - ts)).toBeLessThan(60_000);
     expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
   });
