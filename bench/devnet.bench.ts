@@ -30,6 +30,7 @@ end
 
 const NATIVE_HARNESS = `
 local N = tonumber(arg[1])
+local fullgc = arg[2] == "gc"
 local outbox = {}
 local function mk(i)
   local m = { Tags = { Name = "skill-" .. (i % 5000), Version = "1.0." .. i, Bundle = string.rep("a", 43) }, From = "addr", Timestamp = i }
@@ -38,16 +39,21 @@ local function mk(i)
 end
 for i = 1, 1000 do RegisterSkill(mk(-i)) end
 local t0 = os.clock()
-for i = 1, N do RegisterSkill(mk(i)); if #outbox > 1000 then outbox = {} end end
+for i = 1, N do
+  RegisterSkill(mk(i))
+  if #outbox > 1000 then outbox = {} end
+  -- aos ends every message with a full collection; the "gc" variant does the same.
+  if fullgc then collectgarbage() end
+end
 io.write(string.format("%.6f", (os.clock() - t0) * 1000 / N))
 `;
 
-function nativeLuaMsPerCall(n: number): number | undefined {
+function nativeLuaMsPerCall(n: number, mode: "bare" | "gc"): number | undefined {
   const dir = mkdtempSync(join(tmpdir(), "bench-lua-"));
   try {
     const file = join(dir, "bench.lua");
     writeFileSync(file, `${HANDLER}\n${NATIVE_HARNESS}`);
-    return Number(execFileSync("lua5.3", [file, String(n)], { encoding: "utf8" }));
+    return Number(execFileSync("lua5.3", [file, String(n), mode], { encoding: "utf8" }));
   } catch {
     return undefined;
   } finally {
@@ -106,11 +112,16 @@ async function computePerMessage(): Promise<void> {
   const t0 = performance.now();
   for (let i = 0; i < N; i++) await vm.evaluate(register(i), env);
   const perMessage = (performance.now() - t0) / N;
-  const native = nativeLuaMsPerCall(200_000);
-  if (native !== undefined) {
+  const native = nativeLuaMsPerCall(200_000, "bare");
+  const nativeGc = nativeLuaMsPerCall(5_000, "gc");
+  if (native !== undefined && nativeGc !== undefined) {
     figure("aos module: registry-like message", perMessage, "ms", {
       baseline: { name: "the same handler on native Lua 5.3", value: native },
       target: { max: 2 * native, unit: " ms (2x native)" },
+    });
+    figure("aos module: registry-like message", perMessage, "ms", {
+      baseline: { name: "native Lua 5.3, handler + full GC as aos does", value: nativeGc },
+      target: { max: 2 * nativeGc, unit: " ms (2x native)" },
     });
   } else {
     figure("aos module: registry-like message", perMessage, "ms");
@@ -309,30 +320,29 @@ async function restartAndMemory(): Promise<void> {
     });
     await net.stop();
 
-    // Memory: many processes, few live instances.
-    const COUNT = 60;
-    const memDir = mkdtempSync(join(tmpdir(), "bench-mem-"));
+    // Memory: many processes, all live or few live; each measured in a fresh Node process.
+    const COUNT = 100;
     for (const maxLive of [COUNT, 8]) {
-      const rssBefore = process.memoryUsage().rss;
-      const m = await startDevnet({ port: 0, dataDir: join(memDir, String(maxLive)), maxLive });
-      const a = aoClient(m, alice.jwk);
-      for (let i = 0; i < COUNT; i++) {
-        const p = await a.spawn({ module: m.moduleId, scheduler: m.schedulerId, signer: a.signer });
-        await a.result({
-          process: p,
-          message: await a.message({
-            process: p,
-            signer: a.signer,
-            tags: [{ name: "Action", value: "Eval" }],
-            data: HANDLER,
-          }),
-        });
-      }
-      const perProcess = (process.memoryUsage().rss - rssBefore) / COUNT / 2 ** 20;
-      figure(`resident memory per process, ${COUNT} processes, ${maxLive} live`, perProcess, "MiB");
-      await m.stop();
+      const out = execFileSync(
+        process.execPath,
+        [
+          "--experimental-wasm-memory64",
+          "--expose-gc",
+          "--import",
+          "tsx",
+          join(__dirname, "memoryProbe.ts"),
+          String(COUNT),
+          String(maxLive),
+        ],
+        { encoding: "utf8" },
+      );
+      const m = JSON.parse(out.trim().split("\n").at(-1)!) as { before: number; after: number; live: number };
+      figure(
+        `resident memory per process, ${COUNT} processes, ${m.live} live (RSS ${(m.after / 2 ** 20).toFixed(0)} MiB)`,
+        (m.after - m.before) / (COUNT - 1) / 2 ** 20,
+        "MiB",
+      );
     }
-    rmSync(memDir, { recursive: true, force: true });
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
