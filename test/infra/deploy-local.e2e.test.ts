@@ -1,0 +1,95 @@
+/**
+ * An end-to-end deploy without the Pulumi CLI: the real program under setMocks, every dynamic resource
+ * handed to @pulumi/pulumi's real dynamic-provider host (Configure, Check, Create over gRPC) against a
+ * local AO network. Run as `scripts/deploy-local.ts` in a plain Node child, as the CLI would run the
+ * program: closure serialization misbehaves under test runners' module loaders (pulumi/pulumi#10480).
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AOS_MODULE_ID } from "../../devnet/modules";
+import { toCliConfig } from "../../scripts/outputs";
+import { aoClient, type Devnet, withDevnet } from "../support/devnet";
+import { testWallet } from "../support/wallets";
+
+const REPO = join(__dirname, "..", "..");
+const deployer = testWallet("infra-deploy-local");
+let net: Devnet & { cleanup(): Promise<void> };
+let result: {
+  outputs: Record<string, string> & { endpoints: Record<string, string> };
+  github: Record<string, string>;
+};
+
+beforeAll(async () => {
+  net = await withDevnet();
+  const walletFile = join(mkdtempSync(join(tmpdir(), "deploy-local-wallet-")), "wallet.json");
+  writeFileSync(walletFile, JSON.stringify(deployer.jwk), { mode: 0o600 });
+  // Asynchronously: the network runs in this process and must keep serving while the child deploys.
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "scripts/deploy-local.ts",
+      "--network-file",
+      net.networkFile,
+      "--wallet",
+      walletFile,
+      "--github",
+      "agent-skills/agent-skills-cli",
+    ],
+    {
+      cwd: REPO,
+      encoding: "utf8",
+      env: { ...process.env, AO_WALLET_JWK: "", GITHUB_TOKEN: "" },
+      timeout: 240_000,
+    },
+  );
+  result = JSON.parse(stdout);
+}, 300_000);
+
+afterAll(async () => {
+  await net?.cleanup();
+});
+
+describe("deploy:local: the program through the real dynamic-provider host on the local network", () => {
+  it("spawns a real process owned by the deploying wallet, on the module production runs", () => {
+    expect(result.outputs.processId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(result.outputs.owner).toBe(deployer.address);
+    expect(result.outputs.module).toBe(AOS_MODULE_ID);
+    expect(result.outputs.scheduler).toBe(net.schedulerId);
+    expect(result.outputs.endpoints).toEqual({ mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway });
+  });
+
+  it("gives the GitHub secret REGISTRY_PROCESS_ID the real process ID", () => {
+    expect(result.github).toEqual({
+      owner: "agent-skills",
+      repository: "agent-skills-cli",
+      secretName: "REGISTRY_PROCESS_ID",
+      value: result.outputs.processId,
+    });
+  });
+
+  it("the process in the secret answers a dry-run Info with the deployed code's hash", async () => {
+    const client = aoClient(net, deployer.jwk);
+    const res = await client.dryrun({
+      process: result.github.value!,
+      tags: [{ name: "Action", value: "Info" }],
+      data: "{}",
+      owner: deployer.address,
+    });
+    const tags: Record<string, string> = {};
+    for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
+    expect(res.Error).toBeFalsy();
+    expect(tags["Code-Sha256"]).toBe(result.outputs.codeSha256);
+  });
+
+  it("its outputs configure a CLI build", () => {
+    const config = toCliConfig(JSON.stringify(result.outputs), "dev");
+    expect(config.processId).toBe(result.outputs.processId);
+    expect(config.endpoints.cu).toBe(net.urls.cu);
+  });
+});
