@@ -253,7 +253,20 @@ async function overHttp(): Promise<void> {
         )[0],
       );
     }
-    figure("dry-run over HTTP (median of 50)", median(dry), "ms", { target: { max: 5 } });
+    figure("dry-run over HTTP, distinct queries (median of 50)", median(dry), "ms", { target: { max: 5 } });
+    const repeated: number[] = [];
+    const same = {
+      process: pid,
+      tags: [
+        { name: "Action", value: "Register" },
+        { name: "Name", value: "same" },
+        { name: "Version", value: "1" },
+      ],
+    };
+    for (let i = 0; i < 50; i++) repeated.push((await timed(() => ao.dryrun(same)))[0]);
+    figure("dry-run over HTTP, one query repeated (CU result cache)", median(repeated), "ms", {
+      baseline: { name: "distinct", value: median(dry) },
+    });
   } finally {
     await net.stop();
     rmSync(dataDir, { recursive: true, force: true });

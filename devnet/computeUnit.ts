@@ -42,8 +42,13 @@ interface ProcessState {
   /** Every use of the live instance goes through this chain, one at a time. */
   queue: Promise<unknown>;
   busy: number;
+  /** Dry-run results for the state at `nonce`, by request. */
+  dryRuns: { nonce: number; results: Map<string, StoredResult> };
   waiters: Map<number, (() => void)[]>;
 }
+
+/** Dry-run results kept per process, for the current state only. */
+const DRY_RUN_CACHE = 256;
 
 export class NotFoundError extends Error {
   readonly status = 404;
@@ -134,7 +139,14 @@ export class ComputeUnit {
     const p = this.state(processId);
     const tags = (body.Tags as { name: string; value: string }[] | undefined) ?? [];
     const owner = typeof body.Owner === "string" ? body.Owner : undefined;
+    const key = JSON.stringify(body);
     return this.exclusive(p, async () => {
+      // As AO's compute unit does, the same dry-run on the same state is answered from a cache: a
+      // dry-run is a pure function of the state and the message.
+      const at = p.results.length - 1;
+      if (p.dryRuns.nonce !== at) p.dryRuns = { nonce: at, results: new Map() };
+      const cached = p.dryRuns.results.get(key);
+      if (cached) return cached;
       const vm = await this.live(p);
       // Timestamp and block height default to those of the state the dry-run reads.
       const last = p.schedule.messages[p.vmNonce];
@@ -148,7 +160,11 @@ export class ComputeUnit {
         From: tagValue(tags, "From-Process") || owner,
         "Read-Only": true,
       };
-      return vm.dryRun(msg, p.env);
+      const result = await vm.dryRun(msg, p.env);
+      if (p.dryRuns.results.size >= DRY_RUN_CACHE)
+        p.dryRuns.results.delete(p.dryRuns.results.keys().next().value!);
+      p.dryRuns.results.set(key, result);
+      return result;
     });
   }
 
@@ -206,6 +222,7 @@ export class ComputeUnit {
       lastUsed: wallClock(),
       queue: Promise.resolve(),
       busy: 0,
+      dryRuns: { nonce: -1, results: new Map() },
       waiters: new Map(),
     };
     this.procs.set(processId, p);

@@ -162,6 +162,9 @@ describe("dry-run", () => {
     const r = await ao.result({ process: pid, message: id });
     expect(r.Messages[0].Data).toBe("2");
     expect(await peek(pid, "N")).toBe("2");
+    // The same dry-run as before now reads the new state (no stale cached answer).
+    const d3 = await ao.dryrun({ process: pid, tags: [{ name: "Action", value: "Bump" }] });
+    expect(d3.Messages[0].Data).toBe("3");
   });
 });
 
