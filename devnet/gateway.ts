@@ -118,8 +118,10 @@ export class Gateway {
       operationName: body.operationName,
       rootValue: {
         transactions: (args: TxQuery) => this.transactions(args),
-        transaction: ({ id }: { id: string }) =>
-          this.all().find((t) => t.id === id) && this.node(this.all().find((t) => t.id === id)!),
+        transaction: ({ id }: { id: string }) => {
+          const tx = this.all().find((t) => t.id === id);
+          return tx ? this.node(tx) : null;
+        },
       },
     });
     return { status: result.errors && !result.data ? 400 : 200, body: result };
