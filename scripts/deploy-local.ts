@@ -6,7 +6,7 @@
  * resources (the GitHub provider and secret) are recorded, not sent anywhere.
  *
  *   npm run deploy:local [-- --network-file .devnet-data/network.json] [--wallet <jwk file>]
- *                           [--github <owner>/<repository>]
+ *                           [--github <owner>/<repository>] [--adopt <process ID>]
  *
  * Prints `{ "outputs": {...}, "github": {...} }` on stdout; `outputs` has the shape of
  * `pulumi stack output --json`, so `... | jq .outputs | npm run outputs -- --stack dev --stdin` works.
@@ -25,6 +25,8 @@ export interface LocalDeployOptions {
   networkFile: string;
   walletFile: string;
   github?: { owner: string; repository: string };
+  /** Adopt this existing process instead of spawning (what the rollback workflow does). */
+  adoptProcessId?: string;
   log?: (line: string) => void;
 }
 
@@ -47,7 +49,7 @@ const DYNAMIC = "pulumi-nodejs:dynamic";
 /** The dev stack's configuration (Pulumi.dev.yaml), with the given network file and GitHub target. */
 export function localConfig(
   repoRoot: string,
-  opts: Pick<LocalDeployOptions, "networkFile" | "github">,
+  opts: Pick<LocalDeployOptions, "networkFile" | "github" | "adoptProcessId">,
 ): Record<string, string> {
   const yaml = require("js-yaml") as { load(text: string): unknown };
   const fs = require("node:fs") as typeof import("node:fs");
@@ -61,6 +63,7 @@ export function localConfig(
     config[`${PROJECT}:githubOwner`] = opts.github.owner;
     config[`${PROJECT}:githubRepository`] = opts.github.repository;
   }
+  if (opts.adoptProcessId) config[`${PROJECT}:adoptProcessId`] = opts.adoptProcessId;
   return config;
 }
 
@@ -171,6 +174,7 @@ async function main(argv: string[]): Promise<number> {
       "network-file": { type: "string" },
       wallet: { type: "string" },
       github: { type: "string" },
+      adopt: { type: "string" },
     },
   });
   let networkFile = values["network-file"] ? resolve(values["network-file"]) : paths.networkFile;
@@ -187,7 +191,13 @@ async function main(argv: string[]): Promise<number> {
       throw new Error(`--github ${values.github}: use <owner>/<repository>`);
     github = { owner, repository };
   }
-  const result = await deployLocal({ repoRoot, networkFile, walletFile, github });
+  const result = await deployLocal({
+    repoRoot,
+    networkFile,
+    walletFile,
+    github,
+    adoptProcessId: values.adopt,
+  });
   process.stdout.write(
     `${JSON.stringify({ outputs: result.outputs, github: githubSummary(result.resources) }, null, 2)}\n`,
   );

@@ -23,11 +23,15 @@ let result: {
   github: Record<string, string>;
 };
 
-beforeAll(async () => {
-  net = await withDevnet();
-  const walletFile = join(mkdtempSync(join(tmpdir(), "deploy-local-wallet-")), "wallet.json");
-  writeFileSync(walletFile, JSON.stringify(deployer.jwk), { mode: 0o600 });
-  // Asynchronously: the network runs in this process and must keep serving while the child deploys.
+let walletFile: string;
+
+type Result = {
+  outputs: Record<string, string> & { endpoints: Record<string, string> };
+  github: Record<string, string>;
+};
+
+/** One `npm run deploy:local`, asynchronously: the network runs in this process and must keep serving. */
+async function deployLocal(...extra: string[]): Promise<Result> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -40,6 +44,7 @@ beforeAll(async () => {
       walletFile,
       "--github",
       "agent-skills/agent-skills-cli",
+      ...extra,
     ],
     {
       cwd: REPO,
@@ -48,7 +53,27 @@ beforeAll(async () => {
       timeout: 240_000,
     },
   );
-  result = JSON.parse(stdout);
+  return JSON.parse(stdout);
+}
+
+async function info(processId: string): Promise<Record<string, string>> {
+  const res = await aoClient(net, deployer.jwk).dryrun({
+    process: processId,
+    tags: [{ name: "Action", value: "Info" }],
+    data: "{}",
+    owner: deployer.address,
+  });
+  expect(res.Error).toBeFalsy();
+  const tags: Record<string, string> = {};
+  for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
+  return tags;
+}
+
+beforeAll(async () => {
+  net = await withDevnet();
+  walletFile = join(mkdtempSync(join(tmpdir(), "deploy-local-wallet-")), "wallet.json");
+  writeFileSync(walletFile, JSON.stringify(deployer.jwk), { mode: 0o600 });
+  result = await deployLocal();
 }, 300_000);
 
 afterAll(async () => {
@@ -74,17 +99,7 @@ describe("deploy:local: the program through the real dynamic-provider host on th
   });
 
   it("the process in the secret answers a dry-run Info with the deployed code's hash", async () => {
-    const client = aoClient(net, deployer.jwk);
-    const res = await client.dryrun({
-      process: result.github.value!,
-      tags: [{ name: "Action", value: "Info" }],
-      data: "{}",
-      owner: deployer.address,
-    });
-    const tags: Record<string, string> = {};
-    for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
-    expect(res.Error).toBeFalsy();
-    expect(tags["Code-Sha256"]).toBe(result.outputs.codeSha256);
+    expect((await info(result.github.value!))["Code-Sha256"]).toBe(result.outputs.codeSha256);
   });
 
   it("its outputs configure a CLI build", () => {
@@ -92,4 +107,23 @@ describe("deploy:local: the program through the real dynamic-provider host on th
     expect(config.processId).toBe(result.outputs.processId);
     expect(config.endpoints.cu).toBe(net.urls.cu);
   });
+});
+
+describe("rollback by adoption (what rollback.yml runs), through the same host", () => {
+  it("points the stack and the secret back at the previous process without spawning one", async () => {
+    const next = await deployLocal();
+    expect(next.outputs.processId).not.toBe(result.outputs.processId);
+
+    const t0 = performance.now();
+    const back = await deployLocal("--adopt", result.outputs.processId!);
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(
+      `rollback by adoption on the local network: ${seconds.toFixed(1)} s (program, host, Eval, verify)`,
+    );
+
+    expect(back.outputs.processId).toBe(result.outputs.processId);
+    expect(back.github.value).toBe(result.outputs.processId);
+    expect(back.outputs.deploymentId).not.toBe(result.outputs.deploymentId);
+    expect((await info(result.outputs.processId!))["Code-Sha256"]).toBe(back.outputs.codeSha256);
+  }, 300_000);
 });
