@@ -8,6 +8,9 @@
  *   give the same process), endpoints, validation options, the upgrade strategy.
  * - `__provider` and outputs are ignored. `deleteBeforeReplace` is false: the new process comes first.
  * - Removing `processId` after an adoption keeps the adopted process (it is now managed).
+ * - Resuming: state recorded by an init error (a process ID but no `deployedAt`: the create failed after
+ *   the spawn) takes a code change as an in-place update under either strategy, so that the engine's
+ *   next `update` finishes the pipeline in that process instead of replacing it with a second one.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Inputs, Outputs } from "./types";
@@ -33,9 +36,10 @@ export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffR
   const adoptsOther = news.processId !== undefined && news.processId !== olds.processId;
   if (adoptsOther) replaces.push("processId");
   const keepsAdopted = news.processId !== undefined && news.processId === olds.processId;
+  const resuming = Boolean(olds.processId) && !olds.deployedAt;
 
   if (olds.codeSha256 !== news.codeSha256) {
-    (news.upgrade === "eval" || keepsAdopted ? updates : replaces).push("code");
+    (news.upgrade === "eval" || keepsAdopted || resuming ? updates : replaces).push("code");
   }
   for (const key of ["module", "scheduler", "authority", "name"] as const) {
     if ((olds[key] || undefined) !== (news[key] || undefined)) replaces.push(key);

@@ -85,6 +85,19 @@ describe("diff", () => {
     expect(diff({ ...olds, adoptedProcessId: olds.processId }, inputs).changes).toBe(false);
   });
 
+  it("resumes a create that failed after the spawn: a code change updates that process, under either strategy", () => {
+    const { deployedAt: _, evalMessageId: _e, ...partial } = olds;
+    const fixed = { code: "return 2", codeSha256: "b".repeat(64) };
+    for (const upgrade of ["replace", "eval"] as const) {
+      expect(diff(partial as Outputs, { ...inputs, ...fixed, upgrade })).toMatchObject({
+        changes: true,
+        replaces: [],
+      });
+    }
+    // Identity still decides: another module is another process, even when resuming.
+    expect(diff(partial as Outputs, { ...inputs, ...fixed, module: ID("M") }).replaces).toEqual(["module"]);
+  });
+
   it("names every property that forces replacement", () => {
     expect(changed({ module: ID("M"), codeSha256: "b".repeat(64), name: "n" }).replaces).toEqual([
       "code",
