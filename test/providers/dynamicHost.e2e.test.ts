@@ -1,0 +1,263 @@
+/**
+ * The AoProcess provider through @pulumi/pulumi's own dynamic-provider host, over gRPC, against a local
+ * AO network: serialized as the SDK serializes it (in a plain Node child, with the wallet in the
+ * program's environment and config), loaded by `node .../cmd/dynamic-provider` started without Node
+ * flags as the engine starts it, and driven with the engine's calls and the engine's data: Configure,
+ * Check, Diff, Create, Read, Update, Delete, and the Update the engine sends after an init error.
+ * This is where dynamic providers most often break, so every assertion reads real outputs.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleLua } from "../../providers/bundle";
+import { sha256Hex } from "../../providers/hash";
+import { aoClient, type Devnet, tempDataDir, withDevnet } from "../support/devnet";
+import { type DynamicHost, DynamicHostError, dynamicUrn, startDynamicHost } from "../support/dynamicHost";
+import { testWallet } from "../support/wallets";
+import {
+  programConfigEnv,
+  type SerializedProvider,
+  serializeProviderInChild,
+} from "./support/serializedProvider";
+
+const ROOT = path.join(__dirname, "..", "..");
+const deployer = testWallet("aoprocess-deployer");
+const KEY_PARTS = ["d", "p", "q", "dp", "dq", "qi"] as const;
+const urn = (name: string) => dynamicUrn(name, { module: "ao", type: "AoProcess" });
+
+let net: Devnet & { cleanup(): Promise<void> };
+let host: DynamicHost;
+let serialized: SerializedProvider;
+/** Everything that crossed the wire from the host, for the key-material check at the end. */
+const seen: unknown[] = [];
+
+beforeAll(async () => {
+  const walletJson = JSON.stringify(deployer.jwk);
+  // The program's environment during `pulumi up`: the wallet in the environment and in stack config.
+  serialized = serializeProviderInChild({
+    AO_WALLET_JWK: walletJson,
+    ...programConfigEnv({ "aoRegistry:wallet": walletJson }, ["aoRegistry:wallet"]),
+  });
+  net = await withDevnet();
+  const walletFile = path.join(tempDataDir("dynhost-wallet-"), "wallet.json");
+  writeFileSync(walletFile, walletJson, { mode: 0o600 });
+  host = await startDynamicHost({
+    runtimeOptions: { typescript: "true", packagemanager: "npm" },
+    env: { AO_WALLET_JWK: undefined, AO_WALLET_FILE: walletFile },
+  });
+  await host.pluginInfo();
+  await host.configure({ "aoRegistry:module": net.moduleId });
+}, 180_000);
+
+afterAll(async () => {
+  await host?.stop();
+  await net?.cleanup();
+});
+
+/** The inputs the program registers (the SDK drops undefined), with the serialized provider. */
+function programInputs(patch: Record<string, unknown>): Record<string, unknown> {
+  return {
+    module: net.moduleId,
+    scheduler: net.schedulerId,
+    authority: net.authority,
+    name: "dynamic-host-e2e",
+    tags: { "App-Name": "dynamic-host-e2e" },
+    endpoints: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
+    ...patch,
+    __provider: serialized.text,
+  };
+}
+
+async function checked(name: string, patch: Record<string, unknown>, olds: Record<string, unknown> = {}) {
+  const res = await host.check(urn(name), olds, programInputs(patch));
+  seen.push(res);
+  expect(res.failures).toEqual([]);
+  return res.inputs;
+}
+
+async function info(processId: string): Promise<Record<string, string>> {
+  const res = await aoClient(net, deployer.jwk).dryrun({
+    process: processId,
+    tags: [{ name: "Action", value: "Info" }],
+    data: "{}",
+    Owner: deployer.address,
+  });
+  const tags: Record<string, string> = {};
+  for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
+  return tags;
+}
+
+async function spawnsOf(deploymentId: string): Promise<string[]> {
+  const res = await fetch(`${net.urls.gateway}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      query: `{ transactions(tags: [{ name: "Deployment-Id", values: [${JSON.stringify(deploymentId)}] }], first: 10) { edges { node { id } } } }`,
+    }),
+  });
+  const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string } }[] } } };
+  return body.data.transactions.edges.map((e) => e.node.id);
+}
+
+const versioned = (version: number) => `Version = ${version}
+Handlers.add("Info", "Info", function(msg)
+  msg.reply({ Tags = { ["Code-Sha256"] = DeployedCode and DeployedCode.Sha256 or "", Version = tostring(Version) } })
+end)`;
+
+describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
+  it("runs the host as the engine does: node and the host script, no Node flags", () => {
+    const argv = readFileSync(`/proc/${host.pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    expect(argv.slice(1)).toEqual([
+      path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider", "index.js"),
+      "127.0.0.1:0",
+    ]);
+    const environ = readFileSync(`/proc/${host.pid}/environ`, "utf8").split("\0");
+    expect(environ.some((v) => v.startsWith("NODE_OPTIONS="))).toBe(false);
+  });
+
+  it("serializes without secrets and without key material, though the program has the wallet", () => {
+    expect(serialized.containsSecrets).toBe(false);
+    for (const k of KEY_PARTS) expect(serialized.text).not.toContain(deployer.jwk[k]!);
+    expect(serialized.text).not.toContain("aoRegistry:wallet");
+  });
+
+  let registry: { id: string; properties: Record<string, unknown>; inputs: Record<string, unknown> };
+
+  it("checks registry.lua as the program sends it: compiled, hashed, defaults applied", async () => {
+    const code = bundleLua(path.join(ROOT, "ao-process", "registry.lua")).code;
+    const inputs = await checked("registry", { code, name: "registry-e2e" });
+    expect(inputs).toMatchObject({
+      code,
+      codeSha256: sha256Hex(code),
+      upgrade: "replace",
+      validation: { action: "Info", hashTag: "Code-Sha256", skip: false },
+      tags: [{ name: "App-Name", value: "dynamic-host-e2e" }],
+      __provider: serialized.text,
+    });
+    registry = { id: "", properties: {}, inputs };
+  });
+
+  it("creates registry.lua: the process ID answers a dry-run Info with the deployed Code-Sha256", async () => {
+    const res = await host.create(urn("registry"), registry.inputs);
+    seen.push(res);
+    expect(res.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(res.properties).toMatchObject({
+      processId: res.id,
+      codeSha256: registry.inputs.codeSha256,
+      module: net.moduleId,
+      scheduler: net.schedulerId,
+      owner: deployer.address,
+      __provider: serialized.text,
+    });
+    expect(res.properties.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Number.isNaN(Date.parse(String(res.properties.deployedAt)))).toBe(false);
+    expect((await info(res.id))["Code-Sha256"]).toBe(registry.inputs.codeSha256);
+    expect(await spawnsOf(String(res.properties.deploymentId))).toEqual([res.id]);
+    registry = { ...registry, id: res.id, properties: res.properties };
+  });
+
+  it("reads (refresh): the same process and state while it runs the recorded code", async () => {
+    const res = await host.read(urn("registry"), registry.id, registry.properties, registry.inputs);
+    seen.push(res);
+    expect(res.id).toBe(registry.id);
+    expect(res.properties).toEqual(registry.properties);
+  });
+
+  it("diffs: no change for the same program, and names the property that forces replacement", async () => {
+    const same = await host.diff(urn("registry"), registry.id, registry.properties, registry.inputs);
+    expect(same).toMatchObject({ changes: "none", replaces: [] });
+    const other = await checked("registry", { code: versioned(1), name: "registry-e2e" });
+    expect(await host.diff(urn("registry"), registry.id, registry.properties, other)).toMatchObject({
+      changes: "some",
+      replaces: ["code"],
+      deleteBeforeReplace: false,
+    });
+    const moved = { ...registry.inputs, scheduler: "S".repeat(43) };
+    expect((await host.diff(urn("registry"), registry.id, registry.properties, moved)).replaces).toEqual([
+      "scheduler",
+    ]);
+  });
+
+  it("fails Check on a Lua syntax error, naming the file and line in the module that has it", async () => {
+    const dir = path.join(tempDataDir("dynhost-lua-"), "proc");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(path.join(dir, "lib"), { recursive: true });
+    writeFileSync(path.join(dir, "main.lua"), 'local util = require("lib.util")\nreturn util');
+    writeFileSync(
+      path.join(dir, "lib", "util.lua"),
+      "local M = {}\nfunction M.f()\n  return = 1\nend\nreturn M",
+    );
+    const bad = await host.check(
+      urn("broken-syntax"),
+      {},
+      programInputs({ code: bundleLua(path.join(dir, "main.lua")).code }),
+    );
+    expect(bad.failures).toEqual([
+      { property: "code", reason: "proc/lib/util.lua:3: unexpected symbol near '='" },
+    ]);
+    const lua54 = await host.check(urn("lua54"), {}, programInputs({ code: "local x <const> = 1" }));
+    expect(lua54.failures).toEqual([
+      { property: "code", reason: "process.lua:1: unexpected symbol near '<'" },
+    ]);
+  });
+
+  it("updates under eval in place, then deletes as a documented no-op that leaves the process running", async () => {
+    const v1 = await checked("app", { code: versioned(1), upgrade: "eval" });
+    const created = await host.create(urn("app"), v1);
+    seen.push(created);
+    const v2 = await checked("app", { code: versioned(2), upgrade: "eval" }, v1);
+    expect(await host.diff(urn("app"), created.id, created.properties, v2, v1)).toMatchObject({
+      changes: "some",
+      replaces: [],
+    });
+    const updated = await host.update(urn("app"), created.id, created.properties, v2, v1);
+    seen.push(updated);
+    expect(updated.properties).toMatchObject({ processId: created.id, codeSha256: v2.codeSha256 });
+    expect(await info(created.id)).toMatchObject({ "Code-Sha256": v2.codeSha256, Version: "2" });
+
+    await host.delete(urn("app"), created.id, updated.properties, v2);
+    expect(host.logs.join("\n")).toMatch(new RegExp(`process ${created.id} .*cannot be destroyed`));
+    expect((await info(created.id)).Version).toBe("2");
+  });
+
+  it("reports an init error after the spawn, then the engine's Update finishes in the same process", async () => {
+    const broken = await checked("resumed", { code: 'Version = 1\nerror("boom while loading")' });
+    const err = (await host.create(urn("resumed"), broken).catch((e) => e)) as DynamicHostError;
+    seen.push({ message: err.message, initFailed: err.initFailed });
+    expect(err).toBeInstanceOf(DynamicHostError);
+    expect(err.message).toContain("boom while loading");
+    const failed = err.initFailed!;
+    expect(failed.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(failed.reasons.join("\n")).toContain("boom while loading");
+    expect(failed.properties).toMatchObject({
+      processId: failed.id,
+      codeSha256: broken.codeSha256,
+      __provider: serialized.text,
+    });
+    expect(failed.properties).not.toHaveProperty("deployedAt");
+
+    // Next `pulumi up`, with the code fixed: the engine checks against the recorded inputs, diffs
+    // against the recorded properties (an update, not a replacement), and calls Update with the ID.
+    const fixed = await checked("resumed", { code: versioned(5) }, broken);
+    expect(await host.diff(urn("resumed"), failed.id, failed.properties, fixed, broken)).toMatchObject({
+      changes: "some",
+      replaces: [],
+    });
+    const res = await host.update(urn("resumed"), failed.id, failed.properties, fixed, broken);
+    seen.push(res);
+    expect(res.properties).toMatchObject({
+      processId: failed.id,
+      codeSha256: fixed.codeSha256,
+      deploymentId: failed.properties.deploymentId,
+      __provider: serialized.text,
+    });
+    expect(await info(failed.id)).toMatchObject({ "Code-Sha256": fixed.codeSha256, Version: "5" });
+    expect(await spawnsOf(String(failed.properties.deploymentId))).toEqual([failed.id]);
+  });
+
+  it("sends no key material over the wire or to the logs", () => {
+    const text = JSON.stringify(seen) + host.logs.join("\n");
+    expect(text.length).toBeGreaterThan(1000);
+    for (const k of KEY_PARTS) expect(text).not.toContain(deployer.jwk[k]!);
+  });
+});
