@@ -57,7 +57,10 @@ export function createAoClient(endpoints: Endpoints, wallet: Jwk | undefined): A
     GATEWAY_URL: endpoints.gateway,
   });
   const signer = () => {
-    if (!wallet) throw new Error("this AO call needs the wallet (AO_WALLET_JWK or AO_WALLET_FILE)");
+    if (!wallet)
+      throw new Error(
+        "this AO call needs the wallet (stack config secret <project>:wallet, AO_WALLET_JWK or AO_WALLET_FILE)",
+      );
     return ao.createDataItemSigner(wallet);
   };
   return {

@@ -5,8 +5,10 @@
  *
  * - The Lua code is bundled in the program when the resource is declared (`entry`), so the provider
  *   host never reads files. `check` validates, compiles (Lua 5.3) and hashes: no network, no wallet.
- * - The wallet is read at call time inside create/update (AO_WALLET_JWK / AO_WALLET_FILE, wallet.ts),
- *   never an input, never captured: the Provider holds no state.
+ * - The wallet is read at call time inside create/update: the stack config secret `<project>:wallet`
+ *   (`aoRegistry:wallet`), which the dynamic-provider host hands to `configure`, else AO_WALLET_JWK /
+ *   AO_WALLET_FILE (wallet.ts). Never an input, never captured: only the host ever configures a Provider,
+ *   after deserializing it; the program serializes a fresh, unconfigured one.
  * - aoconnect is required inside the adapter's methods (aoClient.ts), never at module top level.
  * - delete is a documented no-op: AO processes cannot be destroyed.
  */
@@ -27,7 +29,7 @@ import {
   type UpgradeStrategy,
 } from "./types";
 import { type CheckFailure, validateInputs } from "./validate";
-import { type Jwk, readWallet, redact, walletAddress } from "./wallet";
+import { type ConfigWallet, type Jwk, readWallet, redact, WALLET_CONFIG_KEY, walletAddress } from "./wallet";
 
 export interface AoProcessArgs {
   /** Lua entry file; it and every module it requires are bundled now (bundleLua). Or give `code`. */
@@ -145,7 +147,35 @@ const withoutProvider = <T extends object>(o: T): T => {
   return rest as T;
 };
 
+/** `<project>:wallet` from the stack config the host gave `configure`; the value is read now, at call time. */
+function configWallet(config: pulumi.dynamic.Config | undefined): ConfigWallet {
+  const p = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  const key = `${p.getProject()}:${WALLET_CONFIG_KEY}`;
+  let value: unknown;
+  try {
+    value = config?.get(WALLET_CONFIG_KEY);
+  } catch {
+    value = undefined; // the host was never sent a Configure: no stack config
+  }
+  // The engine sends config values as strings; a structured value would be an object.
+  return { key, value: typeof value === "string" || value === undefined ? value : JSON.stringify(value) };
+}
+
 export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+  /**
+   * The stack config, from the dynamic-provider host (never set in the program, so never serialized).
+   * Only a reference: the wallet in it is read when create/update needs it.
+   */
+  private stackConfig?: pulumi.dynamic.Config;
+
+  /** Called by the host once, when it first loads this provider, with the whole stack config. */
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.stackConfig = req.config;
+  }
+
+  private wallet(): Jwk {
+    return readWallet(process.env, configWallet(this.stackConfig));
+  }
   async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
     const result = checkInputs(news as unknown as Record<string, unknown>);
     return result.failures.length ? { failures: result.failures } : { inputs: result.inputs! };
@@ -158,7 +188,7 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
   async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outputs>> {
     let wallet: Jwk | undefined;
     try {
-      wallet = readWallet();
+      wallet = this.wallet();
       const owner = walletAddress(wallet);
       const outs = await deployWith(pipelineEnv(inputs.endpoints, wallet))(
         {
@@ -185,7 +215,7 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
     }
     let wallet: Jwk | undefined;
     try {
-      wallet = readWallet();
+      wallet = this.wallet();
       const owner = olds.owner || walletAddress(wallet);
       const outs = await deployWith(pipelineEnv(news.endpoints, wallet))(
         {

@@ -2,8 +2,14 @@
  * The Arweave wallet (JWK), read at call time inside create/update, never a resource input and never
  * captured by the provider closure (Pulumi stores the serialized provider code in the state).
  *
- * Sources, first found wins: `AO_WALLET_JWK` (the JSON), `AO_WALLET_FILE` (a path to it).
- * Errors name the variable and never include key material (JSON.parse messages echo input: not used).
+ * Sources, first found wins:
+ * 1. the stack config secret `<project>:wallet` (`aoRegistry:wallet`), the wallet JSON, set with
+ *    `pulumi config set --secret aoRegistry:wallet "$(cat wallet.json)"`. The engine hands the whole
+ *    stack config, namespaces kept and secrets decrypted, to the dynamic-provider host's Configure;
+ *    the host passes it to `Provider.configure({ config })` when it loads the provider (aoProcess.ts);
+ * 2. `AO_WALLET_JWK` (the JSON) in the environment of `pulumi up`;
+ * 3. `AO_WALLET_FILE` (a path to it).
+ * Errors name the source and never include key material (JSON.parse messages echo input: not used).
  */
 import { namedError } from "./errors";
 
@@ -20,6 +26,15 @@ export interface Jwk {
 }
 
 export const walletError = (message: string) => namedError("WalletError", message);
+
+/** The stack config key, in the project's namespace: `aoRegistry:wallet`. */
+export const WALLET_CONFIG_KEY = "wallet";
+
+/** The wallet as stack config gave it (`value` undefined when unset), and the full key, for messages. */
+export interface ConfigWallet {
+  key: string;
+  value?: string;
+}
 
 function parseJwk(text: string, source: string): Jwk {
   let jwk: unknown;
@@ -41,7 +56,12 @@ function parseJwk(text: string, source: string): Jwk {
   return j as Jwk;
 }
 
-export function readWallet(env: Record<string, string | undefined> = process.env): Jwk {
+export function readWallet(
+  env: Record<string, string | undefined> = process.env,
+  config?: ConfigWallet,
+): Jwk {
+  const key = config?.key ?? `<project>:${WALLET_CONFIG_KEY}`;
+  if (config?.value) return parseJwk(config.value, `The stack config secret ${key}`);
   if (env.AO_WALLET_JWK) return parseJwk(env.AO_WALLET_JWK, "AO_WALLET_JWK");
   const file = env.AO_WALLET_FILE;
   if (file) {
@@ -57,7 +77,10 @@ export function readWallet(env: Record<string, string | undefined> = process.env
     return parseJwk(text, `AO_WALLET_FILE ${JSON.stringify(file)}`);
   }
   throw walletError(
-    "No Arweave wallet: set AO_WALLET_JWK to the wallet JSON or AO_WALLET_FILE to its path (preview needs none).",
+    `No Arweave wallet: set the stack config secret ${key} ` +
+      `(pulumi config set --secret ${key} "$(cat wallet.json)"), ` +
+      "or set AO_WALLET_JWK to the wallet JSON or AO_WALLET_FILE to its path in the environment of `pulumi up`. " +
+      "Nothing was sent to AO. (preview needs no wallet.)",
   );
 }
 

@@ -86,7 +86,7 @@ describe("the serialized provider", () => {
     try {
       const { inputs } = await provider.check({}, news);
       const err = await provider.create(inputs).catch((e: Error) => e);
-      expect(err.message).toMatch(/No Arweave wallet: set AO_WALLET_JWK/);
+      expect(err.message).toMatch(/No Arweave wallet: set the stack config secret .*:wallet .*AO_WALLET_JWK/);
     } finally {
       if (saved.jwk !== undefined) process.env.AO_WALLET_JWK = saved.jwk;
       if (saved.file !== undefined) process.env.AO_WALLET_FILE = saved.file;

@@ -19,8 +19,36 @@ describe("wallet", () => {
     expect(readWallet({ AO_WALLET_FILE: file }).d).toBe(jwk.d);
   });
 
-  it("says where to put a wallet when there is none", () => {
-    expect(() => readWallet({})).toThrowError(/set AO_WALLET_JWK .* or AO_WALLET_FILE/);
+  it("says where to put a wallet when there is none: the stack config secret, or the environment", () => {
+    expect(() => readWallet({}, { key: "aoRegistry:wallet" })).toThrowError(
+      /No Arweave wallet: set the stack config secret aoRegistry:wallet \(pulumi config set --secret aoRegistry:wallet .*\), or set AO_WALLET_JWK .* or AO_WALLET_FILE/,
+    );
+    expect(() => readWallet({})).toThrowError(/<project>:wallet.*AO_WALLET_JWK.*AO_WALLET_FILE/);
+  });
+
+  it("prefers the stack config secret to the environment, and falls back to the environment without it", () => {
+    const other = crypto
+      .generateKeyPairSync("rsa", { modulusLength: 1024 })
+      .privateKey.export({ format: "jwk" }) as Record<string, string>;
+    const env = { AO_WALLET_JWK: JSON.stringify(other) };
+    expect(readWallet(env, { key: "aoRegistry:wallet", value: json }).n).toBe(jwk.n);
+    expect(readWallet(env, { key: "aoRegistry:wallet", value: undefined }).n).toBe(other.n);
+    expect(readWallet(env, { key: "aoRegistry:wallet", value: "" }).n).toBe(other.n);
+  });
+
+  it("names the config key, and echoes no key material, when the config secret is not a wallet", () => {
+    for (const value of [`${json.slice(0, -1)},}`, JSON.stringify({ ...jwk, kty: "EC" })]) {
+      let message = "";
+      try {
+        readWallet({}, { key: "aoRegistry:wallet", value });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(
+        /^The stack config secret aoRegistry:wallet is not (valid JSON|an Arweave wallet)/,
+      );
+      for (const k of ["d", "p", "q"]) expect(message).not.toContain(jwk[k]!.slice(0, 16));
+    }
   });
 
   it("never echoes key material when the wallet is malformed", () => {
