@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleLua } from "../../providers/bundle";
 import { sha256Hex } from "../../providers/hash";
 import { aoClient, type Devnet, tempDataDir, withDevnet } from "../support/devnet";
-import { type DynamicHost, DynamicHostError, dynamicUrn, startDynamicHost } from "../support/dynamicHost";
+import {
+  type DynamicHost,
+  DynamicHostError,
+  dynamicUrn,
+  secret,
+  startDynamicHost,
+} from "../support/dynamicHost";
 import { testWallet } from "../support/wallets";
 import {
   programConfigEnv,
@@ -259,5 +265,100 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     const text = JSON.stringify(seen) + host.logs.join("\n");
     expect(text.length).toBeGreaterThan(1000);
     for (const k of KEY_PARTS) expect(text).not.toContain(deployer.jwk[k]!);
+  });
+});
+
+/** Key material of a wallet found in `text`, by component name (empty when there is none). */
+function keyMaterialIn(text: string, jwk: typeof deployer.jwk): string[] {
+  return KEY_PARTS.filter((k) => text.includes(jwk[k]!));
+}
+
+async function processesNamed(name: string): Promise<string[]> {
+  const res = await fetch(`${net.urls.gateway}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      query: `{ transactions(tags: [{ name: "Name", values: [${JSON.stringify(name)}] }], first: 10) { edges { node { id } } } }`,
+    }),
+  });
+  const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string } }[] } } };
+  return body.data.transactions.edges.map((e) => e.node.id);
+}
+
+describe("the wallet from stack config: the secret aoRegistry:wallet, through Configure", () => {
+  const fromConfig = testWallet("aoprocess-config-wallet");
+  const hosts: DynamicHost[] = [];
+  /** A host started as the engine starts it for a stack, with `env` for the host and `config` for Configure. */
+  async function hostWith(env: Record<string, string | undefined>, config: Record<string, unknown>) {
+    const h = await startDynamicHost({
+      env: { AO_WALLET_JWK: undefined, AO_WALLET_FILE: undefined, ...env },
+    });
+    hosts.push(h);
+    // The engine sends the whole stack config, namespaces kept; `--secret` values as secrets.
+    expect(
+      await h.configure({ "aoRegistry:module": net.moduleId, "aoRegistry:upgrade": "replace", ...config }),
+    ).toEqual({
+      acceptSecrets: false,
+      acceptResources: false,
+    });
+    return h;
+  }
+  afterAll(async () => {
+    for (const h of hosts) await h.stop();
+  });
+
+  it("deploys with the config secret alone, and no output, state, error or log holds the key", async () => {
+    const h = await hostWith({}, { "aoRegistry:wallet": secret(JSON.stringify(fromConfig.jwk)) });
+    const news = programInputs({ code: versioned(7), name: "config-wallet" });
+    const { inputs } = await h.check(urn("config-wallet"), {}, news);
+    const created = await h.create(urn("config-wallet"), inputs);
+    expect(created.properties.owner).toBe(fromConfig.address);
+    expect(await processesNamed("config-wallet")).toEqual([created.id]);
+    expect(await info(created.id)).toMatchObject({ Version: "7", "Code-Sha256": inputs.codeSha256 });
+    const read = await h.read(urn("config-wallet"), created.id, created.properties, inputs);
+
+    // A failure after the spawn: its message and the properties recorded with it.
+    const broken = (await h.check(urn("config-broken"), {}, programInputs({ code: 'error("no")' }))).inputs;
+    const err = (await h.create(urn("config-broken"), broken).catch((e) => e)) as DynamicHostError;
+    expect(err.initFailed?.properties.owner).toBe(fromConfig.address);
+
+    const everything = JSON.stringify({ created, read, message: err.message, failed: err.initFailed });
+    expect(keyMaterialIn(everything + h.logs.join("\n"), fromConfig.jwk)).toEqual([]);
+    expect(everything).not.toContain("aoRegistry:wallet");
+  });
+
+  it("prefers the config secret to AO_WALLET_FILE in the environment", async () => {
+    const file = path.join(tempDataDir("dynhost-env-wallet-"), "wallet.json");
+    writeFileSync(file, JSON.stringify(deployer.jwk), { mode: 0o600 });
+    const h = await hostWith(
+      { AO_WALLET_FILE: file },
+      { "aoRegistry:wallet": secret(JSON.stringify(fromConfig.jwk)) },
+    );
+    const { inputs } = await h.check(urn("precedence"), {}, programInputs({ code: versioned(8) }));
+    expect((await h.create(urn("precedence"), inputs)).properties.owner).toBe(fromConfig.address);
+  });
+
+  it("without config secret or environment: fails before spawning, naming both ways to provide a wallet", async () => {
+    const h = await hostWith({}, {});
+    const name = "no-wallet-anywhere";
+    const { inputs } = await h.check(urn(name), {}, programInputs({ code: versioned(9), name }));
+    const err = (await h.create(urn(name), inputs).catch((e) => e)) as DynamicHostError;
+    expect(err).toBeInstanceOf(DynamicHostError);
+    expect(err.message).toContain("No Arweave wallet");
+    expect(err.message).toContain('pulumi config set --secret aoRegistry:wallet "$(cat wallet.json)"');
+    expect(err.message).toMatch(/AO_WALLET_JWK .* AO_WALLET_FILE/);
+    expect(err.initFailed).toBeUndefined();
+    expect(await processesNamed(name)).toEqual([]);
+  });
+
+  it("a config secret that is not a wallet: names the key, echoes none of it, spawns nothing", async () => {
+    const garbled = `${JSON.stringify(fromConfig.jwk).slice(0, -1)},}`;
+    const h = await hostWith({}, { "aoRegistry:wallet": secret(garbled) });
+    const name = "garbled-wallet";
+    const { inputs } = await h.check(urn(name), {}, programInputs({ code: versioned(10), name }));
+    const err = (await h.create(urn(name), inputs).catch((e) => e)) as DynamicHostError;
+    expect(err.message).toMatch(/The stack config secret aoRegistry:wallet is not valid JSON/);
+    expect(keyMaterialIn(err.message + h.logs.join("\n"), fromConfig.jwk)).toEqual([]);
+    expect(await processesNamed(name)).toEqual([]);
   });
 });
