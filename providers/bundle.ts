@@ -31,21 +31,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { BUNDLE_MARKER, type BundleSegment } from "./bundleManifest";
 import { namedError } from "./errors";
 import { findRequires } from "./luaLex";
 
-export interface BundleSegment {
-  /** Module name, or "" for the entry. */
-  module: string;
-  /** File label: the entry directory's name joined with the path relative to it, `/`-separated. */
-  file: string;
-  /** Bundle line on which the file's first line sits. */
-  line: number;
-  /** Number of lines of the file. */
-  lines: number;
-  /** Characters of generated header before the file's first line on that bundle line. */
-  column: number;
-}
+// The manifest lives in its own module, which is all that `check` (luaCheck) needs inside the provider
+// host: the provider's serialized code then leaves out the bundler and the Lua lexer.
+export { BUNDLE_MARKER, type BundleSegment, mapBundleLine, readBundleManifest } from "./bundleManifest";
 
 export interface Bundle {
   code: string;
@@ -65,7 +57,6 @@ const AOS_BUILTINS = new Set(["json", "ao", "bint", "base64", "crypto", "utils",
 /** aos names its own modules with a leading dot (`.utils`, `.bint`, `.base64`, ...). */
 export const isAosBuiltin = (name: string) => name.startsWith(".") || AOS_BUILTINS.has(name);
 
-export const BUNDLE_MARKER = "-- ao-bundle: ";
 export const ENTRY_HEADER = "local __ao_bundle_entry = function(...) ";
 export const moduleHeader = (name: string) =>
   `package.loaded[${luaString(name)}] = nil package.preload[${luaString(name)}] = function(...) `;
@@ -217,28 +208,4 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
   const manifest = { entry: entry.label, segments };
   parts.push(`\n${BUNDLE_MARKER}${JSON.stringify(manifest)}\n`);
   return { code: parts.join(""), modules: order, external: [...external].sort(), segments };
-}
-
-/** Reads the segment table back from a bundle's trailing comment (for error mapping). */
-export function readBundleManifest(code: string): { entry: string; segments: BundleSegment[] } | undefined {
-  const at = code.lastIndexOf(`\n${BUNDLE_MARKER}`);
-  if (at < 0) return undefined;
-  const json = code.slice(at + 1 + BUNDLE_MARKER.length).split("\n")[0]!;
-  try {
-    const m = JSON.parse(json) as { entry: string; segments: BundleSegment[] };
-    return Array.isArray(m.segments) ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Maps a 1-based bundle line to the original file and line, when it falls inside a file's lines. */
-export function mapBundleLine(
-  segments: BundleSegment[],
-  line: number,
-): { file: string; line: number } | undefined {
-  for (const s of segments) {
-    if (line >= s.line && line < s.line + s.lines) return { file: s.file, line: line - s.line + 1 };
-  }
-  return undefined;
 }

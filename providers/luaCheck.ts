@@ -7,7 +7,7 @@
  * (a module body compiles the same as a chunk: both are vararg functions) so that an error is
  * reported as `file:line: message` in the original file; then the whole bundle is compiled once.
  */
-import { mapBundleLine, readBundleManifest } from "./bundle";
+import { mapBundleLine, readBundleManifest } from "./bundleManifest";
 import { namedError } from "./errors";
 
 export interface LuaSyntaxError {
