@@ -210,8 +210,9 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
     const complete = Boolean(olds.deployedAt) && olds.codeSha256 === news.codeSha256;
     if (complete) {
       // Only endpoints, validation or the strategy changed: nothing to send to AO.
-      const { processId: _adopt, ...rest } = withoutProvider(news);
-      return { outs: { ...olds, ...rest, processId: id } };
+      const { processId: _adopt, code: _code, ...rest } = withoutProvider(news);
+      const { code: _oldCode, ...kept } = olds as Outputs & { code?: string }; // state written before outputs left the code out
+      return { outs: { ...kept, ...rest, processId: id } };
     }
     let wallet: Jwk | undefined;
     try {

@@ -196,8 +196,9 @@ export const verifyCodeWith =
     return state;
   };
 
+/** The state keeps the code's hash, not the code: the engine stores the inputs (with the code) anyway. */
 export function toOutputs(state: DeployState, now: Date): Outputs {
-  const { processId: adopted, ...inputs } = state.inputs;
+  const { processId: adopted, code: _code, ...inputs } = state.inputs;
   return {
     ...inputs,
     ...(adopted ? { adoptedProcessId: adopted } : {}),
@@ -211,7 +212,7 @@ export function toOutputs(state: DeployState, now: Date): Outputs {
 
 /** The properties recorded with an init error: inputs, the process, and no deployedAt (incomplete). */
 export function partialOutputs(state: DeployState, extra: Record<string, unknown>): Record<string, unknown> {
-  const { processId: adopted, ...inputs } = state.inputs;
+  const { processId: adopted, code: _code, ...inputs } = state.inputs;
   return {
     ...extra,
     ...inputs,

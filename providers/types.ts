@@ -47,7 +47,12 @@ export interface Inputs {
   processId?: string;
 }
 
-export interface Outputs extends Inputs {
+/**
+ * The state: the inputs but the code (its hash stays, and the engine keeps the code with the inputs),
+ * and what the deployment produced. Leaving the code out keeps every Create/Update answer and the state
+ * tens of KiB smaller.
+ */
+export interface Outputs extends Omit<Inputs, "code"> {
   processId: string;
   /** The `processId` input at the last deploy (adoption), if any. */
   adoptedProcessId?: string;

@@ -157,6 +157,8 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     });
     expect(res.properties.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Number.isNaN(Date.parse(String(res.properties.deployedAt)))).toBe(false);
+    // The state keeps the hash; the code stays with the inputs, which the engine stores anyway.
+    expect(res.properties).not.toHaveProperty("code");
     expect((await info(res.id))["Code-Sha256"]).toBe(registry.inputs.codeSha256);
     expect(await spawnsOf(String(res.properties.deploymentId))).toEqual([res.id]);
     registry = { ...registry, id: res.id, properties: res.properties };
