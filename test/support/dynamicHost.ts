@@ -674,6 +674,9 @@ export class EngineTransport {
     const net = require("node:net") as typeof import("node:net");
     this.connecting = new Promise<void>((resolve, reject) => {
       const socket = net.connect(this.port, "127.0.0.1", () => {
+        // Frames go out as separate writes: without this, Nagle's algorithm holds a frame back until the
+        // previous one is acknowledged (up to 40 ms with delayed ACKs), as grpc-go's net.Conn never does.
+        socket.setNoDelay(true);
         const settings = Buffer.alloc(18);
         // HEADER_TABLE_SIZE 0: the host never indexes, so every string is read on its own.
         [
