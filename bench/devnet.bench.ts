@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevnet } from "../devnet";
-import { loadModules } from "../devnet/modules";
-import { type AosEnv, AosVm } from "../devnet/vm";
 import { aoClient } from "../test/support/devnet";
 import { testWallet } from "../test/support/wallets";
+import { benchProcess } from "./inProcess";
 import { figure, median, section, timed } from "./report";
 
 // A registry-like handler in plain Lua 5.3 (no aos libraries), so that the very same function runs on the
@@ -63,43 +62,8 @@ function nativeLuaMsPerCall(n: number, mode: "bare" | "gc"): number | undefined 
 
 async function computePerMessage(): Promise<void> {
   section("compute unit: one aos instance, registry-like handler");
-  const [mod] = await loadModules();
-  const vm = await AosVm.start(mod!);
-  const pid = "P".repeat(43);
-  const owner = "O".repeat(43);
-  const env: AosEnv = {
-    Process: { Id: pid, Owner: owner, Tags: [] },
-    Module: { Id: mod!.id, Owner: owner, Tags: mod!.tags },
-  };
-  let nonce = 0;
-  const msg = (tags: { name: string; value: string }[], data = "") => ({
-    Id: `m${nonce}`.padEnd(43, "x"),
-    Owner: owner,
-    From: owner,
-    Target: pid,
-    Tags: tags,
-    Data: data,
-    Nonce: nonce++,
-    Timestamp: 1_750_000_000_000 + nonce,
-    "Block-Height": 1_500_000,
-    Cron: false,
-    Epoch: 0,
-  });
-  await vm.evaluate(
-    msg([
-      { name: "Type", value: "Process" },
-      { name: "Module", value: mod!.id },
-      { name: "Scheduler", value: owner },
-    ]),
-    env,
-  );
-  await vm.evaluate(
-    msg(
-      [{ name: "Action", value: "Eval" }],
-      `${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`,
-    ),
-    env,
-  );
+  const { vm, env, msg, load } = await benchProcess("bench");
+  await load(`${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`);
   const N = 2000;
   const register = (i: number) =>
     msg([

@@ -9,42 +9,18 @@
  * `collectgarbage("stop")` does not remove it), so the ratio to the floor is the registry's own share.
  */
 import * as path from "node:path";
-import { loadModules } from "../devnet/modules";
-import { type AosEnv, type AosMessage, AosVm } from "../devnet/vm";
 import { bundleLua } from "../providers/bundle";
+import { benchProcess } from "./inProcess";
 import { figure, median, section } from "./report";
 
 const SKILLS = Number(process.env.BENCH_REGISTRY_SKILLS ?? 10_000);
 const TAGS = ["pdf", "csv", "email", "browser", "code", "data", "office", "search", "image", "audio"];
 const WORDS = ["fast", "tiny", "robust", "agent", "tool", "helper", "parser", "client", "bridge", "kit"];
 
-type Tag = { name: string; value: string };
-
 export async function run(): Promise<void> {
   section(`registry process at ${SKILLS} skills (compute unit, one live aos instance)`);
-  const [mod] = await loadModules();
-  const vm = await AosVm.start(mod!);
-  const pid = "P".repeat(43);
-  const owner = "O".repeat(43);
+  const { vm, env, msg, load, owner } = await benchProcess("registry-bench");
   const publishers = Array.from({ length: 50 }, (_, i) => `pub${i}`.padEnd(43, "x"));
-  const env: AosEnv = {
-    Process: { Id: pid, Owner: owner, Tags: [{ name: "Name", value: "registry-bench" }] },
-    Module: { Id: mod!.id, Owner: owner, Tags: mod!.tags },
-  };
-  let nonce = 0;
-  const msg = (tags: Tag[], data = "", from = owner): AosMessage => ({
-    Id: nonce === 0 ? pid : `m${nonce}`.padEnd(43, "x"),
-    Owner: from,
-    From: from,
-    Target: pid,
-    Tags: tags,
-    Data: data,
-    Nonce: nonce++,
-    Timestamp: 1_750_000_000_000 + nonce,
-    "Block-Height": 1_500_000,
-    Cron: false,
-    Epoch: 0,
-  });
   const action = (name: string, data: unknown, from = owner) =>
     msg([{ name: "Action", value: name }], JSON.stringify(data), from);
   const replyOf = (res: { Messages: { Data?: string }[]; Error?: unknown }) => {
@@ -54,16 +30,7 @@ export async function run(): Promise<void> {
     return body;
   };
 
-  await vm.evaluate(
-    msg([
-      { name: "Type", value: "Process" },
-      { name: "Module", value: mod!.id },
-    ]),
-    env,
-  );
-  const { code } = bundleLua(path.join(__dirname, "..", "ao-process", "registry.lua"));
-  const loaded = await vm.evaluate(msg([{ name: "Action", value: "Eval" }], code), env);
-  if (loaded.Error) throw new Error(`Eval failed: ${String(loaded.Error)}`);
+  await load(bundleLua(path.join(__dirname, "..", "ao-process", "registry.lua")).code);
 
   const name = (i: number) => `${WORDS[i % 10]}-${TAGS[(i >> 3) % 10]}-${i.toString(36)}`;
   const register = (i: number) =>
