@@ -197,6 +197,10 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
     env: env as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Like the engine, which kills its plugins: a host must not outlive the process that started it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
   const logs: string[] = [];
   const log = (line: string, stream: "stdout" | "stderr") => {
     logs.push(line);
