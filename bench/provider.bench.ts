@@ -20,9 +20,9 @@ import { wrapWithFooter } from "../providers/footer";
 import { sha256Hex } from "../providers/hash";
 import { findTag } from "../providers/pipeline";
 import type { Inputs, Outputs } from "../providers/types";
+import { type DynamicHost, dynamicUrn, secret, startDynamicHost, toWire } from "../scripts/lib/dynamicHost";
 import { serializeProviderInChild } from "../test/providers/support/serializedProvider";
 import { aoClient, tempDataDir } from "../test/support/devnet";
-import { type DynamicHost, dynamicUrn, secret, startDynamicHost, toWire } from "../test/support/dynamicHost";
 import { testWallet } from "../test/support/wallets";
 import { figure, median, section, timed } from "./report";
 

@@ -18,7 +18,7 @@ import type * as pulumiType from "@pulumi/pulumi";
 import { PROJECT } from "../infra/config";
 import { ensureDevWallet, ensureNetwork } from "./deploy-dev";
 import { DEV_STACK, devPaths } from "./lib/devStack";
-import { type ProviderHost, startProviderHost } from "./lib/providerHost";
+import { type DynamicHost, startDynamicHost } from "./lib/dynamicHost";
 
 export interface LocalDeployOptions {
   repoRoot: string;
@@ -83,15 +83,15 @@ export async function deployLocal(opts: LocalDeployOptions): Promise<LocalDeploy
   delete env.AO_WALLET_JWK;
   if (opts.github && !env.GITHUB_TOKEN) env.GITHUB_TOKEN = "local-deploy-no-github-call";
 
-  const host: ProviderHost = await startProviderHost({
-    repoRoot: opts.repoRoot,
-    env,
-    log: (l) => log(`[provider] ${l}`),
+  const host: DynamicHost = await startDynamicHost({
+    cwd: opts.repoRoot,
+    baseEnv: env,
+    onLog: (l) => log(`[provider] ${l}`),
   });
   const saved = { ...process.env };
   Object.assign(process.env, { GITHUB_TOKEN: env.GITHUB_TOKEN, AO_WALLET_FILE: opts.walletFile });
   delete process.env.AO_WALLET_JWK;
-  let configured: Promise<void> | undefined;
+  let configured: Promise<unknown> | undefined;
   const resources: RecordedResource[] = [];
   const failures: unknown[] = [];
   try {
@@ -107,12 +107,19 @@ export async function deployLocal(opts: LocalDeployOptions): Promise<LocalDeploy
               return { id, state: args.inputs };
             }
             const urn = `urn:pulumi:${DEV_STACK}::${PROJECT}::${args.type}::${args.name}`;
-            configured ??= host.configure();
+            configured ??= host.configure({});
             await configured;
             log(`check ${args.name}`);
             const checked = await host.check(urn, {}, args.inputs);
-            log(`create ${args.name} (spawn, Eval, verify) on ${(checked.endpoints as { mu: string }).mu}`);
-            const created = await host.create(urn, checked);
+            if (checked.failures.length > 0) {
+              throw new Error(
+                `check failed for ${urn}:\n  ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("\n  ")}`,
+              );
+            }
+            log(
+              `create ${args.name} (spawn, Eval, verify) on ${(checked.inputs.endpoints as { mu: string }).mu}`,
+            );
+            const created = await host.create(urn, checked.inputs);
             log(`created ${args.name}: ${created.id}`);
             resources.push({ ...args, id: created.id, state: created.properties });
             return { id: created.id, state: created.properties };

@@ -11,14 +11,14 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleLua } from "../../providers/bundle";
 import { sha256Hex } from "../../providers/hash";
-import { aoClient, type Devnet, tempDataDir, withDevnet } from "../support/devnet";
 import {
   type DynamicHost,
   DynamicHostError,
   dynamicUrn,
   secret,
   startDynamicHost,
-} from "../support/dynamicHost";
+} from "../../scripts/lib/dynamicHost";
+import { aoClient, type Devnet, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 import {
   programConfigEnv,
