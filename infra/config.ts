@@ -29,6 +29,7 @@ export const DEFAULTS = {
   githubOwner: "",
   githubRepository: "",
   githubToken: "",
+  wallet: "",
 } as const;
 
 /** Keys every stack must set (no default in `Pulumi.yaml`). */
@@ -277,6 +278,14 @@ export function resolveSettings(src: ConfigSource): StackSettings {
   if (upgrade !== "replace" && upgrade !== "eval") {
     problems.push(
       `${key("upgrade")} ${JSON.stringify(upgrade)} must be "replace" (a new process per code change) or "eval" (load the code into the same process): ${fix(stack, "upgrade", "replace")}`,
+    );
+  }
+
+  // The wallet is read by the provider (never by this program, never a resource input); here only
+  // its storage is checked.
+  if (raw("wallet") && !src.isSecret("wallet")) {
+    problems.push(
+      `${key("wallet")} is stored in plain text; remove it (pulumi config rm ${key("wallet")} --stack ${stack}) and store it encrypted: ${fix(stack, "wallet", "\"$(cat wallet.json)\"", true)}, or provide AO_WALLET_JWK / AO_WALLET_FILE in the environment`,
     );
   }
 

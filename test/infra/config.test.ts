@@ -270,6 +270,20 @@ describe("resolveSettings: GitHub", () => {
     expect(p).toEqual([expect.stringContaining(`${PROJECT}:githubToken is stored in plain text`)]);
     expect(p[0]).toContain(`pulumi config set --secret ${PROJECT}:githubToken`);
   });
+
+  it("refuses a wallet stored in plain config, naming the --secret fix and without echoing the key", () => {
+    const jwk = JSON.stringify({ kty: "RSA", n: "modulus", e: "AQAB", d: "PRIVATE-EXPONENT" });
+    const p = problemsOf(() => resolveSettings(source({ ...production, wallet: jwk })));
+    expect(p).toEqual([expect.stringContaining(`${PROJECT}:wallet is stored in plain text`)]);
+    expect(p[0]).toContain(`pulumi config set --secret ${PROJECT}:wallet`);
+    expect(p[0]).not.toContain("PRIVATE-EXPONENT");
+  });
+
+  it("accepts a wallet stored as a secret, and the settings never carry it", () => {
+    const jwk = JSON.stringify({ kty: "RSA", n: "modulus", e: "AQAB", d: "PRIVATE-EXPONENT" });
+    const settings = resolveSettings(source({ ...production, wallet: jwk }, { secret: ["wallet"] }));
+    expect(JSON.stringify(settings)).not.toContain("PRIVATE-EXPONENT");
+  });
 });
 
 describe("checkUrl and parseNetworkFile", () => {
