@@ -245,16 +245,10 @@ async function restartAndMemory(): Promise<void> {
     let net = await startDevnet({ port: 0, dataDir });
     const alice = testWallet("alice");
     let ao = aoClient(net, alice.jwk);
-    const pid = await ao.spawn({ module: net.moduleId, scheduler: net.schedulerId, signer: ao.signer });
-    await ao.result({
-      process: pid,
-      message: await ao.message({
-        process: pid,
-        signer: ao.signer,
-        tags: [{ name: "Action", value: "Eval" }],
-        data: `${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`,
-      }),
-    });
+    const pid = await ao.spawnWithCode(
+      net,
+      `${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`,
+    );
     const [fillMs] = await timed(async () => {
       const lanes = 8;
       await Promise.all(

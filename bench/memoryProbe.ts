@@ -14,18 +14,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "bench-mem-"));
   const net = await startDevnet({ port: 0, dataDir, maxLive });
   const ao = aoClient(net, testWallet("alice").jwk);
-  const one = async () => {
-    const pid = await ao.spawn({ module: net.moduleId, scheduler: net.schedulerId, signer: ao.signer });
-    await ao.result({
-      process: pid,
-      message: await ao.message({
-        process: pid,
-        signer: ao.signer,
-        tags: [{ name: "Action", value: "Eval" }],
-        data: "X = 1",
-      }),
-    });
-  };
+  const one = () => ao.spawnWithCode(net, "X = 1");
   await one();
   gc();
   const before = process.memoryUsage().rss;

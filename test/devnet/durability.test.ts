@@ -20,16 +20,7 @@ Handlers.add("get", "Get", function(m) m.reply({ Data = tostring(Count) }) end)`
 type Net = Awaited<ReturnType<typeof withDevnet>>;
 
 async function deployCounter(net: Pick<Net, "urls" | "moduleId" | "schedulerId">, jwk = alice.jwk) {
-  const ao = aoClient(net, jwk);
-  const pid = await ao.spawn({ module: net.moduleId, scheduler: net.schedulerId, signer: ao.signer });
-  const id = await ao.message({
-    process: pid,
-    signer: ao.signer,
-    tags: [{ name: "Action", value: "Eval" }],
-    data: COUNTER,
-  });
-  await ao.result({ process: pid, message: id });
-  return pid;
+  return aoClient(net, jwk).spawnWithCode(net, COUNTER);
 }
 
 async function count(net: Pick<Net, "urls">, pid: string): Promise<number> {
@@ -129,16 +120,7 @@ describe("persistence", () => {
       for (let i = 0; i < 5; i++) {
         const pid = await deployCounter(net);
         const ao = aoClient(net, alice.jwk);
-        for (let k = 0; k <= i; k++) {
-          await ao.result({
-            process: pid,
-            message: await ao.message({
-              process: pid,
-              signer: ao.signer,
-              tags: [{ name: "Action", value: "Inc" }],
-            }),
-          });
-        }
+        for (let k = 0; k <= i; k++) await ao.send(pid, [{ name: "Action", value: "Inc" }]);
         pids.push(pid);
       }
       expect(net.liveProcesses()).toBeLessThanOrEqual(2);

@@ -1,7 +1,7 @@
 import { ArweaveSigner, createData } from "@dha-team/arbundles";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { wallClock } from "../../devnet/clock";
-import { aoClient, type Devnet, withDevnet } from "../support/devnet";
+import { aoClient, type Devnet, graphql, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 // One network for the file; each test spawns what it needs.
@@ -22,14 +22,7 @@ async function spawn(jwk = alice.jwk, tags: { name: string; value: string }[] = 
 }
 
 async function evalAs(jwk: typeof alice.jwk, pid: string, code: string) {
-  const ao = aoClient(net, jwk);
-  const id = await ao.message({
-    process: pid,
-    signer: ao.signer,
-    tags: [{ name: "Action", value: "Eval" }],
-    data: code,
-  });
-  return ao.result({ process: pid, message: id });
+  return aoClient(net, jwk).send(pid, [{ name: "Action", value: "Eval" }], code);
 }
 
 async function peek(pid: string, expr: string): Promise<string> {
@@ -64,17 +57,14 @@ describe("spawning", () => {
       { name: "Name", value: name },
       { name: "App-Name", value: "Agent-Skills-Registry" },
     ]);
-    const res = await fetch(`${net.urls.gateway}/graphql`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        query: `query($owner: String!, $name: String!) { transactions(owners: [$owner], tags: [{ name: "Name", values: [$name] }, { name: "Type", values: ["Process"] }]) { edges { node { id owner { address } tags { name value } } } } }`,
-        variables: { owner: alice.address, name },
-      }),
-    });
-    const body = (await res.json()) as {
-      data: { transactions: { edges: { node: { id: string; owner: { address: string } } }[] } };
-    };
+    const data = await graphql<{
+      transactions: { edges: { node: { id: string; owner: { address: string } } }[] };
+    }>(
+      net,
+      `query($owner: String!, $name: String!) { transactions(owners: [$owner], tags: [{ name: "Name", values: [$name] }, { name: "Type", values: ["Process"] }]) { edges { node { id owner { address } tags { name value } } } } }`,
+      { owner: alice.address, name },
+    );
+    const body = { data };
     expect(body.data.transactions.edges.map((e) => e.node.id)).toEqual([pid]);
     expect(body.data.transactions.edges[0]!.node.owner.address).toBe(alice.address);
   });
@@ -210,23 +200,13 @@ describe("spawns from a process", () => {
     const parent = await spawn(alice.jwk, [{ name: "Authority", value: net.authority }]);
     await evalAs(alice.jwk, parent, `Spawn(ao.env.Module.Id, { Tags = { Name = "child-of-test" } })`);
     await net.settle();
-    const res = await fetch(`${net.urls.gateway}/graphql`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        query: `query($parent: String!) { transactions(tags: [{ name: "From-Process", values: [$parent] }, { name: "Type", values: ["Process"] }]) { edges { node { id owner { address } tags { name value } } } } }`,
-        variables: { parent },
-      }),
-    });
-    const body = (await res.json()) as {
-      data: {
-        transactions: {
-          edges: {
-            node: { id: string; owner: { address: string }; tags: { name: string; value: string }[] };
-          }[];
-        };
-      };
-    };
+    type Node = { id: string; owner: { address: string }; tags: { name: string; value: string }[] };
+    const data = await graphql<{ transactions: { edges: { node: Node }[] } }>(
+      net,
+      `query($parent: String!) { transactions(tags: [{ name: "From-Process", values: [$parent] }, { name: "Type", values: ["Process"] }]) { edges { node { id owner { address } tags { name value } } } } }`,
+      { parent },
+    );
+    const body = { data };
     const [child] = body.data.transactions.edges;
     expect(child).toBeDefined();
     expect(child!.node.owner.address).toBe(net.authority);

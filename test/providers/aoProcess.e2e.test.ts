@@ -11,6 +11,7 @@ import { wrapWithFooter } from "../../providers/footer";
 import type { Inputs, Outputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
+import { infoTags, spawnsOf } from "./support/inspect";
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");
@@ -51,30 +52,6 @@ function checked(patch: Record<string, unknown>): Inputs {
 
 const client = () => createAoClient(net.urls, deployer.jwk);
 
-async function info(processId: string): Promise<Record<string, string>> {
-  const res = await client().dryrun({
-    process: processId,
-    tags: [{ name: "Action", value: "Info" }],
-    data: "{}",
-    owner: deployer.address,
-  });
-  const tags: Record<string, string> = {};
-  for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
-  return tags;
-}
-
-async function spawnsOf(deploymentId: string): Promise<string[]> {
-  const res = await fetch(`${net.urls.gateway}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: `{ transactions(tags: [{ name: "Deployment-Id", values: [${JSON.stringify(deploymentId)}] }], first: 10) { edges { node { id } } } }`,
-    }),
-  });
-  const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string } }[] } } };
-  return body.data.transactions.edges.map((e) => e.node.id);
-}
-
 describe("AoProcess provider on the local AO network", () => {
   let first: Outputs;
 
@@ -92,15 +69,18 @@ describe("AoProcess provider on the local AO network", () => {
     });
     expect(outs!.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Number.isNaN(Date.parse(outs!.deployedAt))).toBe(false);
-    expect(await info(id)).toMatchObject({ "Code-Sha256": inputs.codeSha256, Version: "1" });
-    expect(await spawnsOf(outs!.deploymentId)).toEqual([id]);
+    expect(await infoTags(net, deployer, id)).toMatchObject({
+      "Code-Sha256": inputs.codeSha256,
+      Version: "1",
+    });
+    expect(await spawnsOf(net, outs!.deploymentId)).toEqual([id]);
   });
 
   it("deploys the real registry bundle from its entry file", async () => {
     const { bundleLua } = await import("../../providers/bundle");
     const code = bundleLua(path.join(__dirname, "..", "..", "ao-process", "registry.lua")).code;
     const { outs } = await provider.create(checked({ code, name: "registry-e2e" }));
-    expect((await info(outs!.processId))["Code-Sha256"]).toBe(outs!.codeSha256);
+    expect((await infoTags(net, deployer, outs!.processId))["Code-Sha256"]).toBe(outs!.codeSha256);
   });
 
   it("reads: no drift while the process runs the recorded code, drift when someone Evals other code", async () => {
@@ -123,7 +103,10 @@ describe("AoProcess provider on the local AO network", () => {
     expect(d).toMatchObject({ changes: true, replaces: [] });
     const { outs } = await provider.update(first.processId, first, news);
     expect(outs).toMatchObject({ processId: first.processId, codeSha256: news.codeSha256 });
-    expect(await info(first.processId)).toMatchObject({ "Code-Sha256": news.codeSha256, Version: "2" });
+    expect(await infoTags(net, deployer, first.processId)).toMatchObject({
+      "Code-Sha256": news.codeSha256,
+      Version: "2",
+    });
   });
 
   it("replaces under replace: a code change spawns a new process and the old one keeps running", async () => {
@@ -131,10 +114,10 @@ describe("AoProcess provider on the local AO network", () => {
     expect((await provider.diff(first.processId, first, news)).replaces).toEqual(["code"]);
     const { id } = await provider.create(news);
     expect(id).not.toBe(first.processId);
-    expect((await info(id)).Version).toBe("3");
-    expect((await info(first.processId)).Version).toBe("2");
+    expect((await infoTags(net, deployer, id)).Version).toBe("3");
+    expect((await infoTags(net, deployer, first.processId)).Version).toBe("2");
     await provider.delete(first.processId); // a documented no-op
-    expect((await info(first.processId)).Version).toBe("2");
+    expect((await infoTags(net, deployer, first.processId)).Version).toBe("2");
   });
 
   it("adopts an existing process instead of spawning", async () => {
@@ -149,7 +132,7 @@ describe("AoProcess provider on the local AO network", () => {
     const { id, outs } = await provider.create(checked({ code: versioned(4), processId: existing }));
     expect(id).toBe(existing);
     expect(outs).toMatchObject({ processId: existing, adoptedProcessId: existing });
-    expect((await info(existing)).Version).toBe("4");
+    expect((await infoTags(net, deployer, existing)).Version).toBe("4");
   });
 
   it("fails the create on a runtime error with the Lua message, reports the process, and resumes via update", async () => {
@@ -164,8 +147,8 @@ describe("AoProcess provider on the local AO network", () => {
     const fixed = checked({ code: versioned(5) });
     const { outs } = await provider.update(err.id, err.properties, fixed);
     expect(outs).toMatchObject({ processId: err.id, codeSha256: fixed.codeSha256 });
-    expect(await spawnsOf(err.properties.deploymentId)).toEqual([err.id]);
-    expect((await info(err.id)).Version).toBe("5");
+    expect(await spawnsOf(net, err.properties.deploymentId)).toEqual([err.id]);
+    expect((await infoTags(net, deployer, err.id)).Version).toBe("5");
   });
 
   it("fails the create on a syntax error aos reports, with the Lua message", async () => {

@@ -20,6 +20,7 @@ import {
 } from "../../scripts/lib/dynamicHost";
 import { aoClient, type Devnet, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
+import { infoTags, spawnsOf } from "./support/inspect";
 import {
   programConfigEnv,
   type SerializedProvider,
@@ -81,30 +82,6 @@ async function checked(name: string, patch: Record<string, unknown>, olds: Recor
   return res.inputs;
 }
 
-async function info(processId: string): Promise<Record<string, string>> {
-  const res = await aoClient(net, deployer.jwk).dryrun({
-    process: processId,
-    tags: [{ name: "Action", value: "Info" }],
-    data: "{}",
-    Owner: deployer.address,
-  });
-  const tags: Record<string, string> = {};
-  for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
-  return tags;
-}
-
-async function spawnsOf(deploymentId: string): Promise<string[]> {
-  const res = await fetch(`${net.urls.gateway}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: `{ transactions(tags: [{ name: "Deployment-Id", values: [${JSON.stringify(deploymentId)}] }], first: 10) { edges { node { id } } } }`,
-    }),
-  });
-  const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string } }[] } } };
-  return body.data.transactions.edges.map((e) => e.node.id);
-}
-
 const versioned = (version: number) => `Version = ${version}
 Handlers.add("Info", "Info", function(msg)
   msg.reply({ Tags = { ["Code-Sha256"] = DeployedCode and DeployedCode.Sha256 or "", Version = tostring(Version) } })
@@ -159,8 +136,8 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     expect(Number.isNaN(Date.parse(String(res.properties.deployedAt)))).toBe(false);
     // The state keeps the hash; the code stays with the inputs, which the engine stores anyway.
     expect(res.properties).not.toHaveProperty("code");
-    expect((await info(res.id))["Code-Sha256"]).toBe(registry.inputs.codeSha256);
-    expect(await spawnsOf(String(res.properties.deploymentId))).toEqual([res.id]);
+    expect((await infoTags(net, deployer, res.id))["Code-Sha256"]).toBe(registry.inputs.codeSha256);
+    expect(await spawnsOf(net, String(res.properties.deploymentId))).toEqual([res.id]);
     registry = { ...registry, id: res.id, properties: res.properties };
   });
 
@@ -221,11 +198,14 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     const updated = await host.update(urn("app"), created.id, created.properties, v2, v1);
     seen.push(updated);
     expect(updated.properties).toMatchObject({ processId: created.id, codeSha256: v2.codeSha256 });
-    expect(await info(created.id)).toMatchObject({ "Code-Sha256": v2.codeSha256, Version: "2" });
+    expect(await infoTags(net, deployer, created.id)).toMatchObject({
+      "Code-Sha256": v2.codeSha256,
+      Version: "2",
+    });
 
     await host.delete(urn("app"), created.id, updated.properties, v2);
     expect(host.logs.join("\n")).toMatch(new RegExp(`process ${created.id} .*cannot be destroyed`));
-    expect((await info(created.id)).Version).toBe("2");
+    expect((await infoTags(net, deployer, created.id)).Version).toBe("2");
   });
 
   it("reports an init error after the spawn, then the engine's Update finishes in the same process", async () => {
@@ -259,8 +239,11 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
       deploymentId: failed.properties.deploymentId,
       __provider: serialized.text,
     });
-    expect(await info(failed.id)).toMatchObject({ "Code-Sha256": fixed.codeSha256, Version: "5" });
-    expect(await spawnsOf(String(failed.properties.deploymentId))).toEqual([failed.id]);
+    expect(await infoTags(net, deployer, failed.id)).toMatchObject({
+      "Code-Sha256": fixed.codeSha256,
+      Version: "5",
+    });
+    expect(await spawnsOf(net, String(failed.properties.deploymentId))).toEqual([failed.id]);
   });
 
   it("sends no key material over the wire or to the logs", () => {
@@ -316,7 +299,10 @@ describe("the wallet from stack config: the secret aoRegistry:wallet, through Co
     const created = await h.create(urn("config-wallet"), inputs);
     expect(created.properties.owner).toBe(fromConfig.address);
     expect(await processesNamed("config-wallet")).toEqual([created.id]);
-    expect(await info(created.id)).toMatchObject({ Version: "7", "Code-Sha256": inputs.codeSha256 });
+    expect(await infoTags(net, deployer, created.id)).toMatchObject({
+      Version: "7",
+      "Code-Sha256": inputs.codeSha256,
+    });
     const read = await h.read(urn("config-wallet"), created.id, created.properties, inputs);
 
     // A failure after the spawn: its message and the properties recorded with it.

@@ -9,6 +9,7 @@ import type { Inputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 import { type Fault, type SeenRequest, startFaultProxy } from "./support/faultProxy";
+import { spawnsOf } from "./support/inspect";
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");
@@ -50,18 +51,6 @@ function inputs(endpoints: { mu: string; cu: string; gateway: string }): Inputs 
   return inputs!;
 }
 
-async function spawnsOf(deploymentId: string): Promise<string[]> {
-  const res = await fetch(`${net.urls.gateway}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: `{ transactions(tags: [{ name: "Deployment-Id", values: [${JSON.stringify(deploymentId)}] }]) { edges { node { id } } } }`,
-    }),
-  });
-  const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string } }[] } } };
-  return body.data.transactions.edges.map((e) => e.node.id);
-}
-
 const isPost = (r: SeenRequest) => r.method === "POST";
 
 describe("AoProcess create through faults", () => {
@@ -69,7 +58,7 @@ describe("AoProcess create through faults", () => {
     let posts = 0;
     const mu = await proxy(net.urls.mu, (r) => (isPost(r) && ++posts === 1 ? "drop-reply" : "pass"));
     const { id, outs } = await provider.create(inputs({ ...net.urls, mu: mu.url }));
-    expect(await spawnsOf(outs!.deploymentId)).toEqual([id]);
+    expect(await spawnsOf(net, outs!.deploymentId)).toEqual([id]);
     expect(mu.seen.filter(isPost)).toHaveLength(2); // the spawn once, then the Eval
   });
 
@@ -77,7 +66,7 @@ describe("AoProcess create through faults", () => {
     let posts = 0;
     const mu = await proxy(net.urls.mu, (r) => (isPost(r) && ++posts === 2 ? { status: 503 } : "pass"));
     const { id, outs } = await provider.create(inputs({ ...net.urls, mu: mu.url }));
-    expect(await spawnsOf(outs!.deploymentId)).toEqual([id]);
+    expect(await spawnsOf(net, outs!.deploymentId)).toEqual([id]);
   });
 
   it("a compute unit answering 502 to its first requests: retried, deployed", async () => {

@@ -1,0 +1,29 @@
+import type { Jwk } from "../../../devnet/wallet";
+import { aoClient, type Devnet, graphql } from "../../support/devnet";
+
+/** Every process spawned with this deployment ID, as the gateway lists them. */
+export async function spawnsOf(net: Pick<Devnet, "urls">, deploymentId: string): Promise<string[]> {
+  const data = await graphql<{ transactions: { edges: { node: { id: string } }[] } }>(
+    net,
+    `query($id: String!) { transactions(tags: [{ name: "Deployment-Id", values: [$id] }], first: 10) { edges { node { id } } } }`,
+    { id: deploymentId },
+  );
+  return data.transactions.edges.map((e) => e.node.id);
+}
+
+/** The tags of a process's reply to a dry-run `Info`, as a record. */
+export async function infoTags(
+  net: Pick<Devnet, "urls">,
+  wallet: { jwk: Jwk; address: string },
+  processId: string,
+): Promise<Record<string, string>> {
+  const res = await aoClient(net, wallet.jwk).dryrun({
+    process: processId,
+    tags: [{ name: "Action", value: "Info" }],
+    data: "{}",
+    Owner: wallet.address,
+  });
+  const tags: Record<string, string> = {};
+  for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
+  return tags;
+}
