@@ -285,7 +285,7 @@ export function resolveSettings(src: ConfigSource): StackSettings {
   // its storage is checked.
   if (raw("wallet") && !src.isSecret("wallet")) {
     problems.push(
-      `${key("wallet")} is stored in plain text; remove it (pulumi config rm ${key("wallet")} --stack ${stack}) and store it encrypted: ${fix(stack, "wallet", "\"$(cat wallet.json)\"", true)}, or provide AO_WALLET_JWK / AO_WALLET_FILE in the environment`,
+      `${key("wallet")} is stored in plain text; remove it (pulumi config rm ${key("wallet")} --stack ${stack}) and store it encrypted: ${fix(stack, "wallet", '"$(cat wallet.json)"', true)}, or provide AO_WALLET_JWK / AO_WALLET_FILE in the environment`,
     );
   }
 

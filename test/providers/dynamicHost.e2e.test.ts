@@ -18,7 +18,7 @@ import {
   secret,
   startDynamicHost,
 } from "../../scripts/lib/dynamicHost";
-import { aoClient, type Devnet, tempDataDir, withDevnet } from "../support/devnet";
+import { type Devnet, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 import { infoTags, spawnsOf } from "./support/inspect";
 import {
