@@ -6,7 +6,7 @@
  * resources (the GitHub provider and secret) are recorded, not sent anywhere.
  *
  *   npm run deploy:local [-- --network-file .devnet-data/network.json] [--wallet <jwk file>]
- *                           [--github <owner>/<repository>] [--adopt <process ID>]
+ *                           [--github <owner>/<repository>] [--adopt=<process ID>]
  *
  * Prints `{ "outputs": {...}, "github": {...} }` on stdout; `outputs` has the shape of
  * `pulumi stack output --json`, so `... | jq .outputs | npm run outputs -- --stack dev --stdin` works.

@@ -115,7 +115,8 @@ describe("rollback by adoption (what rollback.yml runs), through the same host",
     expect(next.outputs.processId).not.toBe(result.outputs.processId);
 
     const t0 = performance.now();
-    const back = await deployLocal("--adopt", result.outputs.processId!);
+    // "=" form: a process ID may start with "-", which would read as an option.
+    const back = await deployLocal(`--adopt=${result.outputs.processId!}`);
     const seconds = (performance.now() - t0) / 1000;
     console.log(
       `rollback by adoption on the local network: ${seconds.toFixed(1)} s (program, host, Eval, verify)`,
