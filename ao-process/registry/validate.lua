@@ -75,14 +75,16 @@ local function checkText(value, field, max, allowEmpty)
   return s
 end
 
+-- The error for a string field over its length limit.
+local function tooLong(field, length, limit)
+  return err("E_FIELD_TOO_LARGE", string.format("%s is %d characters; the limit is %d", field, length, limit), field)
+end
+
 function V.name(value, field)
   field = field or "name"
   local s, e = requireString(value, field, " (the skill name)")
   if not s then return nil, e end
-  if #s > L.nameMax then
-    return nil, err("E_FIELD_TOO_LARGE",
-      string.format("%s is %d characters; the limit is %d", field, #s, L.nameMax), field)
-  end
+  if #s > L.nameMax then return nil, tooLong(field, #s, L.nameMax) end
   if #s < L.nameMin or not isSlug(s) then
     return nil, err("E_INVALID_NAME", string.format(
       "%s %q is not a valid skill name: use 1-%d lowercase letters, digits and single hyphens, not starting or ending with a hyphen (e.g. \"pdf-tools\")",
@@ -102,10 +104,7 @@ end
 function V.tag(value, field)
   local s, e = requireString(value, field)
   if not s then return nil, e end
-  if #s > L.tagMax then
-    return nil, err("E_FIELD_TOO_LARGE",
-      string.format("%s is %d characters; the limit is %d", field, #s, L.tagMax), field)
-  end
+  if #s > L.tagMax then return nil, tooLong(field, #s, L.tagMax) end
   if s == "" or not isSlug(s) then
     return nil, err("E_INVALID_TAG", string.format(
       "%s %q is not a valid tag: use lowercase letters, digits and single hyphens (e.g. \"documents\")", field, s), field)
@@ -152,10 +151,7 @@ function V.version(value, field)
   field = field or "version"
   local s, e = requireString(value, field, " (a semantic version such as \"1.2.3\")")
   if not s then return nil, e end
-  if #s > L.versionMax then
-    return nil, err("E_FIELD_TOO_LARGE",
-      string.format("%s is %d characters; the limit is %d", field, #s, L.versionMax), field)
-  end
+  if #s > L.versionMax then return nil, tooLong(field, #s, L.versionMax) end
   local v, reason = semver.parse(s)
   if not v then
     return nil, err("E_INVALID_VERSION", string.format(
@@ -258,10 +254,7 @@ end
 function V.prefix(value, field)
   local s, e = requireString(value, field)
   if not s then return nil, e end
-  if #s > L.nameMax then
-    return nil, err("E_FIELD_TOO_LARGE",
-      string.format("%s is %d characters; the limit is %d", field, #s, L.nameMax), field)
-  end
+  if #s > L.nameMax then return nil, tooLong(field, #s, L.nameMax) end
   if s == "" or not s:match("^[a-z0-9-]+$") then
     return nil, err("E_INVALID_NAME",
       field .. " must be the start of a skill name: lowercase letters, digits and hyphens", field)
