@@ -21,6 +21,7 @@ import { sha256Hex } from "../providers/hash";
 import { findTag } from "../providers/pipeline";
 import type { Inputs, Outputs } from "../providers/types";
 import { type DynamicHost, dynamicUrn, secret, startDynamicHost, toWire } from "../scripts/lib/dynamicHost";
+import { networkInputs } from "../test/providers/support/network";
 import { serializeProviderInChild } from "../test/providers/support/serializedProvider";
 import { aoClient, tempDataDir } from "../test/support/devnet";
 import { testWallet } from "../test/support/wallets";
@@ -147,15 +148,7 @@ async function create(providerText: string): Promise<void> {
   const walletJson = JSON.stringify(deployer.jwk);
   const host = await configuredHost(walletJson, net.moduleId);
   try {
-    const raw = {
-      code: bundleLua(ENTRY).code,
-      module: net.moduleId,
-      scheduler: net.schedulerId,
-      authority: net.authority,
-      name: "bench-registry",
-      tags: { "App-Name": "bench-registry" },
-      endpoints: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
-    };
+    const raw = { code: bundleLua(ENTRY).code, ...networkInputs(net, "bench-registry") };
     const inputs = checkInputs(raw).inputs as Inputs;
     const { inputs: hostInputs } = await host.check(
       urn("registry"),

@@ -11,7 +11,7 @@ import { wrapWithFooter } from "../../providers/footer";
 import type { Inputs, Outputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
-import { infoTags, spawnsOf } from "./support/inspect";
+import { infoTags, networkInputs, spawnsOf } from "./support/network";
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");
@@ -37,15 +37,7 @@ Handlers.add("Info", "Info", function(msg)
 end)`;
 
 function checked(patch: Record<string, unknown>): Inputs {
-  const { inputs, failures } = checkInputs({
-    module: net.moduleId,
-    scheduler: net.schedulerId,
-    authority: net.authority,
-    name: "aoprocess-e2e",
-    tags: { "App-Name": "aoprocess-e2e" },
-    endpoints: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
-    ...patch,
-  });
+  const { inputs, failures } = checkInputs({ ...networkInputs(net, "aoprocess-e2e"), ...patch });
   expect(failures).toEqual([]);
   return inputs!;
 }

@@ -20,7 +20,7 @@ import {
 } from "../../scripts/lib/dynamicHost";
 import { type Devnet, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
-import { infoTags, spawnsOf } from "./support/inspect";
+import { infoTags, networkInputs, spawnsOf } from "./support/network";
 import {
   programConfigEnv,
   type SerializedProvider,
@@ -63,16 +63,7 @@ afterAll(async () => {
 
 /** The inputs the program registers (the SDK drops undefined), with the serialized provider. */
 function programInputs(patch: Record<string, unknown>): Record<string, unknown> {
-  return {
-    module: net.moduleId,
-    scheduler: net.schedulerId,
-    authority: net.authority,
-    name: "dynamic-host-e2e",
-    tags: { "App-Name": "dynamic-host-e2e" },
-    endpoints: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
-    ...patch,
-    __provider: serialized.text,
-  };
+  return { ...networkInputs(net, "dynamic-host-e2e"), ...patch, __provider: serialized.text };
 }
 
 async function checked(name: string, patch: Record<string, unknown>, olds: Record<string, unknown> = {}) {

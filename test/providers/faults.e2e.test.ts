@@ -9,7 +9,7 @@ import type { Inputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 import { type Fault, type SeenRequest, startFaultProxy } from "./support/faultProxy";
-import { spawnsOf } from "./support/inspect";
+import { spawnsOf } from "./support/network";
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");

@@ -27,3 +27,18 @@ export async function infoTags(
   for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
   return tags;
 }
+
+/** The AoProcess inputs that target a local network: module, scheduler, authority, endpoints, name. */
+export function networkInputs(
+  net: Pick<Devnet, "urls" | "moduleId" | "schedulerId" | "authority">,
+  name: string,
+): Record<string, unknown> {
+  return {
+    module: net.moduleId,
+    scheduler: net.schedulerId,
+    authority: net.authority,
+    name,
+    tags: { "App-Name": name },
+    endpoints: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
+  };
+}
