@@ -144,25 +144,16 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     try {
       return await fn(attempt);
     } catch (err) {
-      if (!retryable(err)) {
-        throw retryError({
-          step,
-          endpoint,
-          attempts: attempt,
-          status: errorStatus(err),
-          lastError: err,
-          retryable: false,
-        });
-      }
+      const canRetry = retryable(err);
       const remaining = deadline - now();
-      if (remaining <= 0) {
+      if (!canRetry || remaining <= 0) {
         throw retryError({
           step,
           endpoint,
           attempts: attempt,
           status: errorStatus(err),
           lastError: err,
-          retryable: true,
+          retryable: canRetry,
         });
       }
       const base = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
