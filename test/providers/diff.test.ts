@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { diff } from "../../providers/diff";
 import { DEFAULT_VALIDATION, type Inputs, type Outputs } from "../../providers/types";
+import { ID, sampleInputs } from "./support/inputs";
 
-const ID = (c: string) => c.repeat(43);
-const inputs: Inputs = {
-  code: "return 1",
-  codeSha256: "a".repeat(64),
-  module: ID("m"),
-  scheduler: ID("s"),
-  name: "registry",
-  tags: [{ name: "App-Name", value: "registry" }],
-  endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
-  upgrade: "replace",
-  validation: DEFAULT_VALIDATION,
-};
+const inputs: Inputs = { ...sampleInputs(), codeSha256: "a".repeat(64) };
 const olds: Outputs = {
   ...inputs,
   processId: ID("p"),

@@ -8,20 +8,10 @@ import { sha256Hex } from "../../providers/hash";
 import { deployWith, luaEvalError, type PipelineEnv, spawnTags } from "../../providers/pipeline";
 import { withRetry } from "../../providers/retry";
 import { DEFAULT_VALIDATION, type Inputs } from "../../providers/types";
+import { ID, sampleInputs } from "./support/inputs";
 
-const ID = (c: string) => c.repeat(43);
 const code = "Handlers = Handlers or {}";
-const inputs: Inputs = {
-  code,
-  codeSha256: sha256Hex(code),
-  module: ID("m"),
-  scheduler: ID("s"),
-  name: "registry",
-  tags: [{ name: "App-Name", value: "registry" }],
-  endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
-  upgrade: "replace",
-  validation: DEFAULT_VALIDATION,
-};
+const inputs: Inputs = sampleInputs(code);
 const start = { inputs, deploymentId: "dep-1", owner: ID("o") };
 const reply = (hash: string): AoResult => ({ Messages: [{ Tags: [{ name: "Code-Sha256", value: hash }] }] });
 
