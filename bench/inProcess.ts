@@ -29,20 +29,25 @@ export async function benchProcess(name: string) {
     Cron: false,
     Epoch: 0,
   });
-  const boot = await vm.evaluate(
+  /** Every message evaluated so far, in order: what another runtime needs to reach the same state. */
+  const history: AosMessage[] = [];
+  const evaluate = async (m: AosMessage) => {
+    history.push(m);
+    return vm.evaluate(m, env);
+  };
+  const boot = await evaluate(
     msg([
       { name: "Type", value: "Process" },
       { name: "Module", value: mod!.id },
       { name: "Scheduler", value: owner },
       { name: "Name", value: name },
     ]),
-    env,
   );
   if (boot.Error) throw new Error(`boot failed: ${String(boot.Error)}`);
   /** Evaluates code as the owner's Eval; throws on an error. */
   const load = async (code: string) => {
-    const r = await vm.evaluate(msg([{ name: "Action", value: "Eval" }], code), env);
+    const r = await evaluate(msg([{ name: "Action", value: "Eval" }], code));
     if (r.Error) throw new Error(`Eval failed: ${String(r.Error)}`);
   };
-  return { vm, env, msg, load, owner, pid };
+  return { vm, env, msg, load, evaluate, history, owner, pid };
 }
