@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevnet } from "../devnet";
-import { aoClient } from "../test/support/devnet";
+import { aoClient, startDevnetProcess } from "../test/support/devnet";
 import { testWallet } from "../test/support/wallets";
 import { aosNativeMsPerMessage } from "./aosNative";
 import { benchProcess } from "./inProcess";
@@ -285,6 +285,45 @@ async function restartAndMemory(): Promise<void> {
       target: { max: 2000 },
     });
     await net.stop();
+
+    // After a crash: the network as its own process, 500 more messages, kill -9, start again. The
+    // restart replays what came after the last snapshot (one every 500 messages).
+    const TAIL = 500;
+    const first = await startDevnetProcess(dataDir);
+    const aoChild = aoClient(first, alice.jwk);
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, lane) => {
+        for (let i = lane; i < TAIL; i += 8) {
+          await aoChild.send(pid, [
+            { name: "Action", value: "Register" },
+            { name: "Name", value: `t-${i}` },
+            { name: "Version", value: "1.0.0" },
+          ]);
+        }
+      }),
+    );
+    first.child.kill("SIGKILL");
+    await new Promise((r) => first.child.once("exit", r));
+    const t0 = performance.now();
+    const second = await startDevnetProcess(dataDir);
+    const d = await aoClient(second, alice.jwk).dryrun({
+      process: pid,
+      tags: [
+        { name: "Action", value: "Register" },
+        { name: "Name", value: "probe-2" },
+        { name: "Version", value: "1" },
+      ],
+    });
+    const crashReady = performance.now() - t0;
+    if (!String(d.Messages[0]?.Data).includes(`${MESSAGES + TAIL + 1} skills`))
+      throw new Error(`state after the crash is wrong: ${JSON.stringify(d.Messages)}`);
+    figure(
+      `restart after kill -9 to first answer, ${MESSAGES + TAIL} messages (new Node process, replay)`,
+      crashReady,
+      "ms",
+      { target: { max: 2000 } },
+    );
+    await second.stop();
 
     // Memory: many processes, all live or few live; each measured in a fresh Node process.
     const COUNT = 100;

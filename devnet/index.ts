@@ -19,7 +19,7 @@ export interface DevnetOptions {
   host?: string;
   /** Live aos instances kept in memory (default 16); idle ones beyond are evicted to snapshots. */
   maxLive?: number;
-  /** Snapshot a process every this many messages (default 1000), bounding the replay after a crash. */
+  /** Snapshot a process every this many messages (default 500), bounding the replay after a crash. */
   snapshotEvery?: number;
   log?: (line: string) => void;
 }
@@ -62,7 +62,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     modules,
     moduleOwner: address,
     maxLive: opts.maxLive ?? 16,
-    snapshotEvery: opts.snapshotEvery ?? 1000,
+    snapshotEvery: opts.snapshotEvery ?? 500,
     onEvaluated: (s, result) => void messenger.crank(s, result),
   });
   const gateway = new Gateway({ scheduler, modules, address, suUrl: () => `${baseUrl}/su` });

@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn as spawnChild } from "node:child_process";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { aoClient, tempDataDir, withDevnet } from "../support/devnet";
+import { aoClient, startDevnetProcess, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 const alice = testWallet("alice");
@@ -132,41 +130,12 @@ describe("persistence", () => {
   });
 });
 
-/** The network's own CLI in a child process, so that it can be killed with SIGKILL. */
-function startCli(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawnChild(
-    process.execPath,
-    [
-      "--experimental-wasm-memory64",
-      "--import",
-      "tsx",
-      join(__dirname, "../../devnet/cli.ts"),
-      "--port",
-      "0",
-      "--data",
-      dataDir,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /messenger\s+(http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on("exit", (code) => reject(new Error(`devnet exited with ${code} before it was ready: ${out}`)));
-  });
-}
-
 describe("crash safety", () => {
   test("kill -9 in the middle of a load loses no acknowledged message", async () => {
     const dataDir = tempDataDir();
     dirs.push(dataDir);
-    const { child, url } = await startCli(dataDir);
-    const net = { urls: { mu: url, cu: url, su: `${url}/su`, gateway: url } };
-    const info = (await (await fetch(`${url}/info`)).json()) as { moduleId: string; schedulerId: string };
-    const pid = await deployCounter({ ...net, ...info });
+    const { child, ...net } = await startDevnetProcess(dataDir);
+    const pid = await deployCounter(net);
     const acked: string[] = [];
     // Four senders keep messages in flight; the kill lands while some are unanswered.
     const senders = Array.from({ length: 4 }, async () => {
@@ -186,11 +155,9 @@ describe("crash safety", () => {
     await Promise.all(senders);
     const ackedAtKill = [...acked];
 
-    const restarted = await startCli(dataDir);
+    const restarted = await startDevnetProcess(dataDir);
     try {
-      const net2 = {
-        urls: { mu: restarted.url, cu: restarted.url, su: `${restarted.url}/su`, gateway: restarted.url },
-      };
+      const net2 = { urls: restarted.urls };
       const ao = aoClient(net2, alice.jwk);
       const results = await Promise.all(ackedAtKill.map((id) => ao.result({ process: pid, message: id })));
       expect(results.every((r) => r.Messages?.length === 1)).toBe(true);
@@ -200,8 +167,7 @@ describe("crash safety", () => {
       expect(await count(net2, pid)).toBe(ns.length - 2);
       expect(ns.length - 2).toBeGreaterThanOrEqual(ackedAtKill.length);
     } finally {
-      restarted.child.kill("SIGTERM");
-      await new Promise((r) => restarted.child.once("exit", r));
+      await restarted.stop();
     }
   });
 });

@@ -1,7 +1,8 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Devnet, type DevnetOptions, startDevnet } from "../../devnet";
+import { type Devnet, type DevnetOptions, type NetworkInfo, startDevnet } from "../../devnet";
 import type { Jwk } from "../../devnet/wallet";
 
 export type { Devnet };
@@ -80,4 +81,47 @@ export async function graphql<T>(
   const body = (await res.json()) as { data: T; errors?: unknown };
   if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
   return body.data;
+}
+
+/**
+ * The network's own CLI (`npm run devnet`) in a child process, so that it can be killed with SIGKILL.
+ * Resolves once it prints its URLs, with what its `/info` says.
+ */
+export async function startDevnetProcess(
+  dataDir: string,
+): Promise<NetworkInfo & { child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--experimental-wasm-memory64",
+      "--import",
+      "tsx",
+      join(__dirname, "../../devnet/cli.ts"),
+      "--port",
+      "0",
+      "--data",
+      dataDir,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /messenger\s+(http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`devnet exited with ${code} before it was ready: ${out}`)));
+  });
+  const info = (await (await fetch(`${url}/info`)).json()) as NetworkInfo;
+  return {
+    ...info,
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }
