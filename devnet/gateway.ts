@@ -1,7 +1,7 @@
 import { buildSchema, graphql } from "graphql";
 import type { Tag } from "./dataItem";
 import type { AosModule } from "./modules";
-import type { Scheduler } from "./scheduler";
+import type { Scheduled, Scheduler } from "./scheduler";
 
 // The part of Arweave's gateway GraphQL schema that aoconnect, ao-scheduler-utils and deploy tools query.
 const schema = buildSchema(`
@@ -92,6 +92,8 @@ export interface GatewayOptions {
 }
 
 const MAX_PAGE = 100;
+/** Sequence numbers below this belong to the fixed records. */
+const FIXED_RECORDS = 1000;
 
 function matchesTags(tx: Tx, filters: TagFilter[]): boolean {
   return filters.every((f) => {
@@ -102,7 +104,32 @@ function matchesTags(tx: Tx, filters: TagFilter[]): boolean {
 
 /** A stand-in Arweave gateway: every data item this network accepted, its modules and scheduler record. */
 export class Gateway {
-  constructor(private readonly o: GatewayOptions) {}
+  /** Every scheduled data item, indexed once as it is scheduled (durably). */
+  private readonly items: Tx[] = [];
+  private readonly byId = new Map<string, Tx>();
+
+  constructor(private readonly o: GatewayOptions) {
+    for (const p of o.scheduler.processes.values()) for (const s of p.messages) this.add(s);
+    o.scheduler.onScheduled((s) => this.add(s));
+  }
+
+  private add(s: Scheduled): void {
+    const tx: Tx = {
+      id: s.item.id,
+      owner: { address: s.item.owner, key: s.item.ownerKey },
+      recipient: s.item.target,
+      anchor: s.item.anchor,
+      signature: s.item.signature,
+      tags: s.item.tags,
+      dataSize: Buffer.byteLength(s.item.data, "utf8"),
+      height: s.blockHeight,
+      timestamp: s.timestamp,
+      // Order by scheduler time across processes, then nonce.
+      seq: FIXED_RECORDS + s.timestamp * 1e3 + (s.nonce % 1000),
+    };
+    this.items.push(tx);
+    this.byId.set(tx.id, tx);
+  }
 
   async query(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }) {
     if (typeof body.query !== "string") {
@@ -119,7 +146,7 @@ export class Gateway {
       rootValue: {
         transactions: (args: TxQuery) => this.transactions(args),
         transaction: ({ id }: { id: string }) => {
-          const tx = this.all().find((t) => t.id === id);
+          const tx = this.byId.get(id) ?? this.fixed().find((t) => t.id === id);
           return tx ? this.node(tx) : null;
         },
       },
@@ -129,7 +156,10 @@ export class Gateway {
 
   private transactions(q: TxQuery) {
     const first = Math.min(Math.max(q.first ?? 10, 0), MAX_PAGE);
-    let txs = this.all().filter(
+    const candidates = q.ids
+      ? this.fixed().concat(q.ids.flatMap((id) => this.byId.get(id) ?? []))
+      : this.all();
+    let txs = candidates.filter(
       (tx) =>
         (!q.ids || q.ids.includes(tx.id)) &&
         (!q.owners || q.owners.includes(tx.owner.address)) &&
@@ -178,9 +208,9 @@ export class Gateway {
     };
   }
 
-  /** The network's fixed records (modules, scheduler location) and every scheduled data item. */
-  private all(): Tx[] {
-    const fixed: Tx[] = [
+  /** The network's own records: its modules and its scheduler's location. */
+  private fixed(): Tx[] {
+    return [
       ...this.o.modules.map((m, i) => ({
         id: m.id,
         owner: { address: this.o.address, key: "" },
@@ -212,24 +242,9 @@ export class Gateway {
         seq: this.o.modules.length,
       },
     ];
-    const items: Tx[] = [];
-    for (const p of this.o.scheduler.processes.values()) {
-      for (const s of p.messages) {
-        items.push({
-          id: s.item.id,
-          owner: { address: s.item.owner, key: s.item.ownerKey },
-          recipient: s.item.target,
-          anchor: s.item.anchor,
-          signature: s.item.signature,
-          tags: s.item.tags,
-          dataSize: Buffer.byteLength(s.item.data, "utf8"),
-          height: s.blockHeight,
-          timestamp: s.timestamp,
-          // Order by scheduler time across processes, then nonce.
-          seq: fixed.length + s.timestamp * 1e3 + (s.nonce % 1000),
-        });
-      }
-    }
-    return [...fixed, ...items];
+  }
+
+  private all(): Tx[] {
+    return this.fixed().concat(this.items);
   }
 }

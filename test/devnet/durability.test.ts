@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { afterAll, describe, expect, test } from "vitest";
-import { aoClient, startDevnetProcess, tempDataDir, withDevnet } from "../support/devnet";
+import { aoClient, graphql, startDevnetProcess, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 const alice = testWallet("alice");
@@ -96,6 +96,13 @@ describe("persistence", () => {
     const second = await withDevnet({ dataDir });
     try {
       expect(await count(second, pid)).toBe(5);
+      // The gateway indexes the logs again: the process and its messages are found by ID.
+      const found = await graphql<{ transactions: { edges: { node: { id: string } }[] } }>(
+        second,
+        "query($ids: [ID!]!) { transactions(ids: $ids) { edges { node { id } } } }",
+        { ids: [pid, ...ids] },
+      );
+      expect(found.transactions.edges.map((e) => e.node.id).sort()).toEqual([pid, ...ids].sort());
       expect(await nonces(second, pid)).toEqual(noncesBefore);
       const ao2 = aoClient(second, alice.jwk);
       const after = await Promise.all(ids.map((id) => ao2.result({ process: pid, message: id })));
