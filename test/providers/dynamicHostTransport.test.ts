@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EngineTransport, HpackDecoder, huffmanDecode } from "../../scripts/lib/dynamicHost";
+import { EngineTransport, HpackDecoder, huffmanDecode } from "../../scripts/lib/engineTransport";
 
 const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))
   .filter((c) => c !== "\\")
