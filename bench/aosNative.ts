@@ -19,17 +19,13 @@ class Reader {
     public p = 0,
   ) {}
   uleb(): number {
-    let r = 0n;
-    let s = 0n;
-    let b: number;
-    do {
-      b = this.buf[this.p++]!;
-      r |= BigInt(b & 0x7f) << s;
-      s += 7n;
-    } while (b & 0x80);
-    return Number(r);
+    return this.leb(false);
   }
   sleb(): number {
+    return this.leb(true);
+  }
+  /** One LEB128 number; a signed one extends its sign bit. */
+  private leb(signed: boolean): number {
     let r = 0n;
     let s = 0n;
     let b: number;
@@ -38,7 +34,7 @@ class Reader {
       r |= BigInt(b & 0x7f) << s;
       s += 7n;
     } while (b & 0x80);
-    if (b & 0x40) r -= 1n << s;
+    if (signed && b & 0x40) r -= 1n << s;
     return Number(r);
   }
 }
