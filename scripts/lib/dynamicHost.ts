@@ -129,6 +129,12 @@ export interface DynamicHost {
   pid: number;
   /** Every log line so far, stdout and stderr. */
   logs: string[];
+  /**
+   * The first log line matching `pattern`, once it has arrived. The host writes a log line before it
+   * answers the call that logged it, but the line comes through a pipe and the answer through a socket,
+   * so here the answer can be read first.
+   */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** GetPluginInfo: the SDK version the host reports. */
   pluginInfo(): Promise<{ version: string }>;
   /**
@@ -203,9 +209,11 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
   process.once("exit", killOnExit);
   child.once("exit", () => process.removeListener("exit", killOnExit));
   const logs: string[] = [];
+  const logWaiters = new Set<(line: string) => void>();
   const log = (line: string, stream: "stdout" | "stderr") => {
     logs.push(line);
     opts.onLog?.(line, stream);
+    for (const w of logWaiters) w(line);
   };
   createInterface({ input: child.stderr! }).on("line", (l) => log(l, "stderr"));
   const stdout = createInterface({ input: child.stdout! });
@@ -313,6 +321,30 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
     port,
     pid: child.pid!,
     logs,
+    waitForLog(pattern, timeoutMs = 10_000) {
+      const seen = logs.find((l) => pattern.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolve, reject) => {
+        const done = (finish: () => void) => {
+          logWaiters.delete(waiter);
+          clearTimeout(timer);
+          finish();
+        };
+        const waiter = (line: string) => {
+          if (pattern.test(line)) done(() => resolve(line));
+        };
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${logs.join("\n")}`),
+              ),
+            ),
+          timeoutMs,
+        );
+        logWaiters.add(waiter);
+      });
+    },
     async pluginInfo() {
       const res = await call<Any>("getPluginInfo", new emptyproto.Empty());
       return { version: res.getVersion() };

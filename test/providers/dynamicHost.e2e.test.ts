@@ -195,7 +195,9 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     });
 
     await host.delete(urn("app"), created.id, updated.properties, v2);
-    expect(host.logs.join("\n")).toMatch(new RegExp(`process ${created.id} .*cannot be destroyed`));
+    expect(await host.waitForLog(new RegExp(`process ${created.id} .*cannot be destroyed`))).toContain(
+      "keeps running",
+    );
     expect((await infoTags(net, deployer, created.id)).Version).toBe("2");
   });
 
@@ -302,6 +304,8 @@ describe("the wallet from stack config: the secret aoRegistry:wallet, through Co
     expect(err.initFailed?.properties.owner).toBe(fromConfig.address);
 
     const everything = JSON.stringify({ created, read, message: err.message, failed: err.initFailed });
+    // The last line the failed create logs, so that every line it wrote is in h.logs below.
+    await h.waitForLog(new RegExp(`sent Eval \\S+ to process ${err.initFailed?.id}`));
     expect(keyMaterialIn(everything + h.logs.join("\n"), fromConfig.jwk)).toEqual([]);
     expect(everything).not.toContain("aoRegistry:wallet");
   });

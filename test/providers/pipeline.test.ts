@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from "vitest";
 import type { AoClient, AoResult } from "../../providers/aoClient";
-import { sha256Hex } from "../../providers/hash";
 import { deployWith, luaEvalError, type PipelineEnv, spawnTags } from "../../providers/pipeline";
 import { withRetry } from "../../providers/retry";
 import { DEFAULT_VALIDATION, type Inputs } from "../../providers/types";
