@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevnet } from "../devnet";
+import { startAosInstance } from "../test/support/aosInstance";
 import { aoClient, startDevnetProcess } from "../test/support/devnet";
 import { testWallet } from "../test/support/wallets";
 import { aosNativeMsPerMessage } from "./aosNative";
-import { benchProcess } from "./inProcess";
 import { figure, median, section, timed } from "./report";
 
 // A registry-like handler in plain Lua 5.3 (no aos libraries), so that the very same function runs on the
@@ -57,7 +57,7 @@ function nativeLuaMsPerCall(n: number): number | undefined {
 
 async function computePerMessage(): Promise<void> {
   section("compute unit: one aos instance, registry-like handler");
-  const { vm, env, msg, load, evaluate, history } = await benchProcess("bench");
+  const { vm, env, msg, load, evaluate, history } = await startAosInstance("bench");
   await load(`${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`);
   const N = 2000;
   const register = (i: number) =>

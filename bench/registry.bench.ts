@@ -10,7 +10,7 @@
  */
 import * as path from "node:path";
 import { bundleLua } from "../providers/bundle";
-import { benchProcess } from "./inProcess";
+import { startAosInstance } from "../test/support/aosInstance";
 import { figure, median, section } from "./report";
 
 const SKILLS = Number(process.env.BENCH_REGISTRY_SKILLS ?? 10_000);
@@ -19,7 +19,7 @@ const WORDS = ["fast", "tiny", "robust", "agent", "tool", "helper", "parser", "c
 
 export async function run(): Promise<void> {
   section(`registry process at ${SKILLS} skills (compute unit, one live aos instance)`);
-  const { vm, env, msg, load, owner } = await benchProcess("registry-bench");
+  const { vm, env, msg, load, owner } = await startAosInstance("registry-bench");
   const publishers = Array.from({ length: 50 }, (_, i) => `pub${i}`.padEnd(43, "x"));
   const action = (name: string, data: unknown, from = owner) =>
     msg([{ name: "Action", value: name }], JSON.stringify(data), from);

@@ -108,9 +108,14 @@ export class AosVm {
 
   /** Evaluates one message; the memory it leaves is the process's new state. */
   async evaluate(msg: AosMessage, env: AosEnv): Promise<AosResult> {
-    if (this.known) this.stale = this.known;
-    this.known = undefined;
-    return stripMemory(await exclusive(() => this.handle(null, msg, env)));
+    return stripMemory(
+      await exclusive(() => {
+        // In the lane, not at the call: a scan queued before this message must not pass for its result.
+        if (this.known) this.stale = this.known;
+        this.known = undefined;
+        return this.handle(null, msg, env);
+      }),
+    );
   }
 
   /**

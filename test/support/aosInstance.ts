@@ -1,12 +1,12 @@
-import type { Tag } from "../devnet/dataItem";
-import { loadModules } from "../devnet/modules";
-import { type AosEnv, type AosMessage, AosVm } from "../devnet/vm";
+import type { Tag } from "../../devnet/dataItem";
+import { loadModules } from "../../devnet/modules";
+import { type AosEnv, type AosMessage, AosVm } from "../../devnet/vm";
 
 /**
  * One aos process on a live instance, as the compute unit runs it, without HTTP or signatures: for
- * benchmarks that measure the compute unit itself. The process is booted (its spawn message evaluated).
+ * benchmarks and tests of the compute unit's instance itself. The process is booted (its spawn message evaluated).
  */
-export async function benchProcess(name: string) {
+export async function startAosInstance(name: string) {
   const [mod] = await loadModules();
   const vm = await AosVm.start(mod!);
   const pid = "P".repeat(43);
