@@ -249,6 +249,9 @@ export class ComputeUnit {
       p.waiters.delete(s.nonce);
       this.o.onEvaluated(s, result);
       if (s.nonce - p.snapshotNonce >= this.o.snapshotEvery) this.writeSnapshot(p);
+      // The boot fills the fresh memory: copy it now, in the background, rather than in the first
+      // dry-run (a deploy's check right after its Eval). Later messages change few pages.
+      if (s.nonce === 0) p.vm?.warm();
     }
   }
 

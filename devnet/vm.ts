@@ -141,8 +141,9 @@ export class AosVm {
   }
 
   /**
-   * Reads the whole memory once, in the background. The first read of never-touched pages costs page
-   * faults (~20 ms for aos); paying it here keeps it off the first dry-run.
+   * Takes the copy of the memory that a dry-run puts back, in the background (in the lane, so after
+   * whatever is queued). The first read of never-touched pages costs page faults, and newly non-zero
+   * pages cost a copy; paying that here keeps it off the next dry-run.
    */
   warm(): void {
     void exclusive(async () => {
