@@ -31,8 +31,7 @@ Handlers.add("get", "Get", function(m) m.reply({ Data = tostring(Counter) }) end
     const c = await counter();
     // As after a restore: the scan is queued, then a message is evaluated before the scan has run.
     c.vm.warm();
-    const evaluated = c.evaluate(c.inc());
-    await evaluated;
+    await c.evaluate(c.inc());
     expect(await c.get()).toBe("1");
     // The first dry-run put the memory back; it must be the state after the message.
     expect(await c.get()).toBe("1");

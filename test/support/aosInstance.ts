@@ -4,7 +4,8 @@ import { type AosEnv, type AosMessage, AosVm } from "../../devnet/vm";
 
 /**
  * One aos process on a live instance, as the compute unit runs it, without HTTP or signatures: for
- * benchmarks and tests of the compute unit's instance itself. The process is booted (its spawn message evaluated).
+ * benchmarks and tests of the compute unit's instance itself. The process is booted (its spawn
+ * message evaluated).
  */
 export async function startAosInstance(name: string) {
   const [mod] = await loadModules();
