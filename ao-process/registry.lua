@@ -8,19 +8,25 @@
 --   failure: { "ok": false, "error": { "code": "E_...", "message": "...", "field": "..." } }
 -- A failed request never changes state: handlers validate everything first
 -- and only then call the store, whose operations cannot fail half-way.
+-- The sender is decided by registry/identity.lua (never a From-Process tag a
+-- wallet set), Data is decoded by registry/json.lua (never by aos), and
+-- messages no handler takes are dropped (registry/ingress.lua).
 -- ao-process/README.md documents each action.
 
 local json = require("registry.json")
 local V = require("registry.validate")
 local store = require("registry.store")
+local identity = require("registry.identity")
+local ingress = require("registry.ingress")
 
-local PROTOCOL_VERSION = "1.0.0"
+local PROTOCOL_VERSION = "1.1.0"
 local REGISTRY_NAME = "Agent Skills Registry"
 local LIMITS = V.LIMITS
 local err = V.err
 
 -- State survives loading this code again (an `eval` upgrade or a resumed deployment).
 Registry = store.migrate(Registry or store.new())
+ingress.install()
 
 local function state() return Registry end
 
@@ -88,60 +94,56 @@ local function deploymentView()
   return { sha256 = d.Sha256, deploymentId = orNull(d.DeploymentId) }
 end
 
-local function send(msg, action, body, tags)
+-- The reply goes to the sender as identity.sender decides (a Reply-To tag still
+-- wins, as msg.reply does for every aos process).
+local function send(msg, sender, action, body, tags)
   tags = tags or {}
   tags.Action = action .. "-Response"
   tags["Protocol-Version"] = PROTOCOL_VERSION
   tags["Content-Type"] = "application/json"
-  msg.reply({ Data = json.encode(body), Tags = tags })
+  msg.reply({ Target = sender, Data = json.encode(body), Tags = tags })
 end
 
-local function replyOk(msg, action, body, tags)
+local function replyOk(msg, sender, action, body, tags)
   body.ok = true
   tags = tags or {}
   tags.Status = "OK"
-  send(msg, action, body, tags)
+  send(msg, sender, action, body, tags)
 end
 
-local function replyError(msg, action, e)
+local function replyError(msg, sender, action, e)
   local body = {
     ok = false,
     error = { code = e.code, message = e.message, field = e.field },
   }
-  send(msg, action, body, { Status = "Error", ["Error-Code"] = e.code })
+  send(msg, sender, action, body, { Status = "Error", ["Error-Code"] = e.code })
 end
 
 ---------------------------------------------------------------------------
 -- Request decoding
 
+-- Measured before Data is decoded, so an oversized message costs nothing more.
 local function messageSize(msg)
-  local n = 0
-  if type(msg.Data) == "string" then
-    n = #msg.Data
-  elseif type(msg.Data) == "table" then
-    -- aos decoded it already (Content-Type: application/json); measure it re-encoded
-    local ok, s = pcall(json.encode, msg.Data)
-    n = ok and #s or math.huge
-  end
+  local n = type(msg.Data) == "string" and #msg.Data or 0
   if type(msg.Tags) == "table" then
     for k, v in pairs(msg.Tags) do n = n + #tostring(k) + #tostring(v) end
   end
   return n
 end
 
+-- Data arrives as sent (registry/ingress.lua keeps aos from decoding it).
 local function decodeData(msg)
   local data = msg.Data
   if data == nil then return {} end
-  if type(data) == "table" then return data end
   if type(data) ~= "string" then
-    return nil, err("E_BAD_JSON", "Data must be a JSON object")
+    return nil, err("E_BAD_JSON", "Data must be a JSON object in text, got a " .. type(data))
   end
-  if data:match("^%s*$") then return {} end
-  local value, reason = json.decode(data)
-  if value == nil and reason then
+  if data:match("^[ \t\n\r]*$") then return {} end
+  local value, reason = json.decode(data, LIMITS.jsonDepth)
+  if value == nil then
     return nil, err("E_BAD_JSON", "Data is not valid JSON (" .. reason .. "); send a JSON object such as {\"name\":\"pdf-tools\"}")
   end
-  if type(value) ~= "table" or (next(value) ~= nil and #value > 0) then
+  if not json.isObject(value) then
     return nil, err("E_BAD_JSON", "Data must be a JSON object such as {\"name\":\"pdf-tools\"}, not a bare value or array")
   end
   return value
@@ -156,16 +158,16 @@ local function findSkill(name)
   return skill
 end
 
-local function requirePublisher(skill, msg, verb)
-  if skill.publisher ~= msg.From then
+local function requirePublisher(skill, sender, verb)
+  if skill.publisher ~= sender then
     return err("E_NOT_PUBLISHER", string.format(
       "only the publisher of %q (%s) can %s it; send this from that address, or ask them to Transfer-Skill it to you",
       skill.name, skill.publisher, verb))
   end
 end
 
-local function requireOwner(msg, action)
-  if msg.From ~= Owner then
+local function requireOwner(sender, action)
+  if sender ~= Owner then
     return err("E_NOT_OWNER", action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")")
   end
 end
@@ -217,6 +219,7 @@ local function checkNewVersion(skill, req)
 end
 
 actions["Register-Skill"] = {
+  write = true,
   spec = {
     name = { check = V.name, required = true },
     description = { check = V.description, required = true },
@@ -225,7 +228,7 @@ actions["Register-Skill"] = {
     txId = { check = V.txId },
     contentHash = { check = V.contentHash },
   },
-  run = function(msg, req)
+  run = function(msg, req, sender)
     local withVersion = req.version or req.txId or req.contentHash
     if withVersion then
       local missing = {}
@@ -245,26 +248,27 @@ actions["Register-Skill"] = {
         req.name, other.publisher), "name")
     end
     local ts = timestampOf(msg)
-    local skill = store.register(state(), req, msg.From, ts)
+    local skill = store.register(state(), req, sender, ts)
     local version = json.null
     if withVersion then
-      version = versionView(store.publish(state(), skill, req.version, req.txId, req.contentHash, ts, msg.From))
+      version = versionView(store.publish(state(), skill, req.version, req.txId, req.contentHash, ts, sender))
     end
     return { skill = detailView(skill), version = version }
   end,
 }
 
 actions["Publish-Version"] = {
+  write = true,
   spec = {
     name = { check = V.name, required = true },
     version = { check = V.version, required = true },
     txId = { check = V.txId, required = true },
     contentHash = { check = V.contentHash, required = true },
   },
-  run = function(msg, req)
+  run = function(msg, req, sender)
     local skill, e = findSkill(req.name)
     if not skill then return nil, e end
-    e = requirePublisher(skill, msg, "publish versions of")
+    e = requirePublisher(skill, sender, "publish versions of")
     if e then return nil, e end
     if skill.deprecated then
       return nil, err("E_SKILL_DEPRECATED", string.format(
@@ -272,7 +276,7 @@ actions["Publish-Version"] = {
     end
     e = checkNewVersion(skill, req)
     if e then return nil, e end
-    local record = store.publish(state(), skill, req.version, req.txId, req.contentHash, timestampOf(msg), msg.From)
+    local record = store.publish(state(), skill, req.version, req.txId, req.contentHash, timestampOf(msg), sender)
     return { skill = summaryView(skill), version = versionView(record) }
   end,
 }
@@ -350,18 +354,19 @@ actions["Search-Skills"] = {
 }
 
 actions["Update-Skill"] = {
+  write = true,
   spec = {
     name = { check = V.name, required = true },
     description = { check = V.description },
     tags = { check = V.tags },
   },
-  run = function(msg, req)
+  run = function(msg, req, sender)
     if req.description == nil and req.tags == nil then
       return nil, err("E_MISSING_FIELD", "Update-Skill needs description, tags, or both", "description")
     end
     local skill, e = findSkill(req.name)
     if not skill then return nil, e end
-    e = requirePublisher(skill, msg, "update")
+    e = requirePublisher(skill, sender, "update")
     if e then return nil, e end
     store.update(state(), skill, req, timestampOf(msg))
     return { skill = detailView(skill) }
@@ -369,15 +374,16 @@ actions["Update-Skill"] = {
 }
 
 actions["Deprecate-Skill"] = {
+  write = true,
   spec = {
     name = { check = V.name, required = true },
     reason = { check = V.reason },
     deprecated = { check = V.boolean },
   },
-  run = function(msg, req)
+  run = function(msg, req, sender)
     local skill, e = findSkill(req.name)
     if not skill then return nil, e end
-    e = requirePublisher(skill, msg, "deprecate")
+    e = requirePublisher(skill, sender, "deprecate")
     if e then return nil, e end
     local deprecated = req.deprecated ~= false
     if not deprecated and req.reason then
@@ -389,14 +395,15 @@ actions["Deprecate-Skill"] = {
 }
 
 actions["Transfer-Skill"] = {
+  write = true,
   spec = {
     name = { check = V.name, required = true },
     to = { check = V.address, required = true },
   },
-  run = function(msg, req)
+  run = function(msg, req, sender)
     local skill, e = findSkill(req.name)
     if not skill then return nil, e end
-    e = requirePublisher(skill, msg, "transfer")
+    e = requirePublisher(skill, sender, "transfer")
     if e then return nil, e end
     local from = skill.publisher
     store.transfer(state(), skill, req.to, timestampOf(msg))
@@ -409,8 +416,8 @@ actions["Export-State"] = {
     cursor = { check = V.cursor },
     limit = { check = V.exportLimit },
   },
-  run = function(msg, req)
-    local e = requireOwner(msg, "Export-State")
+  run = function(_, req, sender)
+    local e = requireOwner(sender, "Export-State")
     if e then return nil, e end
     local s = state()
     local names = store.page(s, req.cursor, req.limit or LIMITS.exportPageDefault)
@@ -510,9 +517,15 @@ actions["Import-State"] = {
       end,
     },
   },
-  run = function(msg, req)
-    local e = requireOwner(msg, "Import-State")
+  run = function(_, req, sender)
+    local e = requireOwner(sender, "Import-State")
     if e then return nil, e end
+    if not store.acceptsImport(state()) then
+      return nil, err("E_IMPORT_CLOSED",
+        "Import-State only fills a new registry: this one has taken live writes (Register-Skill, Publish-Version, "
+        .. "Update-Skill, Deprecate-Skill or Transfer-Skill), and an import could replace their skills. "
+        .. "Import into a freshly deployed registry process instead")
+    end
     local records, names = {}, {}
     for i, raw in ipairs(req.skills) do
       local rec, re = checkRecord(raw, string.format("skills[%d].", i - 1))
@@ -538,24 +551,26 @@ actions["Import-State"] = {
 local function handlerFor(action, def)
   local maxBytes = def.maxBytes or LIMITS.messageBytes
   return function(msg)
+    local sender = identity.sender(msg, ao and ao.authorities)
     local ok, failure = pcall(function()
       local size = messageSize(msg)
       if size > maxBytes then
-        return replyError(msg, action, err("E_MESSAGE_TOO_LARGE", string.format(
+        return replyError(msg, sender, action, err("E_MESSAGE_TOO_LARGE", string.format(
           "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes)))
       end
       local data, e = decodeData(msg)
-      if not data then return replyError(msg, action, e) end
+      if not data then return replyError(msg, sender, action, e) end
       local req
       req, e = V.object(data, def.spec, action)
-      if not req then return replyError(msg, action, e) end
-      local body, tags = def.run(msg, req)
-      if not body then return replyError(msg, action, tags) end
-      replyOk(msg, action, body, tags)
+      if not req then return replyError(msg, sender, action, e) end
+      local body, tags = def.run(msg, req, sender)
+      if not body then return replyError(msg, sender, action, tags) end
+      if def.write then store.markWritten(state()) end
+      replyOk(msg, sender, action, body, tags)
     end)
     if not ok then
       -- A bug, not a bad request. Still answer, so the caller is not left waiting.
-      pcall(replyError, msg, action, err("E_INTERNAL",
+      pcall(replyError, msg, sender, action, err("E_INTERNAL",
         "the registry failed to handle " .. action .. ": " .. tostring(failure) .. "; please report this"))
     end
   end

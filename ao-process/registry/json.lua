@@ -1,10 +1,8 @@
--- JSON for the registry's replies.
---
--- Decoding uses the runtime's own `json` module (it ships with aos), wrapped so
--- that malformed input is a value, not an exception. Encoding is done here
--- because replies need three things the runtime encoder cannot promise: an
--- explicit `null`, empty arrays that stay arrays (`[]`, not `{}`), and object
--- keys in a fixed (sorted) order so that equal state gives byte-equal replies.
+-- JSON for the registry: requests are decoded and replies encoded here, not by
+-- the runtime's `json` module. Encoding needs three things the runtime encoder
+-- cannot promise: an explicit `null`, empty arrays that stay arrays (`[]`, not
+-- `{}`), and object keys in a fixed (sorted) order so that equal state gives
+-- byte-equal replies. Decoding (below) must be strict and bounded.
 
 local M = {}
 
@@ -99,20 +97,179 @@ function M.encode(v)
   return table.concat(out)
 end
 
--- Decodes `s`; returns the value, or nil and a reason.
-function M.decode(s)
-  local ok, runtimeJson = pcall(require, "json")
-  if not ok then return nil, "no JSON decoder in this runtime" end
-  local okDecode, value = pcall(runtimeJson.decode, s)
-  if not okDecode then
-    local reason = tostring(value):gsub("^.-:%d+: ", "")
-    return nil, reason
+---------------------------------------------------------------------------
+-- Decoding: strict RFC 8259, bounded, never raising.
+--
+-- Requests are decoded here, never by the runtime's `json` (whose decoder has
+-- no nesting limit, turns lone UTF-16 surrogates into invalid UTF-8, and
+-- silently mis-decodes "\ud800\u0041"). Every string is checked to be UTF-8
+-- (unicode.valid), so whatever the registry stores or echoes is valid text.
+-- Objects are plain tables (a `null` member is left out: absent and null are
+-- the same); arrays are M.array tables, with M.null for a `null` element.
+-- Work is linear in the input, and recursion is bounded by `maxDepth`.
+
+local unicode = require("registry.unicode")
+
+local byte, sub, find, match = string.byte, string.sub, string.find, string.match
+
+local ESCAPES = {
+  ['"'] = '"', ['\\'] = '\\', ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t",
+}
+
+-- Raises a decoding failure; M.decode turns it into (nil, reason).
+local function fail(pos, what)
+  error({ reason = string.format("%s at byte %d", what, pos) }, 0)
+end
+
+-- A character for an error message: printable ASCII as is, anything else as its code.
+local function shown(s, pos)
+  local c = byte(s, pos)
+  if not c then return "the end of the input" end
+  if c >= 32 and c < 127 then return string.format("'%s'", string.char(c)) end
+  return string.format("byte 0x%02X", c)
+end
+
+local function skipSpace(s, i)
+  local _, e = find(s, "^[ \t\n\r]*", i)
+  return e + 1
+end
+
+local function parseString(s, i)
+  local out, n, j = {}, 0, i + 1
+  while true do
+    local k = find(s, '["\\%z\1-\31]', j)
+    if not k then fail(i, "unterminated string") end
+    if k > j then
+      local chunk = sub(s, j, k - 1)
+      if not unicode.valid(chunk) then fail(j, "invalid UTF-8 in a string (send UTF-8 text)") end
+      n = n + 1
+      out[n] = chunk
+    end
+    local c = byte(s, k)
+    if c == 34 then return table.concat(out), k + 1 end
+    if c < 32 then fail(k, "unescaped control character in a string (escape it, e.g. \\n)") end
+    local e = sub(s, k + 1, k + 1)
+    if e == "u" then
+      local hex = match(s, "^%x%x%x%x", k + 2)
+      if not hex then fail(k, "invalid \\u escape (expected 4 hex digits)") end
+      local cp = tonumber(hex, 16)
+      j = k + 6
+      if cp >= 0xD800 and cp <= 0xDBFF then
+        local low = match(s, "^\\u(%x%x%x%x)", j)
+        local lcp = low and tonumber(low, 16)
+        if not lcp or lcp < 0xDC00 or lcp > 0xDFFF then
+          fail(k, "lone UTF-16 surrogate \\u" .. hex .. " (a high surrogate must be followed by a low one)")
+        end
+        cp = 0x10000 + (cp - 0xD800) * 0x400 + (lcp - 0xDC00)
+        j = j + 6
+      elseif cp >= 0xDC00 and cp <= 0xDFFF then
+        fail(k, "lone UTF-16 surrogate \\u" .. hex)
+      end
+      n = n + 1
+      out[n] = utf8.char(cp)
+    else
+      local rep = ESCAPES[e]
+      if not rep then fail(k, "invalid escape: " .. shown(s, k + 1) .. " after a backslash") end
+      n = n + 1
+      out[n] = rep
+      j = k + 2
+    end
   end
-  return value
+end
+
+local function parseNumber(s, i)
+  local int = match(s, "^-?%d+", i)
+  if not int then fail(i, "invalid number") end
+  if match(int, "^-?0%d") then fail(i, "invalid number (leading zero)") end
+  local e = i + #int
+  local frac = match(s, "^%.%d+", e)
+  if frac then e = e + #frac elseif sub(s, e, e) == "." then fail(e, "invalid number (digits expected after '.')") end
+  local exp = match(s, "^[eE][-+]?%d+", e)
+  if exp then e = e + #exp elseif find(s, "^[eE]", e) then fail(e, "invalid number (digits expected in the exponent)") end
+  return tonumber(sub(s, i, e - 1)), e
+end
+
+local LITERALS = { t = { "true", true }, f = { "false", false }, n = { "null", M.null } }
+
+local parseValue
+
+local function parseArray(s, i, depth, maxDepth)
+  local out, n = M.array(), 0
+  i = skipSpace(s, i + 1)
+  if byte(s, i) == 93 then return out, i + 1 end
+  while true do
+    local v
+    v, i = parseValue(s, i, depth, maxDepth)
+    n = n + 1
+    out[n] = v
+    i = skipSpace(s, i)
+    local c = byte(s, i)
+    if c == 93 then return out, i + 1 end
+    if c ~= 44 then fail(i, "expected ',' or ']' in an array, found " .. shown(s, i)) end
+    i = skipSpace(s, i + 1)
+  end
+end
+
+local function parseObject(s, i, depth, maxDepth)
+  local out, seen = {}, {}
+  i = skipSpace(s, i + 1)
+  if byte(s, i) == 125 then return out, i + 1 end
+  while true do
+    if byte(s, i) ~= 34 then fail(i, "expected a string key in an object, found " .. shown(s, i)) end
+    local key
+    key, i = parseString(s, i)
+    if seen[key] then fail(i, string.format("duplicate key %q", key)) end
+    seen[key] = true
+    i = skipSpace(s, i)
+    if byte(s, i) ~= 58 then fail(i, "expected ':' after an object key, found " .. shown(s, i)) end
+    local v
+    v, i = parseValue(s, skipSpace(s, i + 1), depth, maxDepth)
+    if v ~= M.null then out[key] = v end
+    i = skipSpace(s, i)
+    local c = byte(s, i)
+    if c == 125 then return out, i + 1 end
+    if c ~= 44 then fail(i, "expected ',' or '}' in an object, found " .. shown(s, i)) end
+    i = skipSpace(s, i + 1)
+  end
+end
+
+parseValue = function(s, i, depth, maxDepth)
+  local c = byte(s, i)
+  if c == 123 or c == 91 then
+    if depth >= maxDepth then
+      fail(i, string.format("JSON nested deeper than %d levels", maxDepth))
+    end
+    if c == 123 then return parseObject(s, i, depth + 1, maxDepth) end
+    return parseArray(s, i, depth + 1, maxDepth)
+  end
+  if c == 34 then return parseString(s, i) end
+  if c == 45 or (c and c >= 48 and c <= 57) then return parseNumber(s, i) end
+  local lit = c and LITERALS[string.char(c)]
+  if lit and sub(s, i, i + #lit[1] - 1) == lit[1] then return lit[2], i + #lit[1] end
+  fail(i, "unexpected " .. shown(s, i))
+end
+
+-- Decodes the JSON text `s`, with containers nested at most `maxDepth` deep.
+-- Returns the value, or nil and a reason naming the problem and its position.
+function M.decode(s, maxDepth)
+  if type(s) ~= "string" then return nil, "expected a JSON text, got a " .. type(s) end
+  local ok, value, i = pcall(parseValue, s, skipSpace(s, 1), 0, maxDepth or 32)
+  if ok then
+    i = skipSpace(s, i)
+    if i <= #s then ok, value = false, { reason = string.format("unexpected %s after the JSON value at byte %d", shown(s, i), i) } end
+  end
+  if ok then return value end
+  if type(value) == "table" and value.reason then return nil, value.reason end
+  error(value, 0) -- not a decoding failure: a bug, let the caller's pcall report it
 end
 
 function M.isArray(t)
-  return type(t) == "table" and (next(t) == nil or isArray(t))
+  return type(t) == "table" and t ~= M.null and (next(t) == nil or isArray(t))
+end
+
+-- True for a JSON object as M.decode returns it (not an array, not null).
+function M.isObject(v)
+  return type(v) == "table" and getmetatable(v) == nil
 end
 
 return M

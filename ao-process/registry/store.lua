@@ -18,6 +18,7 @@
 --   state.byTag[tag]          sorted array of the names carrying the tag
 --   state.publishers[addr]    number of skills the address publishes
 --   state.counts              { skills, versions, deprecated, publishers }
+--   state.written             true once a live write (not Import-State) succeeded
 -- `core` is the version without build metadata: two versions with equal
 -- precedence share a key, so "1.0.0+a" and "1.0.0+b" cannot both be published.
 
@@ -36,6 +37,7 @@ function S.new()
     byTag = {},
     publishers = {},
     counts = { skills = 0, versions = 0, deprecated = 0, publishers = 0 },
+    written = false,
   }
 end
 
@@ -50,7 +52,23 @@ function S.migrate(state)
   for _, k in ipairs({ "skills", "versions", "deprecated", "publishers" }) do
     state.counts[k] = state.counts[k] or 0
   end
+  -- State from before `written` existed: anything in it may come from live writes.
+  if state.written == nil then state.written = state.counts.skills > 0 end
   return state
+end
+
+-- Records that a live request changed the registry (see acceptsImport).
+function S.markWritten(state)
+  state.written = true
+end
+
+-- Import-State fills only a registry that no live request has written to, so
+-- an import can never replace a skill its publisher registered or changed
+-- here. Re-sending a page (an interrupted migration) stays possible: imported
+-- records may be replaced. When zero-loss upgrades arrive, an incoming move
+-- will also require the process to be sealed for it: add that condition here.
+function S.acceptsImport(state)
+  return not state.written
 end
 
 local function searchText(skill)

@@ -2,7 +2,9 @@
 -- normalised value, or nil and an error { code, message, field }. Nothing here
 -- touches state, so a handler can validate a whole request before it mutates.
 
+local json = require("registry.json")
 local semver = require("registry.semver")
+local unicode = require("registry.unicode")
 
 local V = {}
 
@@ -24,6 +26,7 @@ V.LIMITS = {
   exportPageMax = 100,
   exportPageBytes = 512 * 1024,    -- an Export-State page stops growing past this
   versionsPerSkill = 1000,
+  jsonDepth = 16,                  -- containers nested in Data (the deepest request needs 4)
 }
 local L = V.LIMITS
 
@@ -44,18 +47,24 @@ local function isSlug(s)
 end
 
 local function typeName(v)
+  if v == json.null then return "null" end
   if type(v) == "table" then return "an object or array" end
   return "a " .. type(v)
 end
 
+-- Every string field passes here, so no text that is not UTF-8 is stored or
+-- echoed, whichever way it arrived (a JSON \u escape included).
 local function requireString(value, field, hint)
   if type(value) ~= "string" then
     return nil, err("E_INVALID_FIELD", field .. " must be a string" .. (hint or "") .. ", got " .. typeName(value), field)
   end
+  if not unicode.valid(value) then
+    return nil, err("E_INVALID_FIELD", field .. " is not valid UTF-8; send UTF-8 text", field)
+  end
   return value
 end
 
--- Free text: valid UTF-8, no control characters except tab and newline.
+-- Free text: UTF-8 (requireString), no control characters except tab and newline.
 local function checkText(value, field, max, allowEmpty)
   local s, e = requireString(value, field)
   if not s then return nil, e end
@@ -65,9 +74,6 @@ local function checkText(value, field, max, allowEmpty)
   end
   if not allowEmpty and s:match("^%s*$") then
     return nil, err("E_INVALID_FIELD", field .. " must not be empty", field)
-  end
-  if not utf8.len(s) then
-    return nil, err("E_INVALID_FIELD", field .. " is not valid UTF-8; send UTF-8 text", field)
   end
   if s:find("[%z\1-\8\11-\31\127]") then
     return nil, err("E_INVALID_FIELD", field .. " contains control characters; only tab and newline are allowed", field)
@@ -115,19 +121,10 @@ end
 -- A list of unique tags; returned sorted.
 function V.tags(value, field)
   field = field or "tags"
-  if type(value) ~= "table" or (next(value) ~= nil and #value == 0) then
+  if not json.isArray(value) then
     return nil, err("E_INVALID_FIELD", field .. " must be an array of strings", field)
   end
-  local n = 0
-  for k in pairs(value) do
-    if math.type(k) ~= "integer" then
-      return nil, err("E_INVALID_FIELD", field .. " must be an array of strings", field)
-    end
-    n = n + 1
-  end
-  if n ~= #value then
-    return nil, err("E_INVALID_FIELD", field .. " must be an array of strings", field)
-  end
+  local n = #value
   if n > L.tagsMax then
     return nil, err("E_FIELD_TOO_LARGE",
       string.format("%s has %d tags; the limit is %d", field, n, L.tagsMax), field)
@@ -269,7 +266,7 @@ end
 function V.object(data, spec, what, prefix)
   what = what or "the request"
   prefix = prefix or ""
-  if type(data) ~= "table" or (next(data) ~= nil and #data > 0) then
+  if not json.isObject(data) then
     return nil, err("E_INVALID_FIELD", what .. " must be a JSON object")
   end
   local unknown = {}

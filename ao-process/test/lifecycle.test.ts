@@ -155,6 +155,17 @@ describe("Export-State / Import-State into a replacement process", () => {
       "excel-io",
     ]);
 
+    // Importing a page again replaces, so an interrupted migration can be resumed.
+    const again = expectOk(await target.send(owner, "Import-State", { skills: source.slice(3) }));
+    expect(again).toMatchObject({ imported: 2, replaced: 2, total: 5 });
+    // Replacing re-indexes: a record whose tags changed is found only by its new tags.
+    const retagged = { ...source[4], tags: ["moved"] };
+    expectOk(await target.send(owner, "Import-State", { skills: [retagged] }));
+    expect(expectOk(await target.read(alice, "Search-Skills", { tag: "moved" })).skills).toHaveLength(1);
+    const lifecycle = expectOk(await target.read(alice, "Search-Skills", { tag: "lifecycle" }));
+    expect(lifecycle.skills.map((s: Body) => s.name)).not.toContain("excel-io");
+    expect((await target.counts(owner)).skills).toBe(5);
+
     // Publisher rights moved too: the publisher, not the owner, changes a skill in the new process.
     expectError(
       await target.send(owner, "Publish-Version", {
@@ -174,15 +185,14 @@ describe("Export-State / Import-State into a replacement process", () => {
       }),
     );
 
-    // Importing a page again replaces, so an interrupted migration can be resumed.
-    const again = expectOk(await target.send(owner, "Import-State", { skills: source.slice(3) }));
-    expect(again).toMatchObject({ imported: 2, replaced: 2, total: 5 });
-    // Replacing re-indexes: a record whose tags changed is found only by its new tags.
-    const retagged = { ...source[4], tags: ["moved"] };
-    expectOk(await target.send(owner, "Import-State", { skills: [retagged] }));
-    expect(expectOk(await target.read(alice, "Search-Skills", { tag: "moved" })).skills).toHaveLength(1);
-    const lifecycle = expectOk(await target.read(alice, "Search-Skills", { tag: "lifecycle" }));
-    expect(lifecycle.skills.map((s: Body) => s.name)).not.toContain("excel-io");
+    // The first live write closes imports for good: no later page can replace a publisher's skill.
+    const closed = expectError(
+      await target.send(owner, "Import-State", { skills: source.slice(0, 1) }),
+      "E_IMPORT_CLOSED",
+    );
+    expect(closed.body.error.message).toContain("freshly deployed");
+    const kept = expectOk(await target.read(alice, "Get-Skill", { name: "agent-mail" }));
+    expect(kept.skill.latestVersion).toBe("2.0.0");
     expect((await target.counts(owner)).skills).toBe(5);
   });
 });

@@ -52,8 +52,8 @@ describe("Info", () => {
     const r = await reg.read(alice, "Info");
     const body = expectOk(r);
     expect(body.registry).toBe("Agent Skills Registry");
-    expect(body.protocolVersion).toBe("1.0.0");
-    expect(r.tags["Protocol-Version"]).toBe("1.0.0");
+    expect(body.protocolVersion).toBe("1.1.0");
+    expect(r.tags["Protocol-Version"]).toBe("1.1.0");
     expect(body.owner).toBe(owner.address);
     expect(body.process).toBe(reg.processId);
     expect(body.counts).toEqual({ skills: 0, versions: 0, deprecated: 0, publishers: 0, tags: 0 });
@@ -229,7 +229,7 @@ describe("Register-Skill", () => {
     expect(r.body.error.message).toContain("16384");
   });
 
-  it("accepts Data already decoded by aos (Content-Type: application/json)", async () => {
+  it("accepts Data sent with Content-Type: application/json (the registry decodes it, not aos)", async () => {
     const body = expectOk(
       await reg.send(bob, "Register-Skill", { name: "json-typed", description: "sent with a content type" }, [
         { name: "Content-Type", value: "application/json" },
@@ -560,6 +560,14 @@ describe("List-Skills and Search-Skills", () => {
 });
 
 describe("Export-State and Import-State", () => {
+  /** Import-State fills only a registry without live writes: a second process, deployed empty. */
+  let fresh: Registry;
+  beforeAll(async () => {
+    const pid = await spawnProcess(net, owner, "registry-import-target");
+    await deployRegistry(owner, pid, "protocol-test-import");
+    fresh = new Registry(pid);
+  });
+
   it("are reserved to the owner (E_NOT_OWNER)", async () => {
     expectError(await reg.send(alice, "Export-State", {}), "E_NOT_OWNER");
     expectError(await reg.send(alice, "Import-State", { skills: [] }), "E_NOT_OWNER");
@@ -586,7 +594,7 @@ describe("Export-State and Import-State", () => {
   });
 
   it("validate every imported record before changing anything", async () => {
-    const before = await reg.counts(owner);
+    const before = await fresh.counts(owner);
     const good = {
       name: "imported-ok",
       publisher: alice.address,
@@ -609,7 +617,7 @@ describe("Export-State and Import-State", () => {
         },
       ],
     };
-    const r = expectError(await reg.send(owner, "Import-State", { skills: [good, bad] }), "E_INVALID_TX_ID");
+    const r = expectError(await fresh.send(owner, "Import-State", { skills: [good, bad] }), "E_INVALID_TX_ID");
     expect(r.body.error.field).toBe("skills[1].versions[0].txId");
     const dupVersion = {
       ...good,
@@ -630,20 +638,20 @@ describe("Export-State and Import-State", () => {
         },
       ],
     };
-    expectError(await reg.send(owner, "Import-State", { skills: [dupVersion] }), "E_VERSION_EXISTS");
-    expectError(await reg.send(owner, "Import-State", { skills: [good, good] }), "E_SKILL_EXISTS");
+    expectError(await fresh.send(owner, "Import-State", { skills: [dupVersion] }), "E_VERSION_EXISTS");
+    expectError(await fresh.send(owner, "Import-State", { skills: [good, good] }), "E_SKILL_EXISTS");
     expectError(
-      await reg.send(owner, "Import-State", { skills: [{ ...good, extra: 1 }] }),
+      await fresh.send(owner, "Import-State", { skills: [{ ...good, extra: 1 }] }),
       "E_UNKNOWN_FIELD",
     );
     expectError(
-      await reg.send(owner, "Import-State", { skills: [{ ...good, createdAt: -1 }] }),
+      await fresh.send(owner, "Import-State", { skills: [{ ...good, createdAt: -1 }] }),
       "E_INVALID_FIELD",
     );
-    expectError(await reg.send(owner, "Import-State", {}), "E_MISSING_FIELD");
-    expectError(await reg.send(owner, "Import-State", { skills: { name: "not-a-list" } }), "E_INVALID_FIELD");
-    expect(await reg.counts(owner)).toEqual(before);
-    expectError(await reg.read(owner, "Get-Skill", { name: "imported-ok" }), "E_SKILL_NOT_FOUND");
+    expectError(await fresh.send(owner, "Import-State", {}), "E_MISSING_FIELD");
+    expectError(await fresh.send(owner, "Import-State", { skills: { name: "not-a-list" } }), "E_INVALID_FIELD");
+    expect(await fresh.counts(owner)).toEqual(before);
+    expectError(await fresh.read(owner, "Get-Skill", { name: "imported-ok" }), "E_SKILL_NOT_FOUND");
   });
 
   it("caps versions per skill at 1000 (E_LIMIT_REACHED)", async () => {
@@ -662,13 +670,13 @@ describe("Export-State and Import-State", () => {
       updatedAt: 2,
       versions,
     };
-    expect(expectOk(await reg.send(owner, "Import-State", { skills: [rec] })).imported).toBe(1);
-    const got = expectOk(await reg.read(alice, "Get-Skill", { name: "prolific" }));
+    expect(expectOk(await fresh.send(owner, "Import-State", { skills: [rec] })).imported).toBe(1);
+    const got = expectOk(await fresh.read(alice, "Get-Skill", { name: "prolific" }));
     expect(got.skill.versions).toHaveLength(1000);
     expect(got.skill.latestVersion).toBe("1.999.0");
-    expectError(await reg.send(alice, "Publish-Version", version("prolific", "2.0.0")), "E_LIMIT_REACHED");
+    expectError(await fresh.send(alice, "Publish-Version", version("prolific", "2.0.0")), "E_LIMIT_REACHED");
     const tooMany = { ...rec, versions: [...versions, { ...versions[0]!, version: "3.0.0" }] };
-    expectError(await reg.send(owner, "Import-State", { skills: [tooMany] }), "E_LIMIT_REACHED");
+    expectError(await fresh.send(owner, "Import-State", { skills: [tooMany] }), "E_LIMIT_REACHED");
   });
 });
 
@@ -679,7 +687,7 @@ describe("robustness", () => {
     expectError(await reg.read(alice, "Get-Skill", { name: "dry-only" }), "E_SKILL_NOT_FOUND");
   });
 
-  it("leaves messages without a registry action to aos (no registry reply)", async () => {
+  it("answers nothing to a message without a registry action", async () => {
     const id = messageId(
       await alice.client.message({
         process: reg.processId,
