@@ -101,9 +101,11 @@ end
 -- Decoding: strict RFC 8259, bounded, never raising.
 --
 -- Requests are decoded here, never by the runtime's `json` (whose decoder has
--- no nesting limit, turns lone UTF-16 surrogates into invalid UTF-8, and
--- silently mis-decodes "\ud800\u0041"). Every string is checked to be UTF-8
--- (unicode.valid), so whatever the registry stores or echoes is valid text.
+-- no nesting limit, raises on malformed input, and silently mis-decodes
+-- "\ud800\u0041" as U+2441). The grammar is strict; string contents are kept
+-- as sent, a lone surrogate escape as its (invalid) 3-byte form, so that the
+-- field's validator refuses it by name (validate.lua checks every string field
+-- is UTF-8). Object keys, which error messages echo, must be UTF-8 here.
 -- Objects are plain tables (a `null` member is left out: absent and null are
 -- the same); arrays are M.array tables, with M.null for a `null` element.
 -- Work is linear in the input, and recursion is bounded by `maxDepth`.
@@ -140,10 +142,8 @@ local function parseString(s, i)
     local k = find(s, '["\\%z\1-\31]', j)
     if not k then fail(i, "unterminated string") end
     if k > j then
-      local chunk = sub(s, j, k - 1)
-      if not unicode.valid(chunk) then fail(j, "invalid UTF-8 in a string (send UTF-8 text)") end
       n = n + 1
-      out[n] = chunk
+      out[n] = sub(s, j, k - 1)
     end
     local c = byte(s, k)
     if c == 34 then return table.concat(out), k + 1 end
@@ -154,16 +154,10 @@ local function parseString(s, i)
       if not hex then fail(k, "invalid \\u escape (expected 4 hex digits)") end
       local cp = tonumber(hex, 16)
       j = k + 6
-      if cp >= 0xD800 and cp <= 0xDBFF then
-        local low = match(s, "^\\u(%x%x%x%x)", j)
-        local lcp = low and tonumber(low, 16)
-        if not lcp or lcp < 0xDC00 or lcp > 0xDFFF then
-          fail(k, "lone UTF-16 surrogate \\u" .. hex .. " (a high surrogate must be followed by a low one)")
-        end
-        cp = 0x10000 + (cp - 0xD800) * 0x400 + (lcp - 0xDC00)
+      local low = cp >= 0xD800 and cp <= 0xDBFF and tonumber(match(s, "^\\u([dD][c-fC-F]%x%x)", j) or "", 16)
+      if low then -- a surrogate pair; anything else keeps the lone surrogate for the validator to refuse
+        cp = 0x10000 + (cp - 0xD800) * 0x400 + (low - 0xDC00)
         j = j + 6
-      elseif cp >= 0xDC00 and cp <= 0xDFFF then
-        fail(k, "lone UTF-16 surrogate \\u" .. hex)
       end
       n = n + 1
       out[n] = utf8.char(cp)
@@ -216,9 +210,10 @@ local function parseObject(s, i, depth, maxDepth)
   if byte(s, i) == 125 then return out, i + 1 end
   while true do
     if byte(s, i) ~= 34 then fail(i, "expected a string key in an object, found " .. shown(s, i)) end
-    local key
+    local at, key = i, nil
     key, i = parseString(s, i)
-    if seen[key] then fail(i, string.format("duplicate key %q", key)) end
+    if not unicode.valid(key) then fail(at, "an object key is not valid UTF-8 (lone surrogate or invalid bytes)") end
+    if seen[key] then fail(at, string.format("duplicate key %q", key)) end
     seen[key] = true
     i = skipSpace(s, i)
     if byte(s, i) ~= 58 then fail(i, "expected ':' after an object key, found " .. shown(s, i)) end

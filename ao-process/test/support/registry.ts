@@ -132,11 +132,11 @@ export class Registry {
   }
 
   /** A dry-run, the way the CLI reads: evaluated but never recorded. */
-  async read(as: Actor, action: string, data: unknown = {}): Promise<Reply> {
+  async read(as: Actor, action: string, data: unknown = {}, extraTags: Tag[] = []): Promise<Reply> {
     const res = await as.client.dryrun({
       process: this.processId,
       Owner: as.address,
-      tags: [{ name: "Action", value: action }],
+      tags: [{ name: "Action", value: action }, ...extraTags],
       data: typeof data === "string" ? data : JSON.stringify(data),
     });
     expect(res.Error, `${action} raised`).toBeFalsy();
