@@ -57,7 +57,9 @@ async function inspect(pid: string, as: Actor, lua: string): Promise<string> {
 
 /** `depth` containers nested inside one another: `[[...]]` or `{"a":{"a":...}}`. */
 const nested = (depth: number, kind: "array" | "object") =>
-  kind === "array" ? `${"[".repeat(depth)}${"]".repeat(depth)}` : `${'{"a":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`;
+  kind === "array"
+    ? `${"[".repeat(depth)}${"]".repeat(depth)}`
+    : `${'{"a":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`;
 
 describe("JSON in Data, with or without Content-Type: application/json", () => {
   // [what, Data, error code]: aos's decoder would trap on every malformed one, and takes any depth.
@@ -90,7 +92,9 @@ describe("JSON in Data, with or without Content-Type: application/json", () => {
         expect(r.body.error.message, what).toMatch(/JSON|bytes/);
       }
       expect(await reg.counts(alice)).toEqual(before);
-      expectOk(await reg.send(alice, "Register-Skill", { name: `after-${typed}`, description: "still working" }));
+      expectOk(
+        await reg.send(alice, "Register-Skill", { name: `after-${typed}`, description: "still working" }),
+      );
     });
   }
 
@@ -154,13 +158,22 @@ describe("who sent a message", () => {
       expect(res.Error).toBeFalsy();
       expect(res.Messages, `claiming ${claimed}`).toEqual([]);
     }
-    expect(expectOk(await reg.read(bob, "Get-Skill", { name: "alice-tool" })).skill.publisher).toBe(alice.address);
+    expect(expectOk(await reg.read(bob, "Get-Skill", { name: "alice-tool" })).skill.publisher).toBe(
+      alice.address,
+    );
   });
 
   it("is the process when the messenger pushes a process's message", async () => {
     const agent = await spawnProcess(net, bob, "registry-client-process");
-    const request = JSON.stringify({ name: "made-by-a-process", description: "registered by an aos process" });
-    await evalCode(bob, agent, `Send({ Target = "${reg.processId}", Action = "Register-Skill", Data = [[${request}]] })`);
+    const request = JSON.stringify({
+      name: "made-by-a-process",
+      description: "registered by an aos process",
+    });
+    await evalCode(
+      bob,
+      agent,
+      `Send({ Target = "${reg.processId}", Action = "Register-Skill", Data = [[${request}]] })`,
+    );
     await net.settle();
     const got = expectOk(await reg.read(alice, "Get-Skill", { name: "made-by-a-process" }));
     expect(got.skill.publisher).toBe(agent);
@@ -181,7 +194,11 @@ describe("the owner's powers over skills", () => {
     ];
     for (const [action, data] of cases) expectError(await reg.send(owner, action, data), "E_NOT_PUBLISHER");
     const got = expectOk(await reg.read(alice, "Get-Skill", { name }));
-    expect(got.skill).toMatchObject({ publisher: alice.address, description: "Alice's skill", deprecated: false });
+    expect(got.skill).toMatchObject({
+      publisher: alice.address,
+      description: "Alice's skill",
+      deprecated: false,
+    });
   });
 
   it("do not include taking a skill over with Import-State: a registry with live writes refuses imports", async () => {
@@ -229,7 +246,16 @@ describe("text that is not UTF-8", () => {
   });
 
   it("is told apart from UTF-8 byte by byte (overlongs, surrogates, beyond U+10FFFF, truncation)", async () => {
-    const valid = ["", "abc", "\\xC3\\xA9", "\\xE2\\x82\\xAC", "\\xED\\x9F\\xBF", "\\xEE\\x80\\x80", "\\xF0\\x9F\\x98\\x80", "\\xF4\\x8F\\xBF\\xBF"];
+    const valid = [
+      "",
+      "abc",
+      "\\xC3\\xA9",
+      "\\xE2\\x82\\xAC",
+      "\\xED\\x9F\\xBF",
+      "\\xEE\\x80\\x80",
+      "\\xF0\\x9F\\x98\\x80",
+      "\\xF4\\x8F\\xBF\\xBF",
+    ];
     const invalid = [
       "\\xED\\xA0\\x80", // U+D800 (CESU-8)
       "\\xED\\xBF\\xBF", // U+DFFF

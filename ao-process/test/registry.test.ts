@@ -617,7 +617,10 @@ describe("Export-State and Import-State", () => {
         },
       ],
     };
-    const r = expectError(await fresh.send(owner, "Import-State", { skills: [good, bad] }), "E_INVALID_TX_ID");
+    const r = expectError(
+      await fresh.send(owner, "Import-State", { skills: [good, bad] }),
+      "E_INVALID_TX_ID",
+    );
     expect(r.body.error.field).toBe("skills[1].versions[0].txId");
     const dupVersion = {
       ...good,
@@ -649,7 +652,10 @@ describe("Export-State and Import-State", () => {
       "E_INVALID_FIELD",
     );
     expectError(await fresh.send(owner, "Import-State", {}), "E_MISSING_FIELD");
-    expectError(await fresh.send(owner, "Import-State", { skills: { name: "not-a-list" } }), "E_INVALID_FIELD");
+    expectError(
+      await fresh.send(owner, "Import-State", { skills: { name: "not-a-list" } }),
+      "E_INVALID_FIELD",
+    );
     expect(await fresh.counts(owner)).toEqual(before);
     expectError(await fresh.read(owner, "Get-Skill", { name: "imported-ok" }), "E_SKILL_NOT_FOUND");
   });

@@ -19,10 +19,15 @@ it(`${MESSAGES.toLocaleString("en")} large unhandled messages leave the registry
   /** The Lua heap (bytes) and the Inbox length, read by a dry-run Eval that records nothing. */
   const measure = async () => {
     const r = await p.vm.dryRun(
-      p.msg([{ name: "Action", value: "Eval" }], 'return string.format("%d %d", collectgarbage("count") * 1024, #Inbox)'),
+      p.msg(
+        [{ name: "Action", value: "Eval" }],
+        'return string.format("%d %d", collectgarbage("count") * 1024, #Inbox)',
+      ),
       p.env,
     );
-    const [heap, inbox] = String((r.Output as { data?: unknown }).data).split(" ").map(Number);
+    const [heap, inbox] = String((r.Output as { data?: unknown }).data)
+      .split(" ")
+      .map(Number);
     return { heap: heap!, inbox: inbox! };
   };
 
@@ -30,7 +35,8 @@ it(`${MESSAGES.toLocaleString("en")} large unhandled messages leave the registry
   const before = await measure();
   for (let i = 100; i < MESSAGES; i++) {
     const r = await p.evaluate(spam(i));
-    if (r.Messages.length > 0 || r.Error) throw new Error(`message ${i} got ${JSON.stringify(r).slice(0, 300)}`);
+    if (r.Messages.length > 0 || r.Error)
+      throw new Error(`message ${i} got ${JSON.stringify(r).slice(0, 300)}`);
   }
   const after = await measure();
   expect(after.inbox).toBe(0);
