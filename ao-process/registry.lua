@@ -166,12 +166,6 @@ local function requirePublisher(skill, sender, verb)
   end
 end
 
-local function requireOwner(sender, action)
-  if sender ~= Owner then
-    return err("E_NOT_OWNER", action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")")
-  end
-end
-
 ---------------------------------------------------------------------------
 -- Actions. Each returns (body, tags) on success or (nil, error).
 
@@ -412,13 +406,12 @@ actions["Transfer-Skill"] = {
 }
 
 actions["Export-State"] = {
+  ownerOnly = true,
   spec = {
     cursor = { check = V.cursor },
     limit = { check = V.exportLimit },
   },
-  run = function(_, req, sender)
-    local e = requireOwner(sender, "Export-State")
-    if e then return nil, e end
+  run = function(_, req)
     local s = state()
     local names = store.page(s, req.cursor, req.limit or LIMITS.exportPageDefault)
     local records = json.array()
@@ -501,6 +494,7 @@ local function checkRecord(raw, prefix)
 end
 
 actions["Import-State"] = {
+  ownerOnly = true,
   maxBytes = LIMITS.importMessageBytes,
   spec = {
     skills = {
@@ -517,9 +511,7 @@ actions["Import-State"] = {
       end,
     },
   },
-  run = function(_, req, sender)
-    local e = requireOwner(sender, "Import-State")
-    if e then return nil, e end
+  run = function(_, req)
     if not store.acceptsImport(state()) then
       return nil, err("E_IMPORT_CLOSED",
         "Import-State only fills a new registry: this one has taken live writes (Register-Skill, Publish-Version, "
@@ -553,6 +545,11 @@ local function handlerFor(action, def)
   return function(msg)
     local sender = identity.sender(msg, ao and ao.authorities)
     local ok, failure = pcall(function()
+      -- Before anything else: nobody but the owner makes the registry read an owner-only request.
+      if def.ownerOnly and sender ~= Owner then
+        return replyError(msg, sender, action, err("E_NOT_OWNER",
+          action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")"))
+      end
       local size = messageSize(msg)
       if size > maxBytes then
         return replyError(msg, sender, action, err("E_MESSAGE_TOO_LARGE", string.format(

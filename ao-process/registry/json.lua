@@ -131,7 +131,10 @@ local function shown(s, pos)
   return string.format("byte 0x%02X", c)
 end
 
+local SPACE = { [32] = true, [9] = true, [10] = true, [13] = true }
+
 local function skipSpace(s, i)
+  if not SPACE[byte(s, i)] then return i end -- the common case, without a pattern
   local _, e = find(s, "^[ \t\n\r]*", i)
   return e + 1
 end
@@ -171,16 +174,25 @@ local function parseString(s, i)
   end
 end
 
+-- RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?
 local function parseNumber(s, i)
-  local int = match(s, "^-?%d+", i)
-  if not int then fail(i, "invalid number") end
-  if match(int, "^-?0%d") then fail(i, "invalid number (leading zero)") end
-  local e = i + #int
-  local frac = match(s, "^%.%d+", e)
-  if frac then e = e + #frac elseif sub(s, e, e) == "." then fail(e, "invalid number (digits expected after '.')") end
-  local exp = match(s, "^[eE][-+]?%d+", e)
-  if exp then e = e + #exp elseif find(s, "^[eE]", e) then fail(e, "invalid number (digits expected in the exponent)") end
-  return tonumber(sub(s, i, e - 1)), e
+  local _, e = find(s, "^-?%d+", i)
+  if not e then fail(i, "invalid number") end
+  local first = byte(s, i) == 45 and i + 1 or i -- the first digit
+  if byte(s, first) == 48 and e > first then fail(i, "invalid number (leading zero)") end
+  local c = byte(s, e + 1)
+  if c == 46 then
+    local _, f = find(s, "^%d+", e + 2)
+    if not f then fail(e + 1, "invalid number (digits expected after '.')") end
+    e = f
+    c = byte(s, e + 1)
+  end
+  if c == 101 or c == 69 then
+    local _, x = find(s, "^[-+]?%d+", e + 2)
+    if not x then fail(e + 1, "invalid number (digits expected in the exponent)") end
+    e = x
+  end
+  return tonumber(sub(s, i, e)), e + 1
 end
 
 local LITERALS = { t = { "true", true }, f = { "false", false }, n = { "null", M.null } }

@@ -72,6 +72,11 @@ describe("JSON in Data, with or without Content-Type: application/json", () => {
     ["a trailing comma", '{"name":"x",}', "E_BAD_JSON"],
     ["a number with a leading zero", '{"limit":01}', "E_BAD_JSON"],
     ["a number without fraction digits", '{"limit":1.}', "E_BAD_JSON"],
+    ...["-", "1e", ".5", "+1", "1.e1", "0x10"].map((n): [string, string, string] => [
+      `the number ${n}`,
+      `{"limit":${n}}`,
+      "E_BAD_JSON",
+    ]),
     ["a missing colon", '{"name" "x"}', "E_BAD_JSON"],
     ["an invalid escape", '{"name":"\\x41"}', "E_BAD_JSON"],
     ["a truncated \\u escape", '{"name":"\\u12"}', "E_BAD_JSON"],
@@ -98,6 +103,14 @@ describe("JSON in Data, with or without Content-Type: application/json", () => {
     });
   }
 
+  it("reads no owner-only request from anyone but the owner (E_NOT_OWNER before decoding Data)", async () => {
+    const wide = `{"skills":[${"1,".repeat(400_000)}1]}`; // 800 KB, under Import-State's 1 MiB
+    for (const data of [wide, "[".repeat(4000)]) {
+      expectError(await reg.send(alice, "Import-State", data, JSON_TYPED), "E_NOT_OWNER");
+      expectError(await reg.read(alice, "Export-State", data, JSON_TYPED), "E_NOT_OWNER");
+    }
+  });
+
   it("names the nesting limit, and refuses hostile JSON in a dry-run too", async () => {
     const r = expectError(await reg.read(alice, "Info", "[".repeat(4000), JSON_TYPED), "E_BAD_JSON");
     expect(r.body.error.message).toContain("nested deeper than 16 levels");
@@ -113,6 +126,21 @@ describe("JSON in Data, with or without Content-Type: application/json", () => {
       const deep = expectError(await reg.send(alice, "Register-Skill", at(17), JSON_TYPED), "E_BAD_JSON");
       expect(deep.body.error.message).toContain("nested deeper than 16 levels");
     }
+  });
+
+  it("decodes numbers in every RFC 8259 form", async () => {
+    for (const [limit, count] of [
+      ["2", 2],
+      ["2E0", 2],
+      ["1.5e1", 15],
+      ["30e-1", 3],
+      ["40000e-4", 4],
+    ] as const) {
+      const page = expectOk(await reg.read(alice, "List-Skills", `{"limit":${limit}}`));
+      expect(page.skills.length, limit).toBe(Math.min(count, page.total));
+    }
+    const r = expectError(await reg.read(alice, "List-Skills", '{"limit":-0}'), "E_INVALID_FIELD");
+    expect(r.body.error.field).toBe("limit");
   });
 
   it("decodes escapes and long strings exactly", async () => {
