@@ -46,6 +46,12 @@ function hashTree(dir: string): Record<string, string> {
 
 const lines = (file: string) => readFileSync(file, "utf8").split("\n").slice(0, -1);
 const writeLines = (file: string, ls: string[]) => writeFileSync(file, ls.map((l) => `${l}\n`).join(""));
+/** `ls` with `remove` lines from `at` replaced by `insert` (Array#toSpliced, not in this TS lib). */
+const spliced = (ls: string[], at: number, remove: number, ...insert: string[]) => {
+  const copy = [...ls];
+  copy.splice(at, remove, ...insert);
+  return copy;
+};
 /** Byte offset at which line `n` (1-based) starts. */
 const offsetOf = (file: string, n: number) =>
   lines(file)
@@ -314,16 +320,16 @@ describe("a damaged messages log", () => {
 
   test.each([
     ["a flipped byte in a middle record", (f: string) => flipSignatureChar(f, 4), 4, "checksum mismatch"],
-    ["a deleted middle line", (f: string) => writeLines(f, lines(f).toSpliced(3, 1)), 4, "checksum mismatch"],
+    ["a deleted middle line", (f: string) => writeLines(f, spliced(lines(f), 3, 1)), 4, "checksum mismatch"],
     [
       "a duplicated middle line",
-      (f: string) => writeLines(f, lines(f).toSpliced(3, 0, lines(f)[3]!)),
+      (f: string) => writeLines(f, spliced(lines(f), 3, 0, lines(f)[3]!)),
       5,
       "checksum mismatch",
     ],
     [
       "a line of a log written before checksums removed",
-      (f: string) => writeLines(f, lines(f).map(legacyLine).toSpliced(3, 1)),
+      (f: string) => writeLines(f, spliced(lines(f).map(legacyLine), 3, 1)),
       4,
       "nonce 4 where 3 comes next",
     ],
@@ -364,10 +370,10 @@ describe("a results log that disagrees with the messages log is recomputed, neve
         ),
       /checksum mismatch/,
     ],
-    ["deleted middle line", (f) => writeLines(f, lines(f).toSpliced(2, 1)), /checksum mismatch/],
+    ["deleted middle line", (f) => writeLines(f, spliced(lines(f), 2, 1)), /checksum mismatch/],
     [
       "duplicated middle line",
-      (f) => writeLines(f, lines(f).toSpliced(2, 0, lines(f)[2]!)),
+      (f) => writeLines(f, spliced(lines(f), 2, 0, lines(f)[2]!)),
       /checksum mismatch/,
     ],
     [
