@@ -196,6 +196,18 @@ describe("journal records", () => {
     );
   });
 
+  test.runIf(existsSync("/dev/full"))(
+    "a failed write closes the journal: later records are refused, never written after a half-written line",
+    async () => {
+      const j = new Journal("/dev/full");
+      await expect(j.append({ n: 0 })).rejects.toThrow(/ENOSPC/);
+      await expect(j.append({ n: 1 })).rejects.toThrow(
+        /journal \/dev\/full failed \(ENOSPC.*restart the network/,
+      );
+      j.close();
+    },
+  );
+
   test("opening a journal whose last record is unfinished throws instead of gluing the next record to it", async () => {
     const file = await journalWith([{ n: 0 }]);
     appendFileSync(file, '{"n":1');
