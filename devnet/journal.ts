@@ -81,11 +81,10 @@ type Decoded<T> = { value: T; crc?: number } | { error: string };
 
 /** One line (without its newline), checked against the previous record's CRC. */
 export function decodeRecord<T>(line: Buffer, prev: number): Decoded<T> {
-  const text = line.toString("utf8");
-  const m = CRC_TAIL.exec(text.slice(-(CRC_TAIL_BYTES - 1)));
+  const m = CRC_TAIL.exec(line.subarray(-(CRC_TAIL_BYTES - 1)).toString("latin1"));
   if (!m) {
     try {
-      return { value: JSON.parse(text) as T };
+      return { value: JSON.parse(line.toString("utf8")) as T };
     } catch {
       return { error: "not a JSON record" };
     }
