@@ -68,10 +68,16 @@ export class JournalDamageError extends Error {
   }
 }
 
+/** A record's JSON text; records are objects, whose last field the checksum becomes. */
+function recordJson(record: unknown): string {
+  const json = JSON.stringify(record);
+  if (!json?.startsWith("{"))
+    throw new TypeError(`journal records are JSON objects, not ${String(json).slice(0, 20)}`);
+  return json;
+}
+
 /** The line for `json` (a JSON object's text) following a record whose CRC is `prev`. */
 export function encodeRecord(json: string, prev: number): { line: string; crc: number } {
-  if (!json.startsWith("{"))
-    throw new TypeError(`journal records are JSON objects, not ${json.slice(0, 20)}`);
   const head = json === "{}" ? "{" : `${json.slice(0, -1)},`;
   const crc = crc32(head, prev);
   return { line: `${head}${CRC_FIELD}${crc.toString(16).padStart(8, "0")}"}\n`, crc };
@@ -222,7 +228,12 @@ export class Journal {
 
   append(record: unknown): Promise<void> {
     if (this.closed) return Promise.reject(this.failed ?? new Error(`journal ${this.path} is closed`));
-    const json = JSON.stringify(record);
+    let json: string;
+    try {
+      json = recordJson(record);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((done, fail) => {
       this.pending.push({ json, done, fail });
       if (!this.flushing) this.flush();
@@ -231,7 +242,7 @@ export class Journal {
 
   appendLazy(record: unknown): void {
     if (this.closed) return;
-    this.write([JSON.stringify(record)]);
+    this.write([recordJson(record)]);
   }
 
   /** Makes everything written so far durable. */

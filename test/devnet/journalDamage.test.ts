@@ -94,6 +94,17 @@ describe("journal records", () => {
     expect(Journal.readChecked(file)).toEqual([{ a: 1 }, {}, { b: "é\n" }]);
   });
 
+  test("a record that is not a JSON object is refused alone; the records around it are written", async () => {
+    const file = join(tempDir(), "j.log");
+    const j = new Journal(file);
+    const first = j.append({ n: 0 });
+    await expect(j.append([1, 2])).rejects.toThrow(/journal records are JSON objects/);
+    expect(() => j.appendLazy("text")).toThrow(/journal records are JSON objects/);
+    await Promise.all([first, j.append({ n: 1 })]);
+    j.close();
+    expect(Journal.readChecked(file)).toEqual([{ n: 0 }, { n: 1 }]);
+  });
+
   test("lazy and synced appends interleaved keep the chain in file order", async () => {
     const file = join(tempDir(), "j.log");
     const j = new Journal(file);
