@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   appendFileSync,
@@ -379,6 +380,25 @@ describe("a damaged messages log", () => {
       );
     },
   );
+});
+
+test("the network's CLI refuses a damaged log with the message on stderr and exit code 1, changing no file", () => {
+  const dir = damagedCopy((d) => flipSignatureChar(messagesLog(d), 3));
+  const before = hashTree(dir);
+  const cli = join(__dirname, "../../devnet/cli.ts");
+  const run = spawnSync(
+    process.execPath,
+    ["--experimental-wasm-memory64", "--import", "tsx", cli, "--port", "0", "--data", dir],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain(
+    `devnet: ${messagesLog(dir)}: record 3 (line 3, byte ${offsetOf(messagesLog(dir), 3)}) is damaged`,
+  );
+  expect(hashTree(dir)).toEqual(before);
 });
 
 describe("a results log that disagrees with the messages log is recomputed, never refused", () => {
