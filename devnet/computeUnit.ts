@@ -1,30 +1,16 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { wallClock } from "./clock";
 import { tagValue } from "./dataItem";
 import { Journal } from "./journal";
 import type { AosModule } from "./modules";
+import { loadResults, resultRecord } from "./resultsLog";
 import type { ProcessSchedule, Scheduled, Scheduler } from "./scheduler";
+import { latestSnapshotNonce, readSnapshot, writeSnapshot } from "./snapshots";
 import { type AosEnv, type AosMessage, type AosResult, AosVm } from "./vm";
 
 /** A result as the compute unit stores and serves it. */
 export type StoredResult = AosResult;
-
-interface ResultRecord {
-  nonce: number;
-  result: StoredResult;
-}
 
 interface ProcessState {
   id: string;
@@ -64,6 +50,8 @@ export interface ComputeUnitOptions {
   /** A snapshot every this many evaluated messages bounds the replay after a crash. */
   snapshotEvery: number;
   onEvaluated: (s: Scheduled, result: StoredResult) => void;
+  /** Where repairs of damaged results logs and snapshots are reported. */
+  log?: (line: string) => void;
 }
 
 /** Builds the message aos receives, as AO's compute unit does from a scheduled data item. */
@@ -96,6 +84,7 @@ export function toAosMessage(s: Scheduled): AosMessage {
  */
 export class ComputeUnit {
   private readonly procs = new Map<string, ProcessState>();
+  private readonly report = (line: string) => this.o.log?.(line);
   private stopped = false;
 
   constructor(private readonly o: ComputeUnitOptions) {
@@ -202,11 +191,7 @@ export class ComputeUnit {
     const dir = join(this.o.dir, processId);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "results.log");
-    const results: StoredResult[] = [];
-    for (const r of Journal.read<ResultRecord>(file)) {
-      if (r.nonce !== results.length) break;
-      results.push(r.result);
-    }
+    const results = loadResults(file, schedule, this.report);
     const p: ProcessState = {
       id: processId,
       schedule,
@@ -218,7 +203,7 @@ export class ComputeUnit {
       results,
       resultsJournal: new Journal(file),
       vmNonce: -1,
-      snapshotNonce: latestSnapshot(dir)?.nonce ?? -1,
+      snapshotNonce: latestSnapshotNonce(dir, schedule.durable) ?? -1,
       lastUsed: wallClock(),
       queue: Promise.resolve(),
       busy: 0,
@@ -244,7 +229,7 @@ export class ComputeUnit {
       const result = await this.exclusive(p, async () => this.evaluateOn(p, await this.live(p), s));
       p.results.push(result);
       p.vmNonce = s.nonce;
-      p.resultsJournal.appendLazy({ nonce: s.nonce, result } satisfies ResultRecord);
+      p.resultsJournal.appendLazy(resultRecord(s, result));
       for (const w of p.waiters.get(s.nonce) ?? []) w();
       p.waiters.delete(s.nonce);
       this.o.onEvaluated(s, result);
@@ -278,8 +263,9 @@ export class ComputeUnit {
     p.lastUsed = wallClock();
     if (p.vm && p.vmNonce === upTo) return p.vm;
     if (!p.vm || p.vmNonce > upTo) {
-      const snap = latestSnapshot(join(this.o.dir, p.id), upTo);
-      p.vm = await AosVm.start(p.module, snap ? readFileSync(snap.file) : undefined);
+      const assignmentAt = (n: number) => p.schedule.messages[n]?.assignmentId;
+      const snap = readSnapshot(join(this.o.dir, p.id), upTo, assignmentAt, this.report);
+      p.vm = await AosVm.start(p.module, snap?.memory);
       p.vmNonce = snap?.nonce ?? -1;
       p.vm.warm();
       this.evictIdle(p);
@@ -308,34 +294,12 @@ export class ComputeUnit {
   private writeSnapshot(p: ProcessState): void {
     if (!p.vm) return;
     p.resultsJournal.sync();
-    const dir = join(this.o.dir, p.id);
-    const tmp = join(dir, "snapshot.tmp");
-    const fd = openSync(tmp, "w");
-    writeSync(fd, p.vm.snapshot());
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, join(dir, `snapshot-${p.vmNonce}.bin`));
-    const dirFd = openSync(dir, "r");
-    fsyncSync(dirFd);
-    closeSync(dirFd);
-    for (const old of listSnapshots(dir)) if (old.nonce < p.vmNonce) rmSync(old.file);
+    writeSnapshot(
+      join(this.o.dir, p.id),
+      p.vmNonce,
+      p.schedule.messages[p.vmNonce]!.assignmentId,
+      p.vm.snapshot(),
+    );
     p.snapshotNonce = p.vmNonce;
   }
-}
-
-function listSnapshots(dir: string): { nonce: number; file: string }[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((f) => /^snapshot-(\d+)\.bin$/.exec(f))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ nonce: Number(m[1]), file: join(dir, m[0]) }));
-}
-
-function latestSnapshot(
-  dir: string,
-  atMost = Number.POSITIVE_INFINITY,
-): { nonce: number; file: string } | undefined {
-  return listSnapshots(dir)
-    .filter((s) => s.nonce <= atMost)
-    .sort((a, b) => b.nonce - a.nonce)[0];
 }

@@ -1,13 +1,14 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { ComputeUnit } from "./computeUnit";
+import { openDataDir } from "./dataDir";
+import { writeFileDurably } from "./durableFile";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
 import { Messenger } from "./messenger";
 import { loadModules } from "./modules";
 import { Scheduler } from "./scheduler";
-import { addressOf, loadOrCreateWallet } from "./wallet";
 
 export { AOS_MODULE_ID } from "./modules";
 
@@ -48,13 +49,13 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log = opts.log ?? (() => {});
-  const wallet = loadOrCreateWallet(join(dataDir, "wallet.json"));
-  const address = addressOf(wallet.n);
+  // Every check first: a damaged data directory stops the start before any file is changed.
+  const { wallet, address, logs } = openDataDir(dataDir);
   const modules = await loadModules();
 
   let baseUrl = "";
   const scheduler = new Scheduler(join(dataDir, "processes"), address);
-  scheduler.load();
+  scheduler.load(logs, log);
   const messenger = new Messenger({ scheduler, modules, wallet, log });
   const cu = new ComputeUnit({
     dir: join(dataDir, "compute"),
@@ -64,6 +65,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     maxLive: opts.maxLive ?? 16,
     snapshotEvery: opts.snapshotEvery ?? 500,
     onEvaluated: (s, result) => void messenger.crank(s, result),
+    log,
   });
   const gateway = new Gateway({ scheduler, modules, address, suUrl: () => `${baseUrl}/su` });
 
@@ -90,8 +92,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   cu.resumeAll();
 
   const networkFile = join(dataDir, "network.json");
-  writeFileSync(`${networkFile}.tmp`, `${JSON.stringify(info(), null, 2)}\n`);
-  renameSync(`${networkFile}.tmp`, networkFile);
+  writeFileDurably(networkFile, `${JSON.stringify(info(), null, 2)}\n`);
 
   async function settle(): Promise<void> {
     for (;;) {

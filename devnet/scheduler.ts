@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { wallClock } from "./clock";
 import type { Item } from "./dataItem";
-import { Journal } from "./journal";
+import { Journal, JournalDamageError, type JournalScan } from "./journal";
 
 /** Where a cranked message came from: the process, the message that produced it, its place in the outbox. */
 export interface CrankOrigin {
@@ -50,6 +50,43 @@ export function nextHashChain(prevHashChain: string, prevAssignmentId?: string):
   return h.digest("base64url");
 }
 
+/** The ID of an assignment: a digest of what the scheduler decided (AO's are signed data items). */
+export const assignmentIdOf = (process: string, nonce: number, itemId: string, timestamp: number) =>
+  createHash("sha256").update(`${process}\n${nonce}\n${itemId}\n${timestamp}`).digest("base64url");
+
+/**
+ * Why a process's log is not the schedule the scheduler wrote, or undefined when it is: records that a
+ * checksum cannot catch (a log written before checksums, a line copied from another log). Pure.
+ */
+export function scheduleFault(
+  id: string,
+  records: Scheduled[],
+): { index: number; reason: string } | undefined {
+  for (const [i, s] of records.entries()) {
+    const reason = recordFault(id, i, s, records[i - 1]);
+    if (reason) return { index: i, reason };
+  }
+  return undefined;
+}
+
+function recordFault(id: string, i: number, s: Scheduled, prev: Scheduled | undefined): string | undefined {
+  if (typeof s !== "object" || s === null || typeof s.item?.id !== "string") return "not an assignment";
+  if (s.nonce !== i) return `nonce ${s.nonce} where ${i} comes next`;
+  if (s.process !== id) return `assigned to process ${s.process}, not ${id}`;
+  if (i === 0 && s.item.id !== id) return `the first record is item ${s.item.id}, not the process ${id}`;
+  if (s.hashChain !== (prev ? nextHashChain(prev.hashChain, prev.assignmentId) : nextHashChain(id)))
+    return "its hash chain does not follow the record before it";
+  if (s.assignmentId !== assignmentIdOf(id, i, s.item.id, s.timestamp))
+    return "its assignment ID does not match its nonce, item and timestamp";
+  return undefined;
+}
+
+/** A process log as read from disk, checked, before anything is changed. */
+export interface LogScan {
+  id: string;
+  scan: JournalScan<Scheduled>;
+}
+
 const crankKey = (o: CrankOrigin) => `${o.process}/${o.nonce}/${o.kind}/${o.index}`;
 
 /**
@@ -69,12 +106,40 @@ export class Scheduler {
     mkdirSync(dir, { recursive: true });
   }
 
-  /** Reads every process log back (after a restart or a crash). */
-  load(): void {
-    for (const id of readdirSync(this.dir)) {
-      const file = join(this.dir, id, "messages.log");
+  /**
+   * Reads and checks every process log in `dir` and changes nothing. Throws `JournalDamageError` (naming
+   * the file, the record and the way to recover) when a log is damaged anywhere but in its last record.
+   */
+  static scanLogs(dir: string): LogScan[] {
+    if (!existsSync(dir)) return [];
+    const logs: LogScan[] = [];
+    for (const id of readdirSync(dir).sort()) {
+      const file = join(dir, id, "messages.log");
       if (!existsSync(file)) continue;
-      const messages = Journal.read<Scheduled>(file);
+      const scan = Journal.scan<Scheduled>(file);
+      Journal.assertUndamaged(scan);
+      const fault = scheduleFault(id, scan.records);
+      if (fault) {
+        const place = scan.places[fault.index]!;
+        throw new JournalDamageError(file, place, fault.reason, scan.records.length - fault.index - 1);
+      }
+      logs.push({ id, scan });
+    }
+    return logs;
+  }
+
+  /**
+   * Takes the logs `scanLogs` read (after a restart or a crash): drops each torn last record, reporting
+   * it, and indexes the rest.
+   */
+  load(logs = Scheduler.scanLogs(this.dir), report: (line: string) => void = () => {}): void {
+    for (const { id, scan } of logs) {
+      const file = scan.path;
+      const dropped = Journal.dropTornTail(scan);
+      if (dropped) report(dropped);
+      if (scan.legacy > 0)
+        report(`${file}: ${scan.legacy} records written before checksums, read as they are`);
+      const messages = scan.records;
       const first = messages[0];
       if (!first) continue;
       const schedule: ProcessSchedule = {
@@ -134,9 +199,7 @@ export class Scheduler {
     const nonce = schedule.messages.length;
     const timestamp = Math.max(wallClock(), prev?.timestamp ?? 0);
     const hashChain = prev ? nextHashChain(prev.hashChain, prev.assignmentId) : nextHashChain(schedule.id);
-    const assignmentId = createHash("sha256")
-      .update(`${schedule.id}\n${nonce}\n${item.id}\n${timestamp}`)
-      .digest("base64url");
+    const assignmentId = assignmentIdOf(schedule.id, nonce, item.id, timestamp);
     const scheduled: Scheduled = {
       process: schedule.id,
       nonce,

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeFileDurably } from "./durableFile";
 
 /** An Arweave wallet: an RSA key as a JSON Web Key (private fields present). */
 export interface Jwk {
@@ -26,11 +27,36 @@ export function addressOf(ownerModulus: string): string {
   return createHash("sha256").update(Buffer.from(ownerModulus, "base64url")).digest("base64url");
 }
 
-/** Loads the wallet at `file`, creating it (mode 0600) when missing. */
-export function loadOrCreateWallet(file: string): Jwk {
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as Jwk;
+const PRIVATE_FIELDS = ["n", "e", "d", "p", "q", "dp", "dq", "qi"] as const;
+
+/**
+ * The wallet at `file`, or undefined when there is none. A file that is not an RSA wallet throws an
+ * error naming the file and never its content (it is a private key).
+ */
+export function readWallet(file: string): Jwk | undefined {
+  if (!existsSync(file)) return undefined;
+  let jwk: Partial<Record<string, unknown>>;
+  try {
+    jwk = JSON.parse(readFileSync(file, "utf8")) as Partial<Record<string, unknown>>;
+  } catch {
+    throw new Error(`${file} is not valid JSON. ${WALLET_RECOVERY}`);
+  }
+  const missing = PRIVATE_FIELDS.filter((f) => typeof jwk?.[f] !== "string" || jwk[f] === "");
+  if (jwk?.kty !== "RSA" || missing.length > 0)
+    throw new Error(
+      `${file} is not an RSA wallet (missing ${missing.join(", ") || "kty RSA"}). ${WALLET_RECOVERY}`,
+    );
+  return jwk as unknown as Jwk;
+}
+
+const WALLET_RECOVERY =
+  "It holds the network's key, which signs cranked messages and gives the scheduler its address: " +
+  "restore it from a backup. Nothing was changed.";
+
+/** Creates a wallet at `file` (mode 0600), durably: a crash leaves no half-written key. */
+export function createWallet(file: string): Jwk {
   mkdirSync(dirname(file), { recursive: true });
   const jwk = generateWallet();
-  writeFileSync(file, JSON.stringify(jwk), { mode: 0o600 });
+  writeFileDurably(file, JSON.stringify(jwk), 0o600);
   return jwk;
 }
