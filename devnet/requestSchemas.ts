@@ -9,10 +9,10 @@ export const GRAPHQL_BODY_LIMIT = 1024 * 1024;
 
 const tag = z.object(
   {
-    name: z.string({ invalid_type_error: "a tag name is a string" }),
-    value: z.string({ invalid_type_error: "a tag value is a string" }),
+    name: z.string({ invalid_type_error: "must be a string" }),
+    value: z.string({ invalid_type_error: "must be a string" }),
   },
-  { invalid_type_error: "a tag is an object { name, value } of strings" },
+  { invalid_type_error: "must be an object { name, value } of strings" },
 );
 const count = z.number().int().nonnegative().safe();
 
@@ -29,29 +29,31 @@ export const dryRunBody = z
     Anchor: z.string().optional(),
     Signature: z.string().optional(),
     Data: z
-      .union([z.string(), z.number().finite()], { errorMap: () => ({ message: "Data is a string" }) })
+      .union([z.string(), z.number().finite()], {
+        errorMap: () => ({ message: "must be a string (or a number)" }),
+      })
       .optional(),
-    Tags: z.array(tag, { invalid_type_error: "Tags is a list of { name, value } objects" }).default([]),
+    Tags: z.array(tag, { invalid_type_error: "must be a list of { name, value } objects" }).default([]),
     Timestamp: count.optional(),
     "Block-Height": count.optional(),
     Cron: z.boolean().optional(),
   })
   .catchall(
     z.union([z.string(), z.number().finite(), z.boolean(), z.null()], {
-      errorMap: () => ({ message: "a message field is a string, a number or a boolean" }),
+      errorMap: () => ({ message: "must be a string, a number, a boolean or null" }),
     }),
   );
 
 /** A GraphQL request (GraphQL over HTTP). */
 export const graphqlBody = z.object({
   query: z.string({
-    required_error: "a GraphQL request has a query string",
-    invalid_type_error: "query is a string",
+    required_error: "is required: a GraphQL request has a query string",
+    invalid_type_error: "must be a string",
   }),
   variables: z
-    .record(z.unknown(), { invalid_type_error: "variables is an object mapping names to values" })
+    .record(z.unknown(), { invalid_type_error: "must be an object mapping variable names to values" })
     .nullish(),
-  operationName: z.string({ invalid_type_error: "operationName is a string" }).nullish(),
+  operationName: z.string({ invalid_type_error: "must be a string" }).nullish(),
 });
 
 const processIdParam = { "process-id": aoId };
