@@ -57,6 +57,9 @@ function cursorOf(nonce: number, timestamp: number): string {
   return Buffer.from(JSON.stringify({ timestamp, ordinate: nonce })).toString("base64url");
 }
 
+/** How long an idle keep-alive connection stays open; clients close theirs a little before (Keep-Alive header). */
+const KEEP_ALIVE_MS = 30_000;
+
 /** An ID in a route's path; a malformed one is a 400 rather than a lookup that cannot succeed. */
 function pathId(value: string, what: string, route: string): string {
   let id = value;
@@ -203,6 +206,10 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       else res.destroy();
     });
   });
+  // A keep-alive timer that expires while the event loop is busy (booting a process takes seconds) closes its
+  // socket before the request a client sent on it meanwhile is read: the client gets a reset. A long timeout
+  // makes that take a long block (reproduced with a 7 s block and Node's default of 5 s).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));

@@ -365,6 +365,16 @@ describe("oversized bodies", () => {
   });
 });
 
+describe("connections", () => {
+  test("idle keep-alive connections stay open 30 s, so a busy moment does not reset the next request", async () => {
+    // Node's 5 s default let a keep-alive timer close a socket holding an unread request when booting a
+    // process blocked the event loop for longer (seen as ECONNRESET in this file and durability.test.ts).
+    const res = await fetch(`${net.urls.mu}/info`);
+    await res.text();
+    expect(res.headers.get("keep-alive")).toBe("timeout=30");
+  });
+});
+
 describe("after everything above", () => {
   test("the network answers and its process never exited", async () => {
     await new Promise((r) => setTimeout(r, 300));
