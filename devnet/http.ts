@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { z } from "zod";
 import { wallClock } from "./clock";
 import { type ComputeUnit, NotFoundError } from "./computeUnit";
@@ -210,6 +211,18 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
   // socket before the request a client sent on it meanwhile is read: the client gets a reset. A long timeout
   // makes that take a long block (reproduced with a 7 s block and Node's default of 5 s).
   server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // A request Node's parser refuses (a bad request line, header or length) gets JSON too, then the socket closes.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
+    const [status, reason] =
+      err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
+    const text = JSON.stringify({
+      error: `malformed HTTP request (${err.code ?? err.message}): send a valid HTTP/1.1 request`,
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  });
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));

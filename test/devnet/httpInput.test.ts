@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { aoClient, startDevnetProcess, tempDataDir } from "../support/devnet";
 import { testWallet } from "../support/wallets";
@@ -366,6 +367,27 @@ describe("oversized bodies", () => {
 });
 
 describe("connections", () => {
+  test.each([
+    ["a garbage request line", "GARBAGE\r\n\r\n"],
+    ["a non-numeric Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"],
+    ["a header without a colon", "GET /info HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n"],
+  ])("%s gets a JSON 400 from the HTTP parser", async (_name, raw) => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(net.urls.mu);
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write(raw));
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toMatch(/content-type: application\/json/i);
+    expect(answer).toMatch(/\{"error":"malformed HTTP request/);
+    await expectAlive();
+  });
+
   test("idle keep-alive connections stay open 30 s, so a busy moment does not reset the next request", async () => {
     // Node's 5 s default let a keep-alive timer close a socket holding an unread request when booting a
     // process blocked the event loop for longer (seen as ECONNRESET in this file and durability.test.ts).
