@@ -1,5 +1,6 @@
-import { buildSchema, graphql } from "graphql";
+import { buildSchema, type DocumentNode, execute, GraphQLError, parse, validate } from "graphql";
 import type { Tag } from "./dataItem";
+import { checkQueryLimits, type QueryLimits } from "./graphqlLimits";
 import type { AosModule } from "./modules";
 import type { Scheduled, Scheduler } from "./scheduler";
 
@@ -92,6 +93,27 @@ export interface GatewayOptions {
 }
 
 const MAX_PAGE = 100;
+/** Tokens of a query's text: the queries clients make have a few hundred; parsing stops beyond this. */
+const MAX_TOKENS = 10_000;
+const QUERY_LIMITS: QueryLimits = {
+  maxNesting: 12,
+  maxCost: 10_000,
+  pagedFields: new Set(
+    Object.values(schema.getQueryType()!.getFields())
+      .filter((f) => f.args.some((a) => a.name === "first"))
+      .map((f) => f.name),
+  ),
+  defaultPage: 10,
+  maxPage: MAX_PAGE,
+};
+
+/** A GraphQL error as JSON, always with a message (a plain Error serializes as `{}`). */
+function errorOf(err: unknown): Record<string, unknown> {
+  if (err instanceof GraphQLError)
+    return { ...err.toJSON(), message: err.message || "unknown GraphQL error" };
+  const message = err instanceof Error ? err.message : String(err);
+  return { message: message || "unknown error" };
+}
 /** Sequence numbers below this belong to the fixed records. */
 const FIXED_RECORDS = 1000;
 
@@ -131,17 +153,26 @@ export class Gateway {
     this.byId.set(tx.id, tx);
   }
 
-  async query(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }) {
-    if (typeof body.query !== "string") {
-      return {
-        status: 400,
-        body: { errors: [{ message: "the request body must be JSON with a `query` string" }] },
-      };
+  /** Runs a GraphQL request; every error answered carries a message. */
+  async query(body: {
+    query: string;
+    variables?: Record<string, unknown> | null;
+    operationName?: string | null;
+  }) {
+    const variables = body.variables ?? {};
+    let document: DocumentNode;
+    try {
+      document = parse(body.query, { maxTokens: MAX_TOKENS });
+      checkQueryLimits(document, variables, QUERY_LIMITS);
+    } catch (err) {
+      return { status: 400, body: { errors: [errorOf(err)] } };
     }
-    const result = await graphql({
+    const invalid = validate(schema, document, undefined, { maxErrors: 20 });
+    if (invalid.length > 0) return { status: 400, body: { errors: invalid.map(errorOf) } };
+    const result = await execute({
       schema,
-      source: body.query,
-      variableValues: body.variables ?? {},
+      document,
+      variableValues: variables,
       operationName: body.operationName,
       rootValue: {
         transactions: (args: TxQuery) => this.transactions(args),
@@ -151,7 +182,11 @@ export class Gateway {
         },
       },
     });
-    return { status: result.errors && !result.data ? 400 : 200, body: result };
+    const errors = result.errors?.map(errorOf);
+    return {
+      status: errors && !result.data ? 400 : 200,
+      body: { ...(result.data !== undefined ? { data: result.data } : {}), ...(errors ? { errors } : {}) },
+    };
   }
 
   private transactions(q: TxQuery) {

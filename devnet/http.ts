@@ -1,22 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { z } from "zod";
 import { wallClock } from "./clock";
 import { type ComputeUnit, NotFoundError } from "./computeUnit";
 import { RejectedItemError } from "./dataItem";
 import type { Gateway } from "./gateway";
 import type { Messenger } from "./messenger";
+import { aoId, HttpError, readBody, readJson, readQuery } from "./requestInput";
+import { dryRunBody, GRAPHQL_BODY_LIMIT, graphqlBody, MESSAGE_BODY_LIMIT, queries } from "./requestSchemas";
 import type { Scheduled, Scheduler } from "./scheduler";
-
-const MAX_BODY = 16 * 1024 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface Units {
   messenger: Messenger;
@@ -25,33 +18,6 @@ export interface Units {
   gateway: Gateway;
   info: () => Record<string, unknown>;
   log: (line: string) => void;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, `request body over ${MAX_BODY} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const raw = await readBody(req);
-  try {
-    const v = JSON.parse(raw.toString("utf8")) as unknown;
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new HttpError(400, "the request body must be a JSON object");
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -92,23 +58,24 @@ function cursorOf(nonce: number, timestamp: number): string {
   return Buffer.from(JSON.stringify({ timestamp, ordinate: nonce })).toString("base64url");
 }
 
-/** A cursor from `/results`, or a plain timestamp as aoconnect users sometimes pass. */
-function parseBound(value: string | null): { timestamp: number; ordinate: number } | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return { timestamp: Number(value), ordinate: Number.POSITIVE_INFINITY };
+/** How long an idle keep-alive connection stays open; clients close theirs a little before (Keep-Alive header). */
+const KEEP_ALIVE_MS = 30_000;
+
+/** An ID in a route's path; a malformed one is a 400 rather than a lookup that cannot succeed. */
+function pathId(value: string, what: string, route: string): string {
+  let id = value;
   try {
-    const c = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as {
-      timestamp: number;
-      ordinate: number;
-    };
-    if (typeof c.timestamp === "number" && typeof c.ordinate === "number") return c;
+    id = decodeURIComponent(value);
   } catch {
-    // fall through
+    // not percent-encoding: refused as it stands below
   }
-  throw new HttpError(
-    400,
-    `invalid cursor ${JSON.stringify(value)}: pass a cursor from a previous /results page`,
-  );
+  if (!aoId.safeParse(id).success) {
+    throw new HttpError(
+      400,
+      `invalid ${what} ${JSON.stringify(id)} in ${route}: use a 43-character base64url ID`,
+    );
+  }
+  return id;
 }
 
 const before = (a: { timestamp: number; ordinate: number }, b: { timestamp: number; ordinate: number }) =>
@@ -121,37 +88,49 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const method = req.method ?? "GET";
-    const processId = url.searchParams.get("process-id");
+    const q = url.searchParams;
+    const at = `${method} ${path}`;
 
     // Messenger
     if (method === "POST" && (path === "/" || path === "/mu")) {
-      const r = await u.messenger.post(await readBody(req));
+      readQuery(q, at, queries.none);
+      const r = await u.messenger.post(await readBody(req, MESSAGE_BODY_LIMIT, at));
       return send(res, r.status, r.body);
     }
     // Gateway
     if (method === "POST" && path === "/graphql") {
-      const r = await u.gateway.query(await readJson(req));
+      readQuery(q, at, queries.none);
+      const r = await u.gateway.query(await readJson(req, GRAPHQL_BODY_LIMIT, at, graphqlBody));
       return send(res, r.status, r.body);
     }
     // Compute unit
     let m = /^\/result\/([^/]+)$/.exec(path);
     if (method === "GET" && m) {
-      if (!processId)
-        throw new HttpError(
-          400,
-          "missing process-id query parameter: /result/<message id>?process-id=<process id>",
-        );
-      return send(res, 200, await u.cu.result(processId, m[1]!));
+      const route = "GET /result/<message id>?process-id=<process id>";
+      const { "process-id": processId } = readQuery(q, route, queries.result);
+      return send(res, 200, await u.cu.result(processId, pathId(m[1]!, "message id", route)));
     }
     m = /^\/results\/([^/]+)$/.exec(path);
-    if (method === "GET" && m) return send(res, 200, results(m[1]!, url.searchParams));
+    if (method === "GET" && m) {
+      const route = "GET /results/<process id>";
+      return send(
+        res,
+        200,
+        results(pathId(m[1]!, "process id", route), readQuery(q, route, queries.results)),
+      );
+    }
     if (method === "POST" && path === "/dry-run") {
-      if (!processId)
-        throw new HttpError(400, "missing process-id query parameter: /dry-run?process-id=<process id>");
-      return send(res, 200, await u.cu.dryRun(processId, await readJson(req)));
+      const route = "POST /dry-run?process-id=<process id>";
+      const { "process-id": processId } = readQuery(q, route, queries.dryRun);
+      return send(
+        res,
+        200,
+        await u.cu.dryRun(processId, await readJson(req, MESSAGE_BODY_LIMIT, route, dryRunBody)),
+      );
     }
     // Scheduler
     if (method === "GET" && path === "/su") {
+      readQuery(q, at, queries.none);
       return send(res, 200, {
         Unit: "Scheduler",
         Address: u.scheduler.address,
@@ -160,27 +139,23 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       });
     }
     if (method === "GET" && path === "/su/timestamp") {
+      readQuery(q, at, queries.none);
       return send(res, 200, { timestamp: wallClock() });
     }
     m = /^\/su\/([^/]+)$/.exec(path);
-    if (method === "GET" && m) return send(res, 200, suRead(m[1]!, processId, url.searchParams));
-    if (method === "GET" && (path === "/" || path === "/info")) return send(res, 200, u.info());
+    if (method === "GET" && m) {
+      const route = "GET /su/<process or message id>";
+      return send(res, 200, suRead(pathId(m[1]!, "ID", route), readQuery(q, route, queries.su)));
+    }
+    if (method === "GET" && (path === "/" || path === "/info")) {
+      readQuery(q, at, queries.none);
+      return send(res, 200, u.info());
+    }
     throw new HttpError(404, `no route ${method} ${path}`);
   }
 
-  function results(pid: string, q: URLSearchParams) {
-    const sort = (q.get("sort") ?? "ASC").toUpperCase();
-    if (sort !== "ASC" && sort !== "DESC")
-      throw new HttpError(400, `invalid sort ${JSON.stringify(sort)}: use ASC or DESC`);
-    const limit = q.has("limit") ? Number(q.get("limit")) : 25;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new HttpError(
-        400,
-        `invalid limit ${JSON.stringify(q.get("limit"))}: use an integer from 1 to 1000`,
-      );
-    }
-    const from = parseBound(q.get("from"));
-    const to = parseBound(q.get("to"));
+  function results(pid: string, q: z.infer<z.ZodObject<typeof queries.results>>) {
+    const { sort, limit, from, to } = q;
     const schedule = u.scheduler.processes.get(pid);
     if (!schedule) throw new NotFoundError(`process ${pid} is not known to this network`);
     // `from` is exclusive and `to` inclusive, in the direction of the sort.
@@ -200,12 +175,12 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
     };
   }
 
-  function suRead(id: string, processId: string | null, q: URLSearchParams) {
+  function suRead(id: string, q: z.infer<z.ZodObject<typeof queries.su>>) {
+    const { "process-id": processId, limit } = q;
     const schedule = u.scheduler.processes.get(id);
     if (schedule && (!processId || processId === id)) {
-      const from = q.has("from") && q.get("from") !== "" ? Number(q.get("from")) : Number.NEGATIVE_INFINITY;
-      const to = q.has("to") && q.get("to") !== "" ? Number(q.get("to")) : Number.POSITIVE_INFINITY;
-      const limit = Math.min(Number(q.get("limit") ?? 100) || 100, 1000);
+      const from = q.from ?? Number.NEGATIVE_INFINITY;
+      const to = q.to ?? Number.POSITIVE_INFINITY;
       const rows = schedule.messages.filter(
         (s) => s.nonce <= schedule.durable && s.timestamp >= from && s.timestamp <= to,
       );
@@ -231,6 +206,22 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       if (!res.headersSent) send(res, status, { error: message });
       else res.destroy();
     });
+  });
+  // A keep-alive timer that expires while the event loop is busy (booting a process takes seconds) closes its
+  // socket before the request a client sent on it meanwhile is read: the client gets a reset. A long timeout
+  // makes that take a long block (reproduced with a 7 s block and Node's default of 5 s).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // A request Node's parser refuses (a bad request line, header or length) gets JSON too, then the socket closes.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
+    const [status, reason] =
+      err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
+    const text = JSON.stringify({
+      error: `malformed HTTP request (${err.code ?? err.message}): send a valid HTTP/1.1 request`,
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
   });
   server.on("connection", (s) => {
     sockets.add(s);

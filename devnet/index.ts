@@ -86,8 +86,9 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
 
   // After a restart: finish evaluating what was acknowledged, and crank what was evaluated but not sent.
   for (const id of scheduler.processes.keys()) {
+    // A crank logs its own delivery errors and never rejects; settle() and stop() await what is under way.
     for (const { nonce, result } of cu.storedResults(id))
-      messenger.crank(scheduler.processes.get(id)!.messages[nonce]!, result);
+      void messenger.crank(scheduler.processes.get(id)!.messages[nonce]!, result);
   }
   cu.resumeAll();
 

@@ -38,7 +38,10 @@ if (settings.github) {
         `but has no GitHub token: export GITHUB_TOKEN, or pulumi config set --secret ${PROJECT}:githubToken <token> --stack ${settings.stack}`,
     );
   } else {
-    pulumi.log.warn("No GitHub token (GITHUB_TOKEN or githubToken): the preview reads nothing from GitHub.");
+    // Pulumi's log calls report a failed delivery on stderr themselves and never reject.
+    void pulumi.log.warn(
+      "No GitHub token (GITHUB_TOKEN or githubToken): the preview reads nothing from GitHub.",
+    );
   }
 }
 

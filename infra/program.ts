@@ -62,7 +62,7 @@ export function declareRegistry(settings: StackSettings, opts: RegistryOptions =
   if (gh) {
     githubProvider = new github.Provider("cli-repository", {
       owner: gh.owner,
-      ...(opts.githubToken ? { token: pulumi.secret(opts.githubToken) } : {}),
+      ...(opts.githubToken !== undefined ? { token: pulumi.secret(opts.githubToken) } : {}),
     });
     secret = new github.ActionsSecret(
       "registry-process-id",

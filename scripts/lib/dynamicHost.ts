@@ -233,7 +233,8 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
         clearTimeout(timer);
         reject(e);
       });
-      exited.then((code) => {
+      // `exited` only ever resolves.
+      void exited.then((code) => {
         clearTimeout(timer);
         reject(
           new Error(

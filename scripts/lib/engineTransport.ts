@@ -261,7 +261,7 @@ export class EngineTransport {
   constructor(private readonly port: number) {}
 
   private connect(): Promise<void> {
-    if (this.connecting) return this.connecting;
+    if (this.connecting !== undefined) return this.connecting;
     const net = require("node:net") as typeof import("node:net");
     this.connecting = new Promise<void>((resolve, reject) => {
       const socket = net.connect(this.port, "127.0.0.1", () => {
