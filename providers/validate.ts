@@ -2,18 +2,19 @@
  * The resource's input rules, as one zod schema, for `check`: every failure names the property (the
  * issue's path: `endpoints.mu`, `tags[0]`, `validation.skip`), the bad value (shortened, and never
  * anything secret: URL credentials are masked) and how to fix it. Values unknown during preview pass.
- * Pure: no network, no files. The rules for single values (IDs, URLs, endpoints) live in aoValues.ts.
+ * Pure: no network, no files. The rules for single values (IDs, URLs, endpoints) live in aoValues.ts;
+ * like them, the schema is built when it is used (the serializer's rules: see aoValues.ts).
  */
-import { z } from "zod";
+import type { z as Z } from "zod";
 import {
-  aoId,
+  aoIdSchema,
   DEPLOYMENT_ID_TAG,
   endpointsSchema,
   PREVIEW_UNKNOWN,
   propertyOf,
   rule,
   show,
-  upgradeStrategy,
+  upgradeStrategySchema,
 } from "./aoValues";
 import type { Tag } from "./types";
 
@@ -43,18 +44,6 @@ export const MAX_TAG_VALUE_BYTES = 3072;
 
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
-const code = rule<string>((v) =>
-  typeof v === "string" && v.trim() !== ""
-    ? undefined
-    : "is empty or not a string: pass the Lua entry file (`entry`) or the code",
-);
-
-const name = rule<string>((v) =>
-  typeof v === "string" && v !== "" && bytes(v) <= MAX_TAG_VALUE_BYTES
-    ? undefined
-    : `${show(v)} must be a non-empty string of at most ${MAX_TAG_VALUE_BYTES} bytes (the process Name tag)`,
-);
-
 function tagProblems(tag: unknown): string[] {
   const t = tag as Partial<Tag> | null;
   if (typeof t !== "object" || t === null || typeof t.name !== "string" || typeof t.value !== "string")
@@ -73,50 +62,69 @@ function tagProblems(tag: unknown): string[] {
   return problems;
 }
 
-const tag = z.any().superRefine((t, ctx) => {
-  for (const message of tagProblems(t)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
-});
-
-const tags = z
-  .array(tag, {
-    errorMap: () => ({ message: 'is not a list: use [{ name: "...", value: "..." }, ...]' }),
-  })
-  .max(MAX_TAGS, {
-    message: `has more than ${MAX_TAGS} tags: at most ${MAX_TAGS} are allowed on a data item; remove some`,
-  });
-
-const tagField = (key: "action" | "hashTag") =>
-  rule<string>((v) =>
-    typeof v === "string" && v !== "" && bytes(v) <= MAX_TAG_NAME_BYTES
-      ? undefined
-      : `${show(v)} must be a non-empty string (a tag ${key === "action" ? "value" : "name"})`,
-  ).optional();
-
-const validation = z
-  .object(
-    {
-      action: tagField("action"),
-      hashTag: tagField("hashTag"),
-      skip: rule<boolean>((v) => (typeof v === "boolean" ? undefined : `${show(v)} must be true or false`))
-        .optional(),
-    },
-    { errorMap: (_i, ctx) => ({ message: `${show(ctx.data)} must be an object { action?, hashTag?, skip? }` }) },
-  )
-  .strict("use action, hashTag or skip");
-
 /** The raw (unchecked) resource inputs. */
-export const inputsSchema = z.object({
-  code,
-  module: aoId,
-  scheduler: aoId,
-  authority: aoId.optional(),
-  processId: aoId.optional(),
-  name,
-  tags: tags.optional(),
-  endpoints: endpointsSchema,
-  upgrade: upgradeStrategy.optional(),
-  validation: validation.optional(),
-});
+export function inputsSchema() {
+  const z = (require("zod") as typeof import("zod")).z;
+  const code = rule<string>((v) =>
+    typeof v === "string" && v.trim() !== ""
+      ? undefined
+      : "is empty or not a string: pass the Lua entry file (`entry`) or the code",
+  );
+
+  const name = rule<string>((v) =>
+    typeof v === "string" && v !== "" && bytes(v) <= MAX_TAG_VALUE_BYTES
+      ? undefined
+      : `${show(v)} must be a non-empty string of at most ${MAX_TAG_VALUE_BYTES} bytes (the process Name tag)`,
+  );
+
+  const tag = z.any().superRefine((t, ctx) => {
+    for (const message of tagProblems(t)) ctx.addIssue({ code: "custom", message });
+  });
+  const tags = z
+    .array(tag, {
+      errorMap: () => ({ message: 'is not a list: use [{ name: "...", value: "..." }, ...]' }),
+    })
+    .max(MAX_TAGS, {
+      message: `has more than ${MAX_TAGS} tags: at most ${MAX_TAGS} are allowed on a data item; remove some`,
+    });
+
+  const tagField = (key: "action" | "hashTag") =>
+    rule<string>((v) =>
+      typeof v === "string" && v !== "" && bytes(v) <= MAX_TAG_NAME_BYTES
+        ? undefined
+        : `${show(v)} must be a non-empty string (a tag ${key === "action" ? "value" : "name"})`,
+    ).optional();
+
+  const validation = z
+    .object(
+      {
+        action: tagField("action"),
+        hashTag: tagField("hashTag"),
+        skip: rule<boolean>((v) =>
+          typeof v === "boolean" ? undefined : `${show(v)} must be true or false`,
+        ).optional(),
+      },
+      {
+        errorMap: (_i, ctx) => ({
+          message: `${show(ctx.data)} must be an object { action?, hashTag?, skip? }`,
+        }),
+      },
+    )
+    .strict("use action, hashTag or skip");
+
+  return z.object({
+    code,
+    module: aoIdSchema(),
+    scheduler: aoIdSchema(),
+    authority: aoIdSchema().optional(),
+    processId: aoIdSchema().optional(),
+    name,
+    tags: tags.optional(),
+    endpoints: endpointsSchema(),
+    upgrade: upgradeStrategySchema().optional(),
+    validation: validation.optional(),
+  });
+}
 
 function valueAt(value: unknown, path: (string | number)[]): unknown {
   return path.reduce<unknown>(
@@ -126,14 +134,14 @@ function valueAt(value: unknown, path: (string | number)[]): unknown {
 }
 
 /** An unrecognized-keys issue's message says which keys are allowed; the reason names the unknown ones. */
-const messageOf = (issue: z.ZodIssue) =>
-  issue.code === z.ZodIssueCode.unrecognized_keys
+const messageOf = (issue: Z.ZodIssue) =>
+  issue.code === "unrecognized_keys"
     ? `has unknown key(s) ${issue.keys.join(", ")}: ${issue.message}`
     : issue.message;
 
 /** Every failure for the raw (unchecked) inputs; none for a value unknown during preview. */
 export function validateInputs(news: Record<string, unknown>): CheckFailure[] {
-  const result = inputsSchema.safeParse(news);
+  const result = inputsSchema().safeParse(news);
   if (result.success) return [];
   return result.error.issues
     .filter((issue) => valueAt(news, issue.path) !== PREVIEW_UNKNOWN)

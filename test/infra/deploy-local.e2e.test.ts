@@ -105,7 +105,12 @@ describe("deploy:local: the program through the real dynamic-provider host on th
   it("its outputs configure a CLI build", () => {
     const config = toCliConfig(JSON.stringify(result.outputs), "dev");
     expect(config.processId).toBe(result.outputs.processId);
-    expect(config.endpoints.cu).toBe(net.urls.cu);
+    expect(config.endpoints).toEqual({
+      network: "legacy",
+      mu: net.urls.mu,
+      cu: net.urls.cu,
+      gateway: net.urls.gateway,
+    });
   });
 });
 

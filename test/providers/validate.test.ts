@@ -69,7 +69,10 @@ describe("validateInputs", () => {
       { property: "endpoints.network", reason: expect.stringMatching(/"testnet" is not an AO network/) },
     ]);
     expect(failures({ endpoints: { ...valid.endpoints, node: "https://n" } })).toEqual([
-      { property: "endpoints", reason: expect.stringMatching(/unknown key\(s\) node: legacy AO takes mu, cu/) },
+      {
+        property: "endpoints",
+        reason: expect.stringMatching(/unknown key\(s\) node: legacy AO takes mu, cu/),
+      },
     ]);
     expect(failures({ endpoints: { mu: "https://mu.example" } }).map((f) => f.property)).toEqual([
       "endpoints.cu",
@@ -119,7 +122,9 @@ describe("validateInputs", () => {
   it("checks validation options, naming the option", () => {
     expect(failures({ validation: { action: "" } })[0]?.property).toBe("validation.action");
     expect(failures({ validation: { skip: "yes" } })[0]?.property).toBe("validation.skip");
-    expect(failures({ validation: { tag: "x" } })[0]?.reason).toMatch(/unknown key\(s\) tag: use action, hashTag or skip/);
+    expect(failures({ validation: { tag: "x" } })[0]?.reason).toMatch(
+      /unknown key\(s\) tag: use action, hashTag or skip/,
+    );
   });
 
   it("requires code and a name", () => {

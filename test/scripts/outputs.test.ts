@@ -23,6 +23,7 @@ const sample = {
     cu: "https://cu.ao-testnet.xyz",
     gateway: "https://arweave.net",
     mu: "https://mu.ao-testnet.xyz",
+    network: "legacy",
   },
   githubSecret: "agent-skills/agent-skills-cli:REGISTRY_PROCESS_ID",
   module: MODULE,
@@ -90,15 +91,32 @@ describe("toCliConfig", () => {
         "production",
       ),
     );
-    expect(m).toContain('processId "short" is not a 43-character AO process ID');
+    expect(m).toContain('processId "short" is not an Arweave ID: expected 43 characters');
     expect(m).toContain("codeSha256 is a secret");
-    expect(m).toContain('endpoints.mu "ftp://x" is not an http(s) URL');
-    expect(m).toContain("endpoints.gateway is missing");
+    expect(m).not.toContain('codeSha256 "[secret]"'); // said once, as a secret
+    expect(m).toContain('endpoints.mu "ftp://x" uses ftp:');
+    expect(m).toContain("endpoints.gateway undefined is missing");
+  });
+
+  it("applies the stack config's URL rule: plain http only on loopback", () => {
+    const endpoints = { ...sample.endpoints, cu: "http://cu.example" };
+    expect(errorOf(() => toCliConfig(JSON.stringify({ ...sample, endpoints }), "production"))).toContain(
+      'endpoints.cu "http://cu.example" must use https',
+    );
   });
 
   it("flags outputs of an older program without endpoints", () => {
     const { endpoints: _, ...rest } = sample;
-    expect(errorOf(() => toCliConfig(JSON.stringify(rest), "production"))).toContain("endpoints is missing");
+    expect(errorOf(() => toCliConfig(JSON.stringify(rest), "production"))).toMatch(
+      /endpoints undefined must be \{ mu, cu, gateway \} URLs/,
+    );
+  });
+
+  it("reads endpoints written before they named their network as legacy", () => {
+    const { network: _, ...legacy } = sample.endpoints;
+    expect(toCliConfig(JSON.stringify({ ...sample, endpoints: legacy }), "production").endpoints).toEqual(
+      sample.endpoints,
+    );
   });
 });
 
@@ -120,6 +138,15 @@ describe(".env", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("carries a mainnet node's URL for a stack on AO mainnet", () => {
+    const endpoints = { network: "mainnet", node: "https://push.forward.computer" };
+    const env = toDotEnv(toCliConfig(JSON.stringify({ ...sample, endpoints }), "production"));
+    expect(env).toContain("AO_NODE_URL=https://push.forward.computer\n");
+    expect(env).not.toContain("AO_MU_URL");
+    const merged = mergeDotEnv(toDotEnv(config), toCliConfig(JSON.stringify({ ...sample, endpoints }), "x"));
+    expect(merged).not.toMatch(/AO_(MU|CU|GATEWAY)_URL/);
   });
 
   it("replaces its own variables in an existing .env and keeps the others", () => {
