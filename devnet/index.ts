@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
+import { addressOf } from "../providers/wallet";
 import { ComputeUnit } from "./computeUnit";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
@@ -8,7 +9,7 @@ import { Messenger } from "./messenger";
 import { loadModules } from "./modules";
 import { describeNetwork, type NetworkInfo, writeNetworkFile } from "./networkFile";
 import { Scheduler } from "./scheduler";
-import { addressOf, loadOrCreateWallet } from "./wallet";
+import { loadOrCreateWallet } from "./wallet";
 
 export { AOS_MODULE_ID } from "./modules";
 export type { NetworkInfo };

@@ -1,4 +1,4 @@
-import type { Jwk } from "../../../devnet/wallet";
+import type { Jwk } from "../../../providers/wallet";
 import { aoClient, type Devnet, graphql } from "../../support/devnet";
 
 /** Every process spawned with this deployment ID, as the gateway lists them. */
