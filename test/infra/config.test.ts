@@ -15,6 +15,7 @@ import {
   SECRET_KEYS,
   SECRET_NAME,
 } from "../../infra/config";
+import { thrown } from "../support/thrown";
 import { readYaml } from "./support/yaml";
 
 const MODULE = "ISShJH1ij-hPPt9St5UFFr_8Ys3Kj5cyg7zrMGt7H9s";
@@ -54,15 +55,7 @@ const production = {
   authority: AUTHORITY,
 };
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (fn: () => unknown): string[] => thrown(fn, ConfigError).problems;
 
 describe("resolveSettings: a public network from explicit keys", () => {
   it("returns endpoints, IDs, tags and defaults", () => {

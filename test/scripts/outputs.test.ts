@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Io, main, mergeDotEnv, OutputsError, toCliConfig, toDotEnv } from "../../scripts/outputs";
+import { thrown } from "../support/thrown";
 
 const REPO = join(__dirname, "..", "..");
 const PROCESS = "Pr0cess_Id-0123456789abcdefghijklmnopqrstuv";
@@ -32,15 +33,7 @@ const sample = {
   scheduler: SCHEDULER,
 };
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OutputsError);
-    return (e as Error).message;
-  }
-  throw new Error("expected an OutputsError");
-}
+const errorOf = (fn: () => unknown): string => thrown(fn, OutputsError).message;
 
 describe("toCliConfig", () => {
   it("shapes the stack outputs for a CLI build", () => {
