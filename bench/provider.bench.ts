@@ -14,6 +14,7 @@ import { rmSync } from "node:fs";
 import * as path from "node:path";
 import { startDevnet } from "../devnet";
 import { checkInputs, Provider } from "../providers/aoProcess";
+import { DEPLOYMENT_ID_TAG } from "../providers/aoValues";
 import { bundleLua } from "../providers/bundle";
 import { diff } from "../providers/diff";
 import { wrapWithFooter } from "../providers/footer";
@@ -167,7 +168,7 @@ async function create(providerText: string): Promise<void> {
         tags: [
           { name: "Name", value: inputs.name },
           { name: "Authority", value: net.authority },
-          { name: "Deployment-Id", value: deploymentId },
+          { name: DEPLOYMENT_ID_TAG, value: deploymentId },
           ...inputs.tags,
         ],
       });

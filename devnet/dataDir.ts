@@ -1,7 +1,8 @@
 import { join } from "node:path";
+import { addressOf, type Jwk } from "../providers/wallet";
 import { tagValue } from "./dataItem";
 import { type LogScan, Scheduler } from "./scheduler";
-import { addressOf, createWallet, type Jwk, readWallet } from "./wallet";
+import { createWallet, readWallet } from "./wallet";
 
 /**
  * What a data directory holds, read and checked before the network changes anything in it:

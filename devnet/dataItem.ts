@@ -1,6 +1,5 @@
 import { ArweaveSigner, createData, DataItem } from "@dha-team/arbundles";
-import type { Jwk } from "./wallet";
-import { addressOf } from "./wallet";
+import { addressOf, type Jwk } from "../providers/wallet";
 
 export interface Tag {
   name: string;

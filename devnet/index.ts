@@ -3,14 +3,15 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { ComputeUnit } from "./computeUnit";
 import { openDataDir } from "./dataDir";
-import { writeFileDurably } from "./durableFile";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
 import { Messenger } from "./messenger";
 import { loadModules } from "./modules";
+import { describeNetwork, type NetworkInfo, writeNetworkFile } from "./networkFile";
 import { Scheduler } from "./scheduler";
 
 export { AOS_MODULE_ID } from "./modules";
+export type { NetworkInfo };
 
 export interface DevnetOptions {
   /** Data directory: logs, snapshots, the network's wallet, network.json. */
@@ -23,16 +24,6 @@ export interface DevnetOptions {
   /** Snapshot a process every this many messages (default 500), bounding the replay after a crash. */
   snapshotEvery?: number;
   log?: (line: string) => void;
-}
-
-export interface NetworkInfo {
-  urls: { mu: string; cu: string; su: string; gateway: string };
-  modules: { id: string; aosVersion: string; default: boolean }[];
-  moduleId: string;
-  /** The scheduler's address: the value of a process's Scheduler tag. */
-  schedulerId: string;
-  /** The messenger's address, which signs cranked messages: list it in a process's Authority tag. */
-  authority: string;
 }
 
 export interface Devnet extends NetworkInfo {
@@ -69,13 +60,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   });
   const gateway = new Gateway({ scheduler, modules, address, suUrl: () => `${baseUrl}/su` });
 
-  const info = (): NetworkInfo => ({
-    urls: { mu: baseUrl, cu: baseUrl, su: `${baseUrl}/su`, gateway: baseUrl },
-    modules: modules.map((m, i) => ({ id: m.id, aosVersion: m.aosVersion, default: i === 0 })),
-    moduleId: modules[0]!.id,
-    schedulerId: address,
-    authority: address,
-  });
+  const info = (): NetworkInfo => describeNetwork(baseUrl, modules, address);
   const http = createHttpServer({ messenger, scheduler, cu, gateway, info: () => ({ ...info() }), log });
   await new Promise<void>((ok, fail) => {
     http.server.once("error", fail);
@@ -93,7 +78,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   cu.resumeAll();
 
   const networkFile = join(dataDir, "network.json");
-  writeFileDurably(networkFile, `${JSON.stringify(info(), null, 2)}\n`);
+  writeNetworkFile(networkFile, info());
 
   async function settle(): Promise<void> {
     for (;;) {

@@ -1,8 +1,8 @@
+import type { Jwk } from "../providers/wallet";
 import { type Item, RejectedItemError, signItem, type Tag, tagValue, verifyItem } from "./dataItem";
 import type { AosModule } from "./modules";
 import type { CrankOrigin, Scheduled, Scheduler } from "./scheduler";
 import type { AosOutMessage, AosResult } from "./vm";
-import type { Jwk } from "./wallet";
 
 export interface MessengerOptions {
   scheduler: Scheduler;

@@ -1,30 +1,13 @@
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Jwk } from "../providers/wallet";
 import { writeFileDurably } from "./durableFile";
-
-/** An Arweave wallet: an RSA key as a JSON Web Key (private fields present). */
-export interface Jwk {
-  kty: "RSA";
-  n: string;
-  e: string;
-  d?: string;
-  p?: string;
-  q?: string;
-  dp?: string;
-  dq?: string;
-  qi?: string;
-}
 
 /** RSA-4096, e=65537: the only key kind Arweave's signature type 1 accepts. Takes 1-2 s. */
 export function generateWallet(): Jwk {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 4096, publicExponent: 65537 });
   return privateKey.export({ format: "jwk" }) as Jwk;
-}
-
-/** An Arweave address is the base64url sha256 of the owner's modulus. */
-export function addressOf(ownerModulus: string): string {
-  return createHash("sha256").update(Buffer.from(ownerModulus, "base64url")).digest("base64url");
 }
 
 const PRIVATE_FIELDS = ["n", "e", "d", "p", "q", "dp", "dq", "qi"] as const;

@@ -6,7 +6,19 @@
  * caller (`infra/index.ts`) passes accessors, so the tests run every rule without a stack.
  *
  * All problems are collected and reported together, each naming the key and the command that fixes it.
+ * The rule for each kind of value (AO ID, endpoint URL, upgrade strategy) is the one in
+ * providers/aoValues.ts, which the resource's `check` and the outputs script use too.
  */
+import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";
+import {
+  aoIdSchema,
+  endpointUrlSchema,
+  type LegacyEndpoints,
+  normalizeUrl,
+  problemOf,
+  type UpgradeStrategy,
+  upgradeStrategySchema,
+} from "../providers/aoValues";
 
 /** The Pulumi project name, hence the config namespace (`aoRegistry:<key>`). */
 export const PROJECT = "aoRegistry";
@@ -32,21 +44,21 @@ export const DEFAULTS = {
   wallet: "",
 } as const;
 
+/**
+ * Keys whose value must be stored encrypted (`pulumi config set --secret`), with an example value and
+ * the environment variables that can provide them instead. `Pulumi.yaml` cannot mark them secret: a
+ * secret key may have no default there, and a key without a default is one every stack must set.
+ */
+export const SECRET_KEYS = {
+  wallet: { example: '"$(cat wallet.json)"', env: "AO_WALLET_JWK / AO_WALLET_FILE" },
+  githubToken: { example: "<token>", env: "GITHUB_TOKEN" },
+} as const;
+type SecretKey = keyof typeof SECRET_KEYS;
+
 /** Keys every stack must set (no default in `Pulumi.yaml`). */
 export const REQUIRED_KEYS = ["module"] as const;
 
 export type ConfigKey = keyof typeof DEFAULTS | (typeof REQUIRED_KEYS)[number];
-
-export interface Endpoints {
-  /** Messenger unit: where signed spawns and messages are posted. */
-  mu: string;
-  /** Compute unit: results and dry-runs (the CLI's reads). */
-  cu: string;
-  /** Arweave gateway: GraphQL lookups and data. */
-  gateway: string;
-}
-
-export type UpgradeStrategy = "replace" | "eval";
 
 export interface GitHubTarget {
   /** User or organization that owns the repository. */
@@ -60,7 +72,8 @@ export interface GitHubTarget {
 
 export interface StackSettings {
   stack: string;
-  endpoints: Endpoints;
+  /** The legacy AO units (stack config keys for a mainnet node come with issue 8). */
+  endpoints: LegacyEndpoints & { network: "legacy" };
   module: string;
   scheduler: string;
   authority?: string;
@@ -72,14 +85,6 @@ export interface StackSettings {
   github?: GitHubTarget;
   /** Absolute path of the local network's network.json, when the stack deploys to one. */
   networkFile?: string;
-}
-
-/** What a local AO network (`devnet/`) writes to `<data>/network.json`. */
-export interface NetworkInfo {
-  urls: { mu: string; cu: string; su?: string; gateway: string };
-  modules: { id: string; aosVersion?: string; default?: boolean }[];
-  scheduler: string;
-  authority?: string;
 }
 
 export class ConfigError extends Error {
@@ -109,67 +114,12 @@ export interface ConfigSource {
   readFile(absolutePath: string): string | undefined;
 }
 
-/** Arweave/AO IDs (transactions, wallet addresses): 43 base64url characters. */
-export const AO_ID = /^[A-Za-z0-9_-]{43}$/;
 const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 const GITHUB_REPOSITORY = /^[A-Za-z0-9._-]{1,100}$/;
 
 const key = (k: string) => `${PROJECT}:${k}`;
 const fix = (stack: string, k: string, example: string, secret = false) =>
   `pulumi config set ${secret ? "--secret " : ""}${key(k)} ${example} --stack ${stack}`;
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host.endsWith(".localhost");
-}
-
-/** Checks an endpoint URL; returns it without a trailing slash, or a problem. */
-export function checkUrl(value: string, what: string): { url?: string; problem?: string } {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    return { problem: `${what} ${JSON.stringify(value)} is not a URL` };
-  }
-  if (u.protocol !== "https:" && u.protocol !== "http:") {
-    return { problem: `${what} ${JSON.stringify(value)} must be an http(s) URL` };
-  }
-  if (u.protocol === "http:" && !isLoopback(u.hostname)) {
-    return {
-      problem: `${what} ${JSON.stringify(value)} must use https (plain http is for a local network only)`,
-    };
-  }
-  if (u.search || u.hash || u.username || u.password) {
-    return { problem: `${what} ${JSON.stringify(value)} must not carry a query, fragment or credentials` };
-  }
-  return { url: u.toString().replace(/\/+$/, "") };
-}
-
-/** Parses and checks a local network's network.json. Throws a plain Error naming the file. */
-export function parseNetworkFile(text: string, file: string): NetworkInfo {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file} is not valid JSON (${(e as Error).message})`);
-  }
-  const problems: string[] = [];
-  const obj = (data ?? {}) as Record<string, unknown>;
-  const urls = (obj.urls ?? {}) as Record<string, unknown>;
-  for (const u of ["mu", "cu", "gateway"] as const) {
-    if (typeof urls[u] !== "string") problems.push(`urls.${u} is missing`);
-  }
-  const modules = Array.isArray(obj.modules) ? obj.modules : undefined;
-  if (!modules || modules.length === 0) problems.push("modules is missing or empty");
-  else if (modules.some((m) => typeof m?.id !== "string")) problems.push("every module needs an id");
-  // `scheduler` as documented; `schedulerId` as early versions of devnet/ wrote it.
-  if (typeof obj.scheduler !== "string" && typeof obj.schedulerId === "string")
-    obj.scheduler = obj.schedulerId;
-  if (typeof obj.scheduler !== "string") problems.push("scheduler is missing");
-  if (obj.authority !== undefined && typeof obj.authority !== "string")
-    problems.push("authority must be a string");
-  if (problems.length) throw new Error(`${file} is not a local network description: ${problems.join("; ")}`);
-  return data as NetworkInfo;
-}
 
 /** Turns stack config into settings, or throws one ConfigError listing every problem. */
 export function resolveSettings(src: ConfigSource): StackSettings {
@@ -206,7 +156,7 @@ export function resolveSettings(src: ConfigSource): StackSettings {
   }
 
   // Endpoints: explicit config wins over the network file.
-  const endpoints: Partial<Endpoints> = {};
+  const endpoints: Partial<LegacyEndpoints> = {};
   const urlKeys = { mu: "muUrl", cu: "cuUrl", gateway: "gatewayUrl" } as const;
   const urlExamples = {
     mu: "https://mu.ao-testnet.xyz",
@@ -224,9 +174,10 @@ export function resolveSettings(src: ConfigSource): StackSettings {
       }
       continue;
     }
-    const checked = checkUrl(v, raw(k) ? key(k) : `${unit} URL from ${networkFile}`);
-    if (checked.problem) problems.push(`${checked.problem}: ${fix(stack, k, urlExamples[unit])}`);
-    else endpoints[unit] = checked.url;
+    const problem = problemOf(endpointUrlSchema(), v);
+    const what = raw(k) ? key(k) : `${unit} URL from ${networkFile}`;
+    if (problem) problems.push(`${what} ${problem}: ${fix(stack, k, urlExamples[unit])}`);
+    else endpoints[unit] = normalizeUrl(v);
   }
 
   // Module: pinned in every stack, so that dev and production run the same aos binary.
@@ -235,9 +186,9 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     problems.push(
       `${key("module")} is not set: every stack pins the aos module it runs: ${fix(stack, "module", "<43-character module ID>")}`,
     );
-  } else if (!AO_ID.test(moduleId)) {
+  } else if (problemOf(aoIdSchema(), moduleId)) {
     problems.push(
-      `${key("module")} ${JSON.stringify(moduleId)} is not an Arweave ID (43 base64url characters): ${fix(stack, "module", "<module ID>")}`,
+      `${key("module")} ${problemOf(aoIdSchema(), moduleId)}: ${fix(stack, "module", "<module ID>")}`,
     );
   } else if (network && !network.modules.some((m) => m.id === moduleId)) {
     problems.push(
@@ -248,15 +199,14 @@ export function resolveSettings(src: ConfigSource): StackSettings {
 
   const idSetting = (k: "scheduler" | "authority" | "adoptProcessId", fromNetwork?: string) => {
     const v = raw(k) || fromNetwork || "";
-    if (v && !AO_ID.test(v)) {
-      problems.push(
-        `${key(k)} ${JSON.stringify(v)} is not an Arweave address (43 base64url characters): ${fix(stack, k, "<43-character ID>")}`,
-      );
+    const problem = v ? problemOf(aoIdSchema(), v) : undefined;
+    if (problem) {
+      problems.push(`${key(k)} ${problem}: ${fix(stack, k, "<43-character ID>")}`);
       return undefined;
     }
     return v || undefined;
   };
-  const scheduler = idSetting("scheduler", network?.scheduler);
+  const scheduler = idSetting("scheduler", network?.schedulerId);
   if (!scheduler && !(nf && !network) && !problems.some((p) => p.startsWith(key("scheduler")))) {
     problems.push(
       `${key("scheduler")} is not set (and no ${key("networkFile")} provides it): ${fix(stack, "scheduler", "<scheduler address>")}`,
@@ -275,18 +225,18 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     problems.push(`${key("appName")} must not be empty: ${fix(stack, "appName", "Agent-Skills-Registry")}`);
 
   const upgrade = raw("upgrade");
-  if (upgrade !== "replace" && upgrade !== "eval") {
-    problems.push(
-      `${key("upgrade")} ${JSON.stringify(upgrade)} must be "replace" (a new process per code change) or "eval" (load the code into the same process): ${fix(stack, "upgrade", "replace")}`,
-    );
-  }
+  const upgradeProblem = problemOf(upgradeStrategySchema(), upgrade);
+  if (upgradeProblem)
+    problems.push(`${key("upgrade")} ${upgradeProblem}: ${fix(stack, "upgrade", "replace")}`);
 
-  // The wallet is read by the provider (never by this program, never a resource input); here only
-  // its storage is checked.
-  if (raw("wallet") && !src.isSecret("wallet")) {
-    problems.push(
-      `${key("wallet")} is stored in plain text; remove it (pulumi config rm ${key("wallet")} --stack ${stack}) and store it encrypted: ${fix(stack, "wallet", '"$(cat wallet.json)"', true)}, or provide AO_WALLET_JWK / AO_WALLET_FILE in the environment`,
-    );
+  // Secrets: only their storage is checked here. The wallet is read by the provider (never by this
+  // program, never a resource input); the token by index.ts.
+  for (const [k, { example, env }] of Object.entries(SECRET_KEYS)) {
+    if (raw(k as SecretKey) && !src.isSecret(k as SecretKey)) {
+      problems.push(
+        `${key(k)} is stored in plain text; remove it (pulumi config rm ${key(k)} --stack ${stack}) and store it encrypted: ${fix(stack, k, example, true)}, or provide ${env} in the environment`,
+      );
+    }
   }
 
   // GitHub: all or nothing.
@@ -294,11 +244,6 @@ export function resolveSettings(src: ConfigSource): StackSettings {
   const owner = raw("githubOwner");
   const repository = raw("githubRepository");
   const tokenInConfig = raw("githubToken");
-  if (tokenInConfig && !src.isSecret("githubToken")) {
-    problems.push(
-      `${key("githubToken")} is stored in plain text; remove it (pulumi config rm ${key("githubToken")} --stack ${stack}) and store it encrypted: ${fix(stack, "githubToken", "<token>", true)}, or provide GITHUB_TOKEN in the environment`,
-    );
-  }
   if (owner || repository) {
     if (!owner)
       problems.push(
@@ -332,7 +277,7 @@ export function resolveSettings(src: ConfigSource): StackSettings {
 
   return {
     stack,
-    endpoints: endpoints as Endpoints,
+    endpoints: { network: "legacy", ...(endpoints as LegacyEndpoints) },
     module: moduleId,
     scheduler: scheduler!,
     ...(authority ? { authority } : {}),

@@ -47,15 +47,19 @@ if (settings.github) {
 
 const registry = declareRegistry(settings, { githubToken });
 
-export const processId = registry.outputs.processId;
-export const codeSha256 = registry.outputs.codeSha256;
-export const owner = registry.outputs.owner;
+// The stack outputs (infra/stackOutputs.ts lists them; a test keeps these exports equal to that list).
+// `module` is CommonJS's own variable, hence its alias.
+export const {
+  processId,
+  codeSha256,
+  owner,
+  scheduler,
+  authority,
+  endpoints,
+  deploymentId,
+  deployedAt,
+  githubSecret,
+} = registry.outputs;
 const moduleId = registry.outputs.module;
 
 export { moduleId as module };
-export const scheduler = registry.outputs.scheduler;
-export const authority = registry.outputs.authority;
-export const endpoints = registry.outputs.endpoints;
-export const deploymentId = registry.outputs.deploymentId;
-export const deployedAt = registry.outputs.deployedAt;
-export const githubSecret = registry.outputs.githubSecret;

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { AoProcess } from "../providers/aoProcess";
-import type { Endpoints, StackSettings } from "./config";
+import type { StackSettings } from "./config";
+import type { StackOutputValues } from "./stackOutputs";
 
 /** The registry's entry file; the modules it `require`s are bundled with it when the resource is declared. */
 export const REGISTRY_ENTRY = path.join(__dirname, "..", "ao-process", "registry.lua");
@@ -21,26 +22,11 @@ export interface RegistryOptions {
   githubToken?: pulumi.Input<string>;
 }
 
-export interface RegistryOutputs {
-  processId: pulumi.Output<string>;
-  codeSha256: pulumi.Output<string>;
-  owner: pulumi.Output<string>;
-  module: pulumi.Output<string>;
-  scheduler: pulumi.Output<string>;
-  authority: string | undefined;
-  /** From config, so a CLI build never reads stale URLs from an old deployment. */
-  endpoints: Endpoints;
-  deploymentId: pulumi.Output<string>;
-  deployedAt: pulumi.Output<string>;
-  /** `owner/repository:SECRET`, when the stack publishes the ID to GitHub. */
-  githubSecret: string | undefined;
-}
-
 export interface Registry {
   process: AoProcess;
   githubProvider?: github.Provider;
   secret?: github.ActionsSecret;
-  outputs: RegistryOutputs;
+  outputs: StackOutputValues;
 }
 
 export function declareRegistry(settings: StackSettings, opts: RegistryOptions = {}): Registry {

@@ -3,6 +3,7 @@
  * this interface alone; `createAoClient` (aoconnect, legacy mode) is the real implementation.
  */
 
+import { DEPLOYMENT_ID_TAG, legacyUnits } from "./aoValues";
 import { namedError } from "./errors";
 import type { Endpoints, Tag } from "./types";
 import type { Jwk } from "./wallet";
@@ -48,7 +49,8 @@ const idOf = (sent: unknown): string =>
  * at call time (its CommonJS build), never at module top level: the provider closure must not capture
  * it. `wallet` may be undefined for read-only use (dry-runs and GraphQL need no signature).
  */
-export function createAoClient(endpoints: Endpoints, wallet: Jwk | undefined): AoClient {
+export function createAoClient(network: Endpoints, wallet: Jwk | undefined): AoClient {
+  const endpoints = legacyUnits(network);
   const ao = require("@permaweb/aoconnect") as typeof import("@permaweb/aoconnect");
   const conn = ao.connect({
     MODE: "legacy",
@@ -97,7 +99,7 @@ export function createAoClient(endpoints: Endpoints, wallet: Jwk | undefined): A
       const variables = {
         owners: [owner],
         tags: [
-          { name: "Deployment-Id", values: [deploymentId] },
+          { name: DEPLOYMENT_ID_TAG, values: [deploymentId] },
           { name: "Type", values: ["Process"] },
         ],
       };

@@ -5,6 +5,9 @@
  * A pure function of the files: the output depends only on their contents and on paths relative to
  * the entry's directory (never on the working directory), so the code hash is stable across machines.
  *
+ * Each file is compiled (Lua 5.3, luaCheck.ts) where it is read, so a syntax error is reported as
+ * `file:line: message` in that file, and its `require`s are read from a real parse tree (luaRequires.ts).
+ *
  * Layout (only when there are modules; a file without requires is emitted as it is):
  *
  *   local __ao_bundle_entry = function(...) <entry line 1>      <- bundle line 1
@@ -14,11 +17,9 @@
  *   <a/b.lua lines 2..m>
  *   end
  *   return __ao_bundle_entry(...)
- *   -- ao-bundle: {"entry":"ao-process/registry.lua","segments":[...]}
  *
  * - The entry keeps its own line numbers; a module's line k is bundle line (start + k - 1).
- *   The trailing `-- ao-bundle:` comment records every segment so that luaCheck (which sees only the
- *   code, never the files) reports an error as `file:line: message` in the original file.
+ * - Nothing but the code is emitted: what the bundle sends to AO is the files and the wrappers above.
  * - `package.loaded[name] = nil` before registering the preload means that Eval-ing a new bundle
  *   into a process that already loaded an older one re-runs the new module code on `require`.
  * - A module's own `return` value is what `require` returns (standard preload semantics).
@@ -31,13 +32,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BUNDLE_MARKER, type BundleSegment } from "./bundleManifest";
 import { namedError } from "./errors";
-import { findRequires } from "./luaLex";
-
-// The manifest lives in its own module, which is all that `check` (luaCheck) needs inside the provider
-// host: the provider's serialized code then leaves out the bundler and the Lua lexer.
-export { BUNDLE_MARKER, type BundleSegment, mapBundleLine, readBundleManifest } from "./bundleManifest";
+import { type LuaSyntaxError, luaCheck, luaSyntaxCheckError } from "./luaCheck";
+import { findRequires } from "./luaRequires";
 
 export interface Bundle {
   code: string;
@@ -45,7 +42,8 @@ export interface Bundle {
   modules: string[];
   /** Required modules left to the runtime (aos built-ins), sorted. */
   external: string[];
-  segments: BundleSegment[];
+  /** The files bundled (labels: entry directory name and relative path), in emission order, entry first. */
+  files: string[];
 }
 
 export interface BundleOptions {
@@ -69,9 +67,6 @@ function luaString(s: string): string {
 }
 
 const toPosix = (p: string) => p.split(path.sep).join("/");
-
-/** Splits into lines the way Lua counts them (\n; a \r before it is kept in the line). */
-const lineCount = (src: string) => src.split("\n").length;
 
 interface ModuleInfo {
   name: string;
@@ -99,10 +94,18 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
   const modules = new Map<string, ModuleInfo>(); // by module name
   const external = new Set<string>();
 
-  const scan = (source: string) =>
-    findRequires(source).flatMap((r) =>
+  // Every file is compiled as it is read; a broken file is reported (one error each) and not scanned.
+  const syntaxErrors: LuaSyntaxError[] = [];
+  const scan = (source: string, file: string) => {
+    const errors = luaCheck(source, file);
+    if (errors.length) {
+      syntaxErrors.push(...errors);
+      return [];
+    }
+    return findRequires(source).flatMap((r) =>
       r.name === undefined ? [] : [{ name: r.name, line: r.line, atLoadTime: r.atLoadTime }],
     );
+  };
 
   const candidates = (name: string) => {
     const rel = name.split(".").join(path.sep);
@@ -128,7 +131,7 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
     name: "",
     label: label(entryAbs),
     source: entrySource,
-    requires: scan(entrySource),
+    requires: scan(entrySource, label(entryAbs)),
   };
 
   const load = (req: { name: string; line: number }, from: ModuleInfo): ModuleInfo | undefined => {
@@ -137,7 +140,7 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
       const abs = resolve(req.name, from.label, req.line);
       if (!abs) return undefined;
       const source = read(abs);
-      info = { name: req.name, label: label(abs), source, requires: scan(source) };
+      info = { name: req.name, label: label(abs), source, requires: scan(source, label(abs)) };
       modules.set(req.name, info);
     }
     return info;
@@ -156,6 +159,7 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
     }
   };
   visit(entry);
+  if (syntaxErrors.length) throw luaSyntaxCheckError(syntaxErrors);
 
   // Cycles that recurse while loading: only requires at the top level of a file (load-time edges).
   const byName = (name: string) => (name === "" ? entry : modules.get(name));
@@ -186,26 +190,11 @@ export function bundleLua(entryFile: string, options: BundleOptions = {}): Bundl
   check(entry);
   for (const name of order) if (!state.has(name)) check(modules.get(name)!);
 
-  const segments: BundleSegment[] = [];
-  const parts: string[] = [];
-  if (order.length === 0) {
-    segments.push({ module: "", file: entry.label, line: 1, lines: lineCount(entrySource), column: 0 });
-    parts.push(entrySource);
-  } else {
-    let line = 1;
-    const emit = (module: string, file: string, header: string, source: string) => {
-      segments.push({ module, file, line, lines: lineCount(source), column: header.length });
-      parts.push(`${header}${source}\nend\n`);
-      line += lineCount(source) + 1;
-    };
-    emit("", entry.label, ENTRY_HEADER, entrySource);
-    for (const name of order) {
-      const m = modules.get(name)!;
-      emit(name, m.label, moduleHeader(name), m.source);
-    }
-    parts.push("return __ao_bundle_entry(...)");
-  }
-  const manifest = { entry: entry.label, segments };
-  parts.push(`\n${BUNDLE_MARKER}${JSON.stringify(manifest)}\n`);
-  return { code: parts.join(""), modules: order, external: [...external].sort(), segments };
+  if (order.length === 0)
+    return { code: entrySource, modules: [], external: [...external].sort(), files: [entry.label] };
+  const parts = [`${ENTRY_HEADER}${entrySource}\nend\n`];
+  for (const name of order) parts.push(`${moduleHeader(name)}${modules.get(name)!.source}\nend\n`);
+  parts.push("return __ao_bundle_entry(...)");
+  const files = [entry.label, ...order.map((name) => modules.get(name)!.label)];
+  return { code: parts.join(""), modules: order, external: [...external].sort(), files };
 }

@@ -1,13 +1,10 @@
 /**
  * Compiles Lua with a real Lua 5.3 compiler (fengari, a Lua 5.3 VM in JavaScript) without running it.
  * aos is Lua 5.3, so 5.4-only syntax such as `local x <const> = 1` is an error here too.
- * Runs inside Pulumi's dynamic-provider host (no Node flags, no network, no files).
- *
- * A bundle from bundleLua carries a trailing segment manifest: each file is compiled on its own
- * (a module body compiles the same as a chunk: both are vararg functions) so that an error is
- * reported as `file:line: message` in the original file; then the whole bundle is compiled once.
+ * Runs inside Pulumi's dynamic-provider host (no Node flags, no network, no files): `check` compiles
+ * the code it is given; and in the program, bundle.ts compiles each file as it reads it, so that an
+ * error names the file and its line.
  */
-import { mapBundleLine, readBundleManifest } from "./bundleManifest";
 import { namedError } from "./errors";
 
 export interface LuaSyntaxError {
@@ -31,26 +28,10 @@ function compile(source: string): { line: number; message: string } | undefined 
   return m ? { line: Number(m[1]), message: m[2]! } : { line: 0, message: raw };
 }
 
-/** Every syntax error of the code, one per file at most, mapped to the original files. */
-export function luaCheck(code: string, defaultFile = "process.lua"): LuaSyntaxError[] {
-  const manifest = readBundleManifest(code);
-  if (!manifest) {
-    const err = compile(code);
-    return err ? [{ file: defaultFile, ...err }] : [];
-  }
-  const lines = code.split("\n");
-  const errors: LuaSyntaxError[] = [];
-  for (const s of manifest.segments) {
-    const own = lines.slice(s.line - 1, s.line - 1 + s.lines);
-    own[0] = (own[0] ?? "").slice(s.column);
-    const err = compile(own.join("\n"));
-    if (err) errors.push({ file: s.file, ...err });
-  }
-  if (errors.length) return errors;
+/** The code's syntax error, if any, as `file:line: message` (a chunk stops compiling at its first). */
+export function luaCheck(code: string, file = "process.lua"): LuaSyntaxError[] {
   const err = compile(code);
-  if (!err) return [];
-  const at = mapBundleLine(manifest.segments, err.line);
-  return [at ? { ...at, message: err.message } : { file: `${manifest.entry} (bundle)`, ...err }];
+  return err ? [{ file, ...err }] : [];
 }
 
 export const luaSyntaxCheckError = (errors: LuaSyntaxError[]) =>
@@ -61,9 +42,3 @@ export const luaSyntaxCheckError = (errors: LuaSyntaxError[]) =>
       errors,
     },
   );
-
-/** Throws LuaSyntaxCheckError listing every error as `file:line: message`. */
-export function assertLuaCompiles(code: string, defaultFile?: string): void {
-  const errors = luaCheck(code, defaultFile);
-  if (errors.length) throw luaSyntaxCheckError(errors);
-}

@@ -10,6 +10,7 @@
  * the engine records the process and the next `pulumi up` resumes through `update`.
  */
 import type { AoClient, AoResult } from "./aoClient";
+import { DEPLOYMENT_ID_TAG, unitUrl } from "./aoValues";
 import { namedError } from "./errors";
 import { wrapWithFooter } from "./footer";
 import { notYetError } from "./retry";
@@ -32,7 +33,7 @@ export interface DeployState {
   evalMessageId?: string;
 }
 
-export const DEPLOYMENT_ID_TAG = "Deployment-Id";
+export { DEPLOYMENT_ID_TAG };
 
 /** Eval error from the process: the Lua message, as the process reported it. */
 export const luaEvalError = (processId: string, messageId: string, luaError: string) =>
@@ -72,7 +73,7 @@ export const spawnProcessWith =
   async (state: DeployState): Promise<DeployState> => {
     if (state.processId) return state; // adopting, or resuming a spawned process
     const { inputs, deploymentId, owner } = state;
-    const processId = await env.retry("spawn", inputs.endpoints.mu, async (attempt) => {
+    const processId = await env.retry("spawn", unitUrl(inputs.endpoints, "mu"), async (attempt) => {
       if (attempt > 1) {
         const found = await env.client.findByDeploymentId(deploymentId, owner);
         if (found) {
@@ -98,7 +99,7 @@ export const waitForProcessWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
     const processId = state.processId!;
-    await env.retry("wait for the process", state.inputs.endpoints.cu, async () => {
+    await env.retry("wait for the process", unitUrl(state.inputs.endpoints, "cu"), async () => {
       try {
         await env.client.dryrun({
           process: processId,
@@ -120,7 +121,7 @@ export const evalCodeWith =
   async (state: DeployState): Promise<DeployState> => {
     const { inputs, deploymentId } = state;
     const data = wrapWithFooter(inputs.code, { sha256: inputs.codeSha256, deploymentId });
-    const evalMessageId = await env.retry("eval", inputs.endpoints.mu, () =>
+    const evalMessageId = await env.retry("eval", unitUrl(inputs.endpoints, "mu"), () =>
       env.client.message({ process: state.processId!, tags: [{ name: "Action", value: "Eval" }], data }),
     );
     env.log(`sent Eval ${evalMessageId} to process ${state.processId}`);
@@ -139,7 +140,7 @@ export function resultError(result: AoResult): string | undefined {
 export const readEvalResultWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
-    const result = await env.retry("eval result", state.inputs.endpoints.cu, () =>
+    const result = await env.retry("eval result", unitUrl(state.inputs.endpoints, "cu"), () =>
       env.client.result({ process: state.processId!, message: state.evalMessageId! }),
     );
     const error = resultError(result);
@@ -160,7 +161,7 @@ export function findTag(result: AoResult, name: string): string | undefined {
 export const liveCodeHashWith =
   (env: PipelineEnv) =>
   async (processId: string, inputs: Pick<Inputs, "endpoints" | "validation">, owner?: string) => {
-    const result = await env.retry("dry-run validation", inputs.endpoints.cu, () =>
+    const result = await env.retry("dry-run validation", unitUrl(inputs.endpoints, "cu"), () =>
       env.client.dryrun({
         process: processId,
         tags: [{ name: "Action", value: inputs.validation.action }],

@@ -2,20 +2,15 @@
  * Plain data shared by the AoProcess resource, its provider and the pure decisions beside it.
  * `Inputs` are what `check` returns (defaults applied, hash computed); `Outputs` is the state.
  */
+import type { Endpoints, UpgradeStrategy } from "./aoValues";
+import { DEFAULT_HASH_TAG, DEFAULT_VALIDATION_ACTION } from "./footer";
 
-/** `replace` (default): a new process per code change. `eval`: load new code into the same process. */
-export type UpgradeStrategy = "replace" | "eval";
+// Their home is aoValues.ts (with their rules); here because the resource's types use them.
+export type { Endpoints, UpgradeStrategy };
 
 export interface Tag {
   name: string;
   value: string;
-}
-
-/** AO unit endpoints: messenger unit (MU), compute unit (CU) and Arweave gateway (GraphQL). */
-export interface Endpoints {
-  mu: string;
-  cu: string;
-  gateway: string;
 }
 
 /** What validation expects: the dry-run `Action` and the reply tag that carries the code hash. */
@@ -66,4 +61,8 @@ export interface Outputs extends Omit<Inputs, "code"> {
   deploymentId: string;
 }
 
-export const DEFAULT_VALIDATION: ValidationOptions = { action: "Info", hashTag: "Code-Sha256", skip: false };
+export const DEFAULT_VALIDATION: ValidationOptions = {
+  action: DEFAULT_VALIDATION_ACTION,
+  hashTag: DEFAULT_HASH_TAG,
+  skip: false,
+};

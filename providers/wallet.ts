@@ -13,6 +13,7 @@
  */
 import { namedError } from "./errors";
 
+/** An Arweave wallet: an RSA key as a JSON Web Key (private fields present in a wallet that signs). */
 export interface Jwk {
   kty: string;
   n: string;
@@ -84,11 +85,14 @@ export function readWallet(
   );
 }
 
-/** The wallet's Arweave address: base64url(sha256(modulus)). */
-export function walletAddress(jwk: Pick<Jwk, "n">): string {
+/** An Arweave address: base64url(sha256(the owner's RSA modulus)), as a data item's `owner` carries it. */
+export function addressOf(ownerModulus: string): string {
   const { createHash } = require("node:crypto") as typeof import("node:crypto");
-  return createHash("sha256").update(Buffer.from(jwk.n, "base64url")).digest("base64url");
+  return createHash("sha256").update(Buffer.from(ownerModulus, "base64url")).digest("base64url");
 }
+
+/** The wallet's Arweave address. */
+export const walletAddress = (jwk: Pick<Jwk, "n">): string => addressOf(jwk.n);
 
 /** Removes every key component of the wallet from a message (defence in depth for error texts). */
 export function redact(message: string, jwk?: Partial<Jwk>): string {

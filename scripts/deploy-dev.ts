@@ -13,8 +13,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addressOf, generateWallet } from "../devnet/wallet";
-import { type NetworkInfo, parseNetworkFile } from "../infra/config";
+import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";
+import { generateWallet } from "../devnet/wallet";
+import { addressOf } from "../providers/wallet";
 import { DEV_STACK, devPaths, devStackEnv } from "./lib/devStack";
 import { findPulumiCli, missingPulumiMessage } from "./lib/pulumiCli";
 

@@ -15,21 +15,23 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { type StackOutputs, stackOutputsSchema } from "../infra/stackOutputs";
+import { propertyOf } from "../providers/aoValues";
 import { DEV_STACK, devStackEnv } from "./lib/devStack";
 import { findPulumiCli, missingPulumiMessage } from "./lib/pulumiCli";
 
-export interface CliConfig {
-  stack: string;
-  processId: string;
-  codeSha256: string;
-  module: string;
-  scheduler: string;
-  authority?: string;
-  /** Address of the wallet that deployed the process. */
-  owner: string;
-  endpoints: { mu: string; cu: string; gateway: string };
-  deployedAt?: string;
-}
+/** What a CLI build reads: the stack's outputs (infra/stackOutputs.ts) it needs, and the stack's name. */
+const cliOutputs = stackOutputsSchema.pick({
+  processId: true,
+  codeSha256: true,
+  module: true,
+  scheduler: true,
+  authority: true,
+  owner: true,
+  endpoints: true,
+  deployedAt: true,
+});
+export type CliConfig = { stack: string } & Pick<StackOutputs, keyof typeof cliOutputs.shape>;
 
 export class OutputsError extends Error {
   constructor(message: string) {
@@ -37,8 +39,6 @@ export class OutputsError extends Error {
     this.name = "OutputsError";
   }
 }
-
-const AO_ID = /^[A-Za-z0-9_-]{43}$/;
 
 function deployHint(stack: string): string {
   return stack === "dev" ? "npm run deploy:dev" : `pulumi up --stack ${stack}`;
@@ -55,7 +55,8 @@ export function toCliConfig(stackOutputJson: string, stack: string): CliConfig {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new OutputsError(`The outputs of stack '${stack}' are not a JSON object.`);
   }
-  const o = data as Record<string, unknown>;
+  const o = { ...data } as Record<string, unknown>;
+  if (o.authority === "") delete o.authority; // no authority: the network's default
   if (Object.keys(o).length === 0) {
     throw new OutputsError(
       `Stack '${stack}' has no outputs: it has not been deployed yet. Deploy it first: ${deployHint(stack)}`,
@@ -66,60 +67,28 @@ export function toCliConfig(stackOutputJson: string, stack: string): CliConfig {
       `Stack '${stack}' has no process yet (no processId output; its last update may have failed). Deploy it: ${deployHint(stack)}`,
     );
   }
-  const problems: string[] = [];
-  const str = (k: string, pattern?: RegExp, what?: string): string => {
-    const v = o[k];
-    if (v === "[secret]")
-      problems.push(`${k} is a secret; these outputs are never secret, so the stack is not this program's`);
-    else if (typeof v !== "string" || !v) problems.push(`${k} is missing`);
-    else if (pattern && !pattern.test(v)) problems.push(`${k} ${JSON.stringify(v)} is not ${what}`);
-    else return v;
-    return "";
-  };
-  const processId = str("processId", AO_ID, "a 43-character AO process ID");
-  const codeSha256 = str("codeSha256", /^[0-9a-f]{64}$/, "a sha256 in hex");
-  const module = str("module", AO_ID, "a 43-character module ID");
-  const scheduler = str("scheduler", AO_ID, "a 43-character address");
-  const owner = str("owner", AO_ID, "a 43-character address");
-  const authority = typeof o.authority === "string" && o.authority ? o.authority : undefined;
-  if (authority !== undefined && !AO_ID.test(authority))
-    problems.push(`authority ${JSON.stringify(authority)} is not a 43-character address`);
-
-  const endpoints = { mu: "", cu: "", gateway: "" };
-  const e = o.endpoints as Record<string, unknown> | undefined;
-  if (typeof e !== "object" || e === null) problems.push("endpoints is missing");
-  else {
-    for (const unit of ["mu", "cu", "gateway"] as const) {
-      const v = e[unit];
-      let ok = false;
-      if (typeof v === "string") {
-        try {
-          ok = ["http:", "https:"].includes(new URL(v).protocol);
-        } catch {}
-      }
-      if (ok) endpoints[unit] = v as string;
-      else
-        problems.push(
-          `endpoints.${unit} ${v === undefined ? "is missing" : `${JSON.stringify(v)} is not an http(s) URL`}`,
-        );
-    }
-  }
-  if (problems.length) {
+  const secrets = Object.keys(cliOutputs.shape).filter((k) => o[k] === "[secret]");
+  const parsed = cliOutputs.safeParse(o);
+  const problems = [
+    ...secrets.map(
+      (k) => `${k} is a secret; these outputs are never secret, so the stack is not this program's`,
+    ),
+    ...(parsed.success ? [] : parsed.error.issues)
+      .filter((i) => !secrets.includes(String(i.path[0])))
+      .map((i) => `${propertyOf(i.path)} ${i.message}`),
+  ];
+  if (!parsed.success || problems.length) {
     throw new OutputsError(
       `The outputs of stack '${stack}' cannot configure a CLI build:\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
         `Redeploy with the current program (${deployHint(stack)}).`,
     );
   }
+  const { authority, deployedAt, ...rest } = parsed.data;
   return {
     stack,
-    processId,
-    codeSha256,
-    module,
-    scheduler,
+    ...rest,
     ...(authority ? { authority } : {}),
-    owner,
-    endpoints,
-    ...(typeof o.deployedAt === "string" ? { deployedAt: o.deployedAt } : {}),
+    ...(deployedAt ? { deployedAt } : {}),
   };
 }
 
@@ -129,9 +98,13 @@ export function envVariables(c: CliConfig): [string, string][] {
     ["REGISTRY_PROCESS_ID", c.processId],
     ["REGISTRY_CODE_SHA256", c.codeSha256],
     ["REGISTRY_STACK", c.stack],
-    ["AO_MU_URL", c.endpoints.mu],
-    ["AO_CU_URL", c.endpoints.cu],
-    ["AO_GATEWAY_URL", c.endpoints.gateway],
+    ...(c.endpoints.network === "mainnet"
+      ? ([["AO_NODE_URL", c.endpoints.node]] as [string, string][])
+      : ([
+          ["AO_MU_URL", c.endpoints.mu],
+          ["AO_CU_URL", c.endpoints.cu],
+          ["AO_GATEWAY_URL", c.endpoints.gateway],
+        ] as [string, string][])),
     ["AO_MODULE", c.module],
     ["AO_SCHEDULER", c.scheduler],
   ];
@@ -145,6 +118,9 @@ export function toDotEnv(c: CliConfig): string {
     .join("\n")}\n`;
 }
 
+/** Variables written only for some stacks (an authority; one network's URLs): dropped when not written. */
+const MAYBE_OURS = ["AO_AUTHORITY", "AO_NODE_URL", "AO_MU_URL", "AO_CU_URL", "AO_GATEWAY_URL"];
+
 /** Replaces our variables in an existing .env and keeps every other line. */
 export function mergeDotEnv(existing: string, c: CliConfig): string {
   const ours = new Map(envVariables(c));
@@ -152,7 +128,7 @@ export function mergeDotEnv(existing: string, c: CliConfig): string {
     .split("\n")
     .filter((line) => {
       const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
-      return !(m && (ours.has(m[1]!) || m[1] === "AO_AUTHORITY"));
+      return !(m && (ours.has(m[1]!) || MAYBE_OURS.includes(m[1]!)));
     })
     .join("\n")
     .replace(/\n+$/, "");

@@ -1,36 +1,31 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { describeNetwork, parseNetworkFile, writeNetworkFile } from "../../devnet/networkFile";
 import {
   ConfigError,
   type ConfigKey,
   type ConfigSource,
-  checkUrl,
   DEFAULTS,
   PROJECT,
-  parseNetworkFile,
   REQUIRED_KEYS,
   resolveSettings,
+  SECRET_KEYS,
   SECRET_NAME,
 } from "../../infra/config";
+import { thrown } from "../support/thrown";
 import { readYaml } from "./support/yaml";
 
 const MODULE = "ISShJH1ij-hPPt9St5UFFr_8Ys3Kj5cyg7zrMGt7H9s";
 const SCHEDULER = "_GQ33BkPtZrqxA84vM8Zk-N2aO0toNNu_C-l-rawrBA";
 const AUTHORITY = "fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY";
-const LOCAL_SCHEDULER = "L".repeat(43);
-const LOCAL_AUTHORITY = `${"A".repeat(42)}B`;
+const LOCAL_ADDRESS = "L".repeat(43);
+const LOCAL = "http://127.0.0.1:4000";
 
-const network = {
-  urls: {
-    mu: "http://127.0.0.1:4000/mu",
-    cu: "http://127.0.0.1:4000/cu",
-    su: "http://127.0.0.1:4000/su",
-    gateway: "http://127.0.0.1:4000",
-  },
-  modules: [{ id: MODULE, aosVersion: "2.0.4", default: true }],
-  scheduler: LOCAL_SCHEDULER,
-  authority: LOCAL_AUTHORITY,
-};
+/** What devnet/index.ts writes to network.json (its own function builds the document). */
+const network = describeNetwork(LOCAL, [{ id: MODULE, aosVersion: "2.0.4" }], LOCAL_ADDRESS);
 
 function source(
   config: Partial<Record<ConfigKey, string>>,
@@ -60,15 +55,7 @@ const production = {
   authority: AUTHORITY,
 };
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (fn: () => unknown): string[] => thrown(fn, ConfigError).problems;
 
 describe("resolveSettings: a public network from explicit keys", () => {
   it("returns endpoints, IDs, tags and defaults", () => {
@@ -76,6 +63,7 @@ describe("resolveSettings: a public network from explicit keys", () => {
     expect(s).toEqual({
       stack: "test",
       endpoints: {
+        network: "legacy",
         mu: "https://mu.ao-testnet.xyz",
         cu: "https://cu.ao-testnet.xyz",
         gateway: "https://arweave.net",
@@ -118,9 +106,9 @@ describe("resolveSettings: a local network from network.json", () => {
     const s = resolveSettings(
       source({ networkFile: ".devnet-data/network.json", module: MODULE }, { files }),
     );
-    expect(s.endpoints).toEqual({ mu: network.urls.mu, cu: network.urls.cu, gateway: network.urls.gateway });
-    expect(s.scheduler).toBe(LOCAL_SCHEDULER);
-    expect(s.authority).toBe(LOCAL_AUTHORITY);
+    expect(s.endpoints).toEqual({ network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL });
+    expect(s.scheduler).toBe(LOCAL_ADDRESS);
+    expect(s.authority).toBe(LOCAL_ADDRESS);
     expect(s.networkFile).toBe("/project/.devnet-data/network.json");
   });
 
@@ -157,9 +145,9 @@ describe("resolveSettings: a local network from network.json", () => {
     const p = problemsOf(() =>
       resolveSettings(source({ networkFile: "n.json", module: MODULE }, { files: partial })),
     );
-    expect(p[0]).toContain("urls.cu is missing");
-    expect(p[0]).toContain("modules is missing or empty");
-    expect(p[0]).toContain("scheduler is missing");
+    expect(p[0]).toContain("urls.cu undefined is missing");
+    expect(p[0]).toContain("modules is empty");
+    expect(p[0]).toContain("schedulerId undefined is not an Arweave ID");
   });
 
   it("fails when the pinned module is not one the local network serves", () => {
@@ -199,13 +187,15 @@ describe("resolveSettings: clear errors for missing or malformed config", () => 
 
   it.each([
     ["muUrl", "not a url", "is not a URL"],
-    ["cuUrl", "ftp://cu.example", "must be an http(s) URL"],
+    ["cuUrl", "ftp://cu.example", "uses ftp:: use https:"],
+    ["cuUrl", "https://user:hunter2@cu.example", "contains credentials"],
     ["gatewayUrl", "http://arweave.net", "must use https"],
     ["muUrl", "https://mu.example/?token=1", "must not carry a query"],
   ] as const)("rejects %s = %j", (k, value, message) => {
     const p = problemsOf(() => resolveSettings(source({ ...production, [k]: value })));
     expect(p).toEqual([expect.stringContaining(message)]);
     expect(p[0]).toContain(`${PROJECT}:${k}`);
+    expect(p[0]).not.toContain("hunter2");
   });
 
   it.each(["module", "scheduler", "authority", "adoptProcessId"] as const)("rejects a malformed %s", (k) => {
@@ -215,7 +205,7 @@ describe("resolveSettings: clear errors for missing or malformed config", () => 
 
   it("rejects an unknown upgrade strategy", () => {
     const p = problemsOf(() => resolveSettings(source({ ...production, upgrade: "patch" })));
-    expect(p[0]).toContain(`${PROJECT}:upgrade "patch" must be "replace"`);
+    expect(p[0]).toContain(`${PROJECT}:upgrade "patch" is not an upgrade strategy: use "replace"`);
   });
 
   it("rejects empty identity tags", () => {
@@ -286,22 +276,35 @@ describe("resolveSettings: GitHub", () => {
   });
 });
 
-describe("checkUrl and parseNetworkFile", () => {
-  it("allows plain http on loopback only", () => {
-    expect(checkUrl("http://localhost:4000", "x").url).toBe("http://localhost:4000");
-    expect(checkUrl("http://127.0.0.1:4000/mu/", "x").url).toBe("http://127.0.0.1:4000/mu");
-    expect(checkUrl("http://10.0.0.1", "x").problem).toContain("must use https");
+describe("endpoint URLs and network.json", () => {
+  it("allows plain http on loopback only, and stores URLs without a trailing slash", () => {
+    const urls = (cuUrl: string) => () => resolveSettings(source({ ...production, cuUrl }));
+    expect(urls("http://localhost:4000")().endpoints.cu).toBe("http://localhost:4000");
+    expect(urls("http://127.0.0.1:4000/cu/")().endpoints.cu).toBe("http://127.0.0.1:4000/cu");
+    expect(problemsOf(urls("http://10.0.0.1"))[0]).toContain('"http://10.0.0.1" must use https');
   });
 
-  it("parses what the local network writes", () => {
-    expect(parseNetworkFile(JSON.stringify(network), "n.json").scheduler).toBe(LOCAL_SCHEDULER);
+  it("reads the network.json the local network's writer puts on disk", () => {
+    const dir = mkdtempSync(join(tmpdir(), "config-network-"));
+    writeNetworkFile(join(dir, "network.json"), network);
+    const s = resolveSettings({
+      ...source({ networkFile: "network.json", module: MODULE }),
+      resolvePath: (p) => join(dir, p),
+      readFile: (f) => readFileSync(f, "utf8"),
+    });
+    expect(s).toMatchObject({
+      endpoints: { network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL },
+      scheduler: LOCAL_ADDRESS,
+      authority: LOCAL_ADDRESS,
+      module: MODULE,
+    });
   });
 
-  it("accepts the scheduler under schedulerId too", () => {
-    const { scheduler: _, ...rest } = network;
-    expect(
-      parseNetworkFile(JSON.stringify({ ...rest, schedulerId: LOCAL_SCHEDULER }), "n.json").scheduler,
-    ).toBe(LOCAL_SCHEDULER);
+  it("has no second name for the scheduler: a file without schedulerId is refused", () => {
+    const { schedulerId: _, ...rest } = network;
+    expect(() => parseNetworkFile(JSON.stringify({ ...rest, scheduler: LOCAL_ADDRESS }), "n.json")).toThrow(
+      /n\.json is not a local network description: schedulerId undefined is not an Arweave ID/,
+    );
   });
 });
 
@@ -332,9 +335,26 @@ describe("Pulumi.yaml schema", () => {
     for (const k of REQUIRED_KEYS) expect(project.config[k], k).not.toHaveProperty("default");
   });
 
-  it("declares no secret with a default (Pulumi would reject the unencrypted default)", () => {
-    for (const [k, decl] of Object.entries(project.config)) {
-      if (decl.secret) expect(decl, k).not.toHaveProperty("default");
-    }
+  it("marks no key secret: Pulumi rejects a secret with a default, and only module goes without one", () => {
+    expect(Object.keys(project.config).filter((k) => project.config[k]?.secret)).toEqual([]);
   });
+
+  it("declares every key the program keeps secret, telling how to store it encrypted", () => {
+    const secretKeys = Object.keys(SECRET_KEYS);
+    expect(secretKeys.sort()).toEqual(["githubToken", "wallet"]);
+    for (const k of secretKeys) expect(project.config[k]?.description, k).toContain("--secret");
+  });
+
+  it.each(Object.keys(SECRET_KEYS) as ConfigKey[])(
+    "refuses %s in plain text and takes it encrypted, echoing no value",
+    (k) => {
+      const gh = { githubOwner: "agent-skills", githubRepository: "agent-skills-cli" };
+      const config = { ...production, ...gh, [k]: "VALUE-NEVER-ECHOED" };
+      const p = problemsOf(() => resolveSettings(source(config)));
+      expect(p).toEqual([expect.stringContaining(`${PROJECT}:${k} is stored in plain text`)]);
+      expect(p[0]).toContain(`pulumi config set --secret ${PROJECT}:${k}`);
+      expect(p[0]).not.toContain("VALUE-NEVER-ECHOED");
+      expect(() => resolveSettings(source(config, { secret: [k] }))).not.toThrow();
+    },
+  );
 });

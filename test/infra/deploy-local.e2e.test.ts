@@ -86,7 +86,12 @@ describe("deploy:local: the program through the real dynamic-provider host on th
     expect(result.outputs.owner).toBe(deployer.address);
     expect(result.outputs.module).toBe(AOS_MODULE_ID);
     expect(result.outputs.scheduler).toBe(net.schedulerId);
-    expect(result.outputs.endpoints).toEqual({ mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway });
+    expect(result.outputs.endpoints).toEqual({
+      network: "legacy",
+      mu: net.urls.mu,
+      cu: net.urls.cu,
+      gateway: net.urls.gateway,
+    });
   });
 
   it("gives the GitHub secret REGISTRY_PROCESS_ID the real process ID", () => {
@@ -105,7 +110,12 @@ describe("deploy:local: the program through the real dynamic-provider host on th
   it("its outputs configure a CLI build", () => {
     const config = toCliConfig(JSON.stringify(result.outputs), "dev");
     expect(config.processId).toBe(result.outputs.processId);
-    expect(config.endpoints.cu).toBe(net.urls.cu);
+    expect(config.endpoints).toEqual({
+      network: "legacy",
+      mu: net.urls.mu,
+      cu: net.urls.cu,
+      gateway: net.urls.gateway,
+    });
   });
 });
 

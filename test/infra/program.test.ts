@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
+import { describeNetwork, writeNetworkFile } from "../../devnet/networkFile";
+import { STACK_OUTPUT_NAMES, stackOutputsSchema } from "../../infra/stackOutputs";
 import { testWallet } from "../support/wallets";
 import {
   ACTIONS_SECRET_TYPE,
@@ -29,18 +31,10 @@ const GITHUB_TOKEN = "ghp_programTestToken0123456789abcdefABCDEF";
 const LOCAL = "http://127.0.0.1:4555";
 const LOCAL_ADDRESS = "devnetAddress_0123456789abcdefghijklmnopqrs";
 
+/** A network.json as the local network writes it (its own functions), serving `module`. */
 function devNetworkFile(module = AOS_MODULE_ID): string {
-  const dir = mkdtempSync(join(tmpdir(), "infra-dev-"));
-  const file = join(dir, "network.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      urls: { mu: LOCAL, cu: LOCAL, su: `${LOCAL}/su`, gateway: LOCAL },
-      modules: [{ id: module, aosVersion: "2.0.4", default: true }],
-      scheduler: LOCAL_ADDRESS,
-      authority: LOCAL_ADDRESS,
-    }),
-  );
+  const file = join(mkdtempSync(join(tmpdir(), "infra-dev-")), "network.json");
+  writeNetworkFile(file, describeNetwork(LOCAL, [{ id: module, aosVersion: "2.0.4" }], LOCAL_ADDRESS));
   return file;
 }
 
@@ -73,6 +67,7 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
       name: "Skills Registry Process",
       tags: { "App-Name": "Agent-Skills-Registry" },
       endpoints: {
+        network: "legacy",
         mu: "https://mu.ao-testnet.xyz",
         cu: "https://cu.ao-testnet.xyz",
         gateway: "https://arweave.net",
@@ -109,6 +104,7 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
       scheduler: "_GQ33BkPtZrqxA84vM8Zk-N2aO0toNNu_C-l-rawrBA",
       authority: "fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY",
       endpoints: {
+        network: "legacy",
         mu: "https://mu.ao-testnet.xyz",
         cu: "https://cu.ao-testnet.xyz",
         gateway: "https://arweave.net",
@@ -122,6 +118,15 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
       expect(r.outputs.processId).toBe(MOCK_PROCESS_ID);
       expect(r.outputs.owner).toBe(MOCK_OWNER);
       expect(r.outputs.codeSha256).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  it("exports exactly the stack outputs infra/stackOutputs.ts lists, which read back through its schema", async () => {
+    const r = await run();
+    expect(Object.keys(r.outputs).sort()).toEqual([...STACK_OUTPUT_NAMES].sort());
+    if (!preview) {
+      const printed = JSON.parse(JSON.stringify(r.outputs)); // what `pulumi stack output --json` prints
+      expect(stackOutputsSchema.safeParse(printed).error?.issues).toBeUndefined();
     }
   });
 });
@@ -163,9 +168,9 @@ describe.each([false, true])("dev stack (preview: %s)", (preview) => {
       module: AOS_MODULE_ID,
       scheduler: LOCAL_ADDRESS,
       authority: LOCAL_ADDRESS,
-      endpoints: { mu: LOCAL, cu: LOCAL, gateway: LOCAL },
+      endpoints: { network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL },
     });
-    expect(r.outputs.endpoints).toEqual({ mu: LOCAL, cu: LOCAL, gateway: LOCAL });
+    expect(r.outputs.endpoints).toEqual({ network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL });
     expect(r.outputs.githubSecret).toBeUndefined();
   });
 });

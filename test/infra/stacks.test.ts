@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
+import { describeNetwork } from "../../devnet/networkFile";
 import { type ConfigKey, PROJECT, resolveSettings } from "../../infra/config";
 import { DEV_PASSPHRASE, makeEncryptionSalt, passphraseOpens } from "../../scripts/lib/passphrase";
 import { readYaml } from "./support/yaml";
@@ -38,6 +39,7 @@ describe("Pulumi.production.yaml", () => {
   it("resolves to AO's legacy units, scheduler, authority, identity tags and the CLI repository", () => {
     const s = resolveSettings(sourceOf("production", production));
     expect(s.endpoints).toEqual({
+      network: "legacy",
       mu: "https://mu.ao-testnet.xyz",
       cu: "https://cu.ao-testnet.xyz",
       gateway: "https://arweave.net",
@@ -56,20 +58,16 @@ describe("Pulumi.dev.yaml", () => {
   it("learns the local network from network.json", () => {
     const file = plain(dev, "networkFile");
     expect(file).toBe(".devnet-data/network.json");
-    const network = {
-      urls: {
-        mu: "http://localhost:4000/mu",
-        cu: "http://localhost:4000/cu",
-        gateway: "http://localhost:4000",
-      },
-      modules: [{ id: AOS_MODULE_ID, default: true }],
-      scheduler: "S".repeat(43),
-      authority: "A".repeat(43),
-    };
+    // What the local network writes (its own function builds the document).
+    const network = describeNetwork(
+      "http://localhost:4000",
+      [{ id: AOS_MODULE_ID, aosVersion: "2.0.4" }],
+      "S".repeat(43),
+    );
     const s = resolveSettings(
       sourceOf("dev", dev, { "/repo/.devnet-data/network.json": JSON.stringify(network) }),
     );
-    expect(s.endpoints.mu).toBe("http://localhost:4000/mu");
+    expect(s.endpoints.mu).toBe("http://localhost:4000");
     expect(s.scheduler).toBe("S".repeat(43));
     expect(s.github).toBeUndefined();
   });

@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleLua, mapBundleLine, readBundleManifest } from "../../providers/bundle";
+import { bundleLua } from "../../providers/bundle";
+import { sha256Hex } from "../../providers/hash";
 import { newLuaState } from "./luaRun";
 
 const roots: string[] = [];
@@ -21,10 +22,10 @@ afterAll(() => {
 });
 
 describe("bundleLua", () => {
-  it("emits a file without requires as it is, plus the segment manifest", () => {
+  it("emits a file without requires as it is, and nothing else", () => {
     const root = project({ "main.lua": "X = 1\nreturn X" });
     const b = bundleLua(path.join(root, "main.lua"));
-    expect(b.code.startsWith("X = 1\nreturn X\n-- ao-bundle: ")).toBe(true);
+    expect(b.code).toBe("X = 1\nreturn X");
     expect(b.modules).toEqual([]);
     expect(newLuaState().run(b.code)).toEqual(["1"]);
   });
@@ -44,12 +45,7 @@ describe("bundleLua", () => {
     });
     const b = bundleLua(path.join(root, "main.lua"));
     expect(b.modules).toEqual(["lib.c", "lib.a", "b"]);
-    expect(b.segments.map((s) => s.file)).toEqual([
-      "proj/main.lua",
-      "proj/lib/c.lua",
-      "proj/lib/a.lua",
-      "proj/b/init.lua",
-    ]);
+    expect(b.files).toEqual(["proj/main.lua", "proj/lib/c.lua", "proj/lib/a.lua", "proj/b/init.lua"]);
     expect(newLuaState().run(b.code)).toEqual(["ac,b,c,true"]);
   });
 
@@ -62,6 +58,7 @@ describe("bundleLua", () => {
         'local t = [==[ require("nope.long") ]==]',
         'local name = "x"; local ok = pcall(require, name)',
         "local f = function() return require(name) end",
+        'local r = require; local obj = { require = r }; obj.require("nope.member"); obj:require("nope.method")',
         "return s",
       ].join("\n"),
     });
@@ -122,17 +119,41 @@ describe("bundleLua", () => {
     expect(L.run(second)).toEqual(["2"]);
   });
 
-  it("keeps the entry's line numbers and maps a module's bundle line back to its file", () => {
+  it("keeps the entry's line numbers, and ships no manifest comment to AO", () => {
     const root = project({
       "main.lua": 'local m = require("m")\n\nlocal x = m.f()\nerror("entry line 4")',
       "m.lua": "local M = {}\nfunction M.f()\n  return 1\nend\nreturn M",
     });
     const b = bundleLua(path.join(root, "main.lua"));
     expect(() => newLuaState().run(b.code)).toThrowError("bundle:4: entry line 4");
-    const manifest = readBundleManifest(b.code)!;
-    const m = manifest.segments.find((s) => s.module === "m")!;
-    expect(b.code.split("\n")[m.line - 1 + 2]).toBe("  return 1");
-    expect(mapBundleLine(manifest.segments, m.line + 2)).toEqual({ file: "proj/m.lua", line: 3 });
+    expect(b.code).not.toContain("--");
+    expect(b.code.endsWith("return __ao_bundle_entry(...)")).toBe(true);
+  });
+
+  it("compiles each file as it reads it: a syntax error names that file and its line", () => {
+    const root = project({
+      "main.lua": 'local a = require("a")\nlocal b = require("lib.b")\nreturn a',
+      "a.lua": "local A = {}\n\nfunction A.f(\n  return 1\nend\nreturn A",
+      "lib/b.lua": "local x <const> = 1\nreturn x",
+    });
+    let error: Error | undefined;
+    try {
+      bundleLua(path.join(root, "main.lua"));
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.name).toBe("LuaSyntaxCheckError");
+    expect(error?.message).toContain("proj/a.lua:4: <name> or '...' expected near 'return'");
+    expect(error?.message).toContain("proj/lib/b.lua:1: unexpected symbol near '<'");
+    const entryOnly = project({ "main.lua": "\n\nx = = 1" });
+    expect(() => bundleLua(path.join(entryOnly, "main.lua"))).toThrowError(/proj\/main\.lua:3: /);
+  });
+
+  it("gives the registry the same code hash on every run", () => {
+    const entry = path.join(__dirname, "..", "..", "ao-process", "registry.lua");
+    const first = bundleLua(entry);
+    expect(first.modules.length).toBeGreaterThan(0);
+    expect(sha256Hex(bundleLua(entry).code)).toBe(sha256Hex(first.code));
   });
 
   it("is a pure function of the files: the same code from another working directory or path form", () => {

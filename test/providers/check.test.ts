@@ -36,6 +36,13 @@ describe("check", () => {
     expect(result.inputs).toBeUndefined();
   });
 
+  it("fails on a Lua syntax error in bundled code too", () => {
+    const code = `local __ao_bundle_entry = function(...) return require("m")\nend\npackage.preload["m"] = function(...) return = 1\nend\nreturn __ao_bundle_entry(...)`;
+    expect(checkInputs({ ...news, code }).failures).toEqual([
+      { property: "code", reason: "process.lua:3: unexpected symbol near '='" },
+    ]);
+  });
+
   it("reports validation failures by property", () => {
     expect(
       checkInputs({ ...news, module: "x", upgrade: "blue-green" }).failures.map((f) => f.property),

@@ -178,6 +178,8 @@ describe("deploy pipeline", () => {
     });
     const err = await deployWith(env)(start).catch((e) => e);
     expect(err.name).toBe("RetryError");
-    expect(err.message).toMatch(/^spawn failed at http:\/\/mu after 1 attempt \(last HTTP status 400\)/);
+    expect(err.message).toMatch(
+      /^spawn failed at http:\/\/127\.0\.0\.1:1 after 1 attempt \(last HTTP status 400\)/,
+    );
   });
 });

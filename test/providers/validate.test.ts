@@ -1,14 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { validateInputs } from "../../providers/validate";
+import { ID, rawInputs } from "./support/inputs";
 
-const ID = (c: string) => c.repeat(43);
-const valid = {
-  code: "return 1",
-  module: ID("m"),
-  scheduler: ID("s"),
-  name: "registry",
+const valid = rawInputs({
   endpoints: { mu: "http://localhost:4002", cu: "https://cu.example", gateway: "http://127.0.0.1:4000" },
-};
+});
 const failures = (patch: Record<string, unknown>) => validateInputs({ ...valid, ...patch });
 
 describe("validateInputs", () => {
@@ -36,20 +32,54 @@ describe("validateInputs", () => {
   );
 
   it("rejects an endpoint that is not an http(s) URL, naming which one", () => {
-    expect(failures({ endpoints: { ...valid.endpoints, cu: "ftp://x" } })).toEqual([
+    expect(failures({ endpoints: { ...(valid.endpoints as object), cu: "ftp://x" } })).toEqual([
       {
         property: "endpoints.cu",
-        reason: expect.stringMatching(/"ftp:\/\/x" uses ftp:: use http: or https:/),
+        reason: expect.stringMatching(/"ftp:\/\/x" uses ftp:: use https:/),
       },
     ]);
-    expect(failures({ endpoints: { ...valid.endpoints, mu: "localhost" } })[0]?.property).toBe(
+    expect(failures({ endpoints: { ...(valid.endpoints as object), mu: "localhost" } })[0]?.property).toBe(
       "endpoints.mu",
     );
     expect(failures({ endpoints: undefined })[0]?.property).toBe("endpoints");
   });
 
+  it("takes plain http only on loopback: the same URL rule as the stack config", () => {
+    expect(failures({ endpoints: { ...(valid.endpoints as object), mu: "http://10.0.0.1:4002" } })).toEqual([
+      { property: "endpoints.mu", reason: expect.stringMatching(/must use https/) },
+    ]);
+    expect(
+      failures({ endpoints: { ...(valid.endpoints as object), cu: "https://cu.example/?x=1" } }),
+    ).toEqual([{ property: "endpoints.cu", reason: expect.stringMatching(/query or fragment/) }]);
+  });
+
+  it("takes either AO network's endpoints, naming the key of the one that is wrong", () => {
+    expect(failures({ endpoints: { network: "legacy", ...(valid.endpoints as object) } })).toEqual([]);
+    expect(failures({ endpoints: { network: "mainnet", node: "https://push.forward.computer" } })).toEqual(
+      [],
+    );
+    expect(failures({ endpoints: { network: "mainnet", node: "ftp://n" } })[0]?.property).toBe(
+      "endpoints.node",
+    );
+    expect(failures({ endpoints: { network: "testnet", node: "https://n" } })).toEqual([
+      { property: "endpoints.network", reason: expect.stringMatching(/"testnet" is not an AO network/) },
+    ]);
+    expect(failures({ endpoints: { ...(valid.endpoints as object), node: "https://n" } })).toEqual([
+      {
+        property: "endpoints",
+        reason: expect.stringMatching(/unknown key\(s\) node: legacy AO takes mu, cu/),
+      },
+    ]);
+    expect(failures({ endpoints: { mu: "https://mu.example" } }).map((f) => f.property)).toEqual([
+      "endpoints.cu",
+      "endpoints.gateway",
+    ]);
+  });
+
   it("never echoes credentials in a URL", () => {
-    const [f] = failures({ endpoints: { ...valid.endpoints, gateway: "https://user:hunter2@gw.example" } });
+    const [f] = failures({
+      endpoints: { ...(valid.endpoints as object), gateway: "https://user:hunter2@gw.example" },
+    });
     expect(f?.property).toBe("endpoints.gateway");
     expect(f?.reason).not.toContain("hunter2");
     expect(f?.reason).toMatch(/contains credentials/);
@@ -90,7 +120,9 @@ describe("validateInputs", () => {
   it("checks validation options, naming the option", () => {
     expect(failures({ validation: { action: "" } })[0]?.property).toBe("validation.action");
     expect(failures({ validation: { skip: "yes" } })[0]?.property).toBe("validation.skip");
-    expect(failures({ validation: { tag: "x" } })[0]?.reason).toMatch(/unknown option\(s\) tag/);
+    expect(failures({ validation: { tag: "x" } })[0]?.reason).toMatch(
+      /unknown key\(s\) tag: use action, hashTag or skip/,
+    );
   });
 
   it("requires code and a name", () => {

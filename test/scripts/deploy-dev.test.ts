@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { AOS_MODULE_ID } from "../../devnet/modules";
+import { describeNetwork } from "../../devnet/networkFile";
 import { devnetCommand, ensureDevWallet, networkAnswers } from "../../scripts/deploy-dev";
 import { devStackEnv } from "../../scripts/lib/devStack";
 import { DEV_PASSPHRASE } from "../../scripts/lib/passphrase";
@@ -87,11 +89,12 @@ describe("starting the local network", () => {
   });
 
   it("sees that a network file's URLs do not answer", async () => {
-    const info = {
-      urls: { mu: "http://127.0.0.1:9", cu: "http://127.0.0.1:9", gateway: "http://127.0.0.1:9" },
-      modules: [],
-      scheduler: "",
-    };
+    // What the network writes (its own function), at a port where nothing listens.
+    const info = describeNetwork(
+      "http://127.0.0.1:9",
+      [{ id: AOS_MODULE_ID, aosVersion: "2.0.4" }],
+      "L".repeat(43),
+    );
     expect(await networkAnswers(info, 500)).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Io, main, mergeDotEnv, OutputsError, toCliConfig, toDotEnv } from "../../scripts/outputs";
+import { thrown } from "../support/thrown";
 
 const REPO = join(__dirname, "..", "..");
 const PROCESS = "Pr0cess_Id-0123456789abcdefghijklmnopqrstuv";
@@ -23,6 +24,7 @@ const sample = {
     cu: "https://cu.ao-testnet.xyz",
     gateway: "https://arweave.net",
     mu: "https://mu.ao-testnet.xyz",
+    network: "legacy",
   },
   githubSecret: "agent-skills/agent-skills-cli:REGISTRY_PROCESS_ID",
   module: MODULE,
@@ -31,15 +33,7 @@ const sample = {
   scheduler: SCHEDULER,
 };
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OutputsError);
-    return (e as Error).message;
-  }
-  throw new Error("expected an OutputsError");
-}
+const errorOf = (fn: () => unknown): string => thrown(fn, OutputsError).message;
 
 describe("toCliConfig", () => {
   it("shapes the stack outputs for a CLI build", () => {
@@ -90,15 +84,32 @@ describe("toCliConfig", () => {
         "production",
       ),
     );
-    expect(m).toContain('processId "short" is not a 43-character AO process ID');
+    expect(m).toContain('processId "short" is not an Arweave ID: expected 43 characters');
     expect(m).toContain("codeSha256 is a secret");
-    expect(m).toContain('endpoints.mu "ftp://x" is not an http(s) URL');
-    expect(m).toContain("endpoints.gateway is missing");
+    expect(m).not.toContain('codeSha256 "[secret]"'); // said once, as a secret
+    expect(m).toContain('endpoints.mu "ftp://x" uses ftp:');
+    expect(m).toContain("endpoints.gateway undefined is missing");
+  });
+
+  it("applies the stack config's URL rule: plain http only on loopback", () => {
+    const endpoints = { ...sample.endpoints, cu: "http://cu.example" };
+    expect(errorOf(() => toCliConfig(JSON.stringify({ ...sample, endpoints }), "production"))).toContain(
+      'endpoints.cu "http://cu.example" must use https',
+    );
   });
 
   it("flags outputs of an older program without endpoints", () => {
     const { endpoints: _, ...rest } = sample;
-    expect(errorOf(() => toCliConfig(JSON.stringify(rest), "production"))).toContain("endpoints is missing");
+    expect(errorOf(() => toCliConfig(JSON.stringify(rest), "production"))).toMatch(
+      /endpoints undefined must be \{ mu, cu, gateway \} URLs/,
+    );
+  });
+
+  it("reads endpoints written before they named their network as legacy", () => {
+    const { network: _, ...legacy } = sample.endpoints;
+    expect(toCliConfig(JSON.stringify({ ...sample, endpoints: legacy }), "production").endpoints).toEqual(
+      sample.endpoints,
+    );
   });
 });
 
@@ -120,6 +131,15 @@ describe(".env", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("carries a mainnet node's URL for a stack on AO mainnet", () => {
+    const endpoints = { network: "mainnet", node: "https://push.forward.computer" };
+    const env = toDotEnv(toCliConfig(JSON.stringify({ ...sample, endpoints }), "production"));
+    expect(env).toContain("AO_NODE_URL=https://push.forward.computer\n");
+    expect(env).not.toContain("AO_MU_URL");
+    const merged = mergeDotEnv(toDotEnv(config), toCliConfig(JSON.stringify({ ...sample, endpoints }), "x"));
+    expect(merged).not.toMatch(/AO_(MU|CU|GATEWAY)_URL/);
   });
 
   it("replaces its own variables in an existing .env and keeps the others", () => {

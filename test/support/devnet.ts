@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Devnet, type DevnetOptions, type NetworkInfo, startDevnet } from "../../devnet";
-import type { Jwk } from "../../devnet/wallet";
+import type { Jwk } from "../../providers/wallet";
 
 export type { Devnet };
 

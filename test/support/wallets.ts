@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { addressOf, generateWallet, type Jwk } from "../../devnet/wallet";
+import { generateWallet } from "../../devnet/wallet";
+import { addressOf, type Jwk } from "../../providers/wallet";
 
 // RSA-4096 generation costs 1-2 s: test wallets are made once per machine and reused (never committed).
 const DIR = join(tmpdir(), "ao-registry-test-wallets");

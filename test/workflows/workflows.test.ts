@@ -71,8 +71,14 @@ describe("every workflow", () => {
   );
 
   it.each(files)("%s pins every action to a version", (f) => {
-    for (const job of Object.values(wf[f]!.jobs)) {
-      for (const s of job.steps ?? []) if (s.uses) expect(s.uses).toMatch(/@v\d+|@[0-9a-f]{40}$/);
+    const actions = Object.values(wf[f]!.jobs).flatMap((j) => (j.steps ?? []).flatMap((s) => s.uses ?? []));
+    expect(actions.length, `${f} uses actions`).toBeGreaterThan(0);
+    for (const uses of actions) expect(uses).toMatch(/@v\d+|@[0-9a-f]{40}$/);
+  });
+
+  it.each(files)("%s: every job's token is scoped (by the job or the workflow)", (f) => {
+    for (const [name, job] of Object.entries(wf[f]!.jobs)) {
+      expect(job.permissions ?? wf[f]!.permissions, `${f} ${name}`).toBeDefined();
     }
   });
 
@@ -120,8 +126,11 @@ describe("preview.yml: production preview on pull requests, safe for forks", () 
     expect(text("preview.yml")).not.toMatch(/AO_WALLET|PULUMI_ACCESS_TOKEN:/);
   });
 
-  it("cannot write to the repository", () => {
-    for (const [k, v] of Object.entries(job.permissions ?? {})) if (v === "write") expect(k).toBe("id-token");
+  it("cannot write to the repository: its token writes only an OIDC id-token", () => {
+    const permissions = job.permissions ?? w.permissions;
+    expect(permissions).toBeDefined();
+    const writes = Object.entries(permissions!).filter(([, v]) => v === "write");
+    expect(writes).toEqual([["id-token", "write"]]);
   });
 
   it("runs pulumi preview of production with the diff, and keeps the plan for the comment", () => {

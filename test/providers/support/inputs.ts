@@ -13,8 +13,14 @@ export function sampleInputs(code = "return 1"): Inputs {
     scheduler: ID("s"),
     name: "registry",
     tags: [{ name: "App-Name", value: "registry" }],
-    endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
+    endpoints: { mu: "http://127.0.0.1:1", cu: "http://127.0.0.1:2", gateway: "http://127.0.0.1:3" },
     upgrade: "replace",
     validation: DEFAULT_VALIDATION,
   };
+}
+
+/** Raw AoProcess inputs, as the program gives them to `check` (nothing computed, no defaults). */
+export function rawInputs(patch: Record<string, unknown> = {}): Record<string, unknown> {
+  const { code, module, scheduler, name, endpoints } = sampleInputs();
+  return { code, module, scheduler, name, endpoints, ...patch };
 }

@@ -1,12 +1,13 @@
-import type { Jwk } from "../../../devnet/wallet";
+import { DEPLOYMENT_ID_TAG } from "../../../providers/aoValues";
+import type { Jwk } from "../../../providers/wallet";
 import { aoClient, type Devnet, graphql } from "../../support/devnet";
 
 /** Every process spawned with this deployment ID, as the gateway lists them. */
 export async function spawnsOf(net: Pick<Devnet, "urls">, deploymentId: string): Promise<string[]> {
   const data = await graphql<{ transactions: { edges: { node: { id: string } }[] } }>(
     net,
-    `query($id: String!) { transactions(tags: [{ name: "Deployment-Id", values: [$id] }], first: 10) { edges { node { id } } } }`,
-    { id: deploymentId },
+    `query($tag: String!, $id: String!) { transactions(tags: [{ name: $tag, values: [$id] }], first: 10) { edges { node { id } } } }`,
+    { tag: DEPLOYMENT_ID_TAG, id: deploymentId },
   );
   return data.transactions.edges.map((e) => e.node.id);
 }
