@@ -216,7 +216,7 @@ export function validateInputs(news: Record<string, unknown>): CheckFailure[] {
     ...checkArweaveId("module", news.module),
     ...checkArweaveId("scheduler", news.scheduler),
     ...checkArweaveId("authority", news.authority, true),
-    ...checkArweaveId("processId", news.processId, true),
+    ...checkArweaveId("adoptProcessId", news.adoptProcessId, true),
     ...checkName("name", news.name),
     ...checkTags("tags", news.tags),
     ...(typeof news.endpoints === "object" && news.endpoints !== null

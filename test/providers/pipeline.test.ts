@@ -160,14 +160,15 @@ describe("deploy pipeline", () => {
     expect(outs.processId).toBe(ID("r"));
   });
 
-  it("records an adopted process ID as adoptedProcessId, not as an input to compare", async () => {
+  it("records the adoption under its one name, adoptProcessId, beside the process ID", async () => {
     const { env } = fake();
     const outs = await deployWith(env)({
       ...start,
-      inputs: { ...inputs, processId: ID("a") },
+      inputs: { ...inputs, adoptProcessId: ID("a") },
       processId: ID("a"),
     });
-    expect(outs).toMatchObject({ processId: ID("a"), adoptedProcessId: ID("a") });
+    expect(outs).toMatchObject({ processId: ID("a"), adoptProcessId: ID("a") });
+    expect(outs).not.toHaveProperty("adoptedProcessId");
   });
 
   it("a failed spawn is a plain error, not an init error (nothing exists yet)", async () => {
