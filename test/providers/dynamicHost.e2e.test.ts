@@ -239,6 +239,31 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     expect(await spawnsOf(net, String(failed.properties.deploymentId))).toEqual([failed.id]);
   });
 
+  it.each([
+    ["ASCII", 'string.rep("x", 100 * 1024)'],
+    ["non-ASCII (percent-encoded threefold in grpc-message)", 'string.rep("\\195\\169", 50 * 1024)'],
+  ])("reports a 100 KiB Lua error (%s) as an init error that grpc-js receives, bounded", async (_k, lua) => {
+    const name = `huge-error-${seen.length}`;
+    const broken = await checked(name, { code: `error("BEGIN " .. ${lua} .. " END")`, name });
+    const err = (await host.create(urn(name), broken).catch((e) => e)) as DynamicHostError;
+    seen.push({ message: err.message, initFailed: err.initFailed });
+    expect(err).toBeInstanceOf(DynamicHostError);
+    // The init failure arrived whole: the process is recorded, so the next `pulumi up` resumes it.
+    expect(err.initFailed?.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(err.initFailed?.properties).toMatchObject({
+      processId: err.initFailed?.id,
+      __provider: serialized.text,
+    });
+    expect(err.message).toContain("BEGIN ");
+    expect(err.message).toMatch(/\[\.\.\. \d+ more characters of this error left out \.\.\.\]/);
+    expect(err.message).toContain("run `pulumi up` again to resume");
+    expect(Buffer.byteLength(err.message)).toBeLessThanOrEqual(16 * 1024 + 100);
+    expect(err.initFailed!.reasons.join("").length).toBeLessThanOrEqual(2 * 1024);
+    expect(await spawnsOf(net, String(err.initFailed?.properties.deploymentId))).toEqual([
+      err.initFailed?.id,
+    ]);
+  });
+
   it("sends no key material over the wire or to the logs", () => {
     const text = JSON.stringify(seen) + host.logs.join("\n");
     expect(text.length).toBeGreaterThan(1000);
