@@ -6,7 +6,8 @@
  * Check, Diff, Create, Read, Update, Delete, and the Update the engine sends after an init error.
  * This is where dynamic providers most often break, so every assertion reads real outputs.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleLua } from "../../providers/bundle";
@@ -139,6 +140,32 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     expect(res.properties).toEqual(registry.properties);
   });
 
+  it("refreshes from a copy of the project at another path: the shim loads the copy's compiled provider", async () => {
+    // The project as another machine has it: the compiled provider and node_modules (hard links: fast),
+    // where npm's link to providers/ is relative, so it points into the copy.
+    const copy = path.join(tempDataDir("dynhost-relocated-"), "project");
+    mkdirSync(copy);
+    cpSync(path.join(ROOT, "providers"), path.join(copy, "providers"), { recursive: true });
+    cpSync(path.join(ROOT, "package.json"), path.join(copy, "package.json"));
+    execFileSync("cp", ["-al", path.join(ROOT, "node_modules"), path.join(copy, "node_modules")]);
+    // NODE_DEBUG=module: Node logs each module it loads, by real path, on the host's stderr.
+    const moved = await startDynamicHost({
+      cwd: copy,
+      env: { NODE_DEBUG: "module", AO_WALLET_JWK: undefined, AO_WALLET_FILE: undefined },
+    });
+    try {
+      await moved.configure({});
+      const res = await moved.read(urn("registry"), registry.id, registry.properties, registry.inputs);
+      expect(res.properties).toEqual(registry.properties);
+      const loads = moved.logs.filter((l) => /providers\/dist\/aoProcess\.js/.test(l));
+      expect(loads.some((l) => l.includes(path.join(copy, "providers", "dist", "aoProcess.js")))).toBe(true);
+      expect(loads.filter((l) => l.includes(path.join(ROOT, "providers")))).toEqual([]);
+    } finally {
+      await moved.stop();
+      rmSync(path.dirname(copy), { recursive: true, force: true });
+    }
+  });
+
   it("diffs: no change for the same program, and names the property that forces replacement", async () => {
     const same = await host.diff(urn("registry"), registry.id, registry.properties, registry.inputs);
     expect(same).toMatchObject({ changes: "none", replaces: [] });
@@ -156,7 +183,6 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
 
   it("fails Check on a Lua syntax error, naming the file and line in the module that has it", async () => {
     const dir = path.join(tempDataDir("dynhost-lua-"), "proc");
-    const { mkdirSync } = await import("node:fs");
     mkdirSync(path.join(dir, "lib"), { recursive: true });
     writeFileSync(path.join(dir, "main.lua"), 'local util = require("lib.util")\nreturn util');
     writeFileSync(
