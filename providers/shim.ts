@@ -10,6 +10,11 @@
  * `node_modules`, where `npm ci` links `providers/` (its `dist/`, compiled by the `prepare` script).
  * No path is captured: the project can move.
  *
+ * Why a `require` in a method rather than an import of the package: the serializer decides by the
+ * module's real path (Node resolves symlinks), and npm's link `node_modules/<name>` -> `providers/`
+ * makes that `providers/dist/...`, with no `node_modules` segment, so an imported module would be
+ * copied by value again, dependencies and all.
+ *
  * Keep this file free of imports that run: everything the shim's methods reach is serialized.
  */
 import type * as pulumi from "@pulumi/pulumi";
