@@ -278,7 +278,7 @@ export function updateStart(
 
 /**
  * Refresh: dry-runs the validation action (no wallet) and records drift of the live code hash. State
- * without endpoints or with validation skipped is returned as it is.
+ * with validation skipped is returned as it is.
  */
 export const refreshWith =
   (env: PipelineEnv) =>
