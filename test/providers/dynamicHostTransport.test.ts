@@ -29,8 +29,13 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => host?.stop());
 
-const create = (size: number) =>
-  host.create(dynamicUrn("t"), { size, __provider: failingProvider }).catch((e) => e as DynamicHostError);
+const create = (size: number): Promise<DynamicHostError> =>
+  host.create(dynamicUrn("t"), { size, __provider: failingProvider }).then(
+    () => {
+      throw new Error("create succeeded");
+    },
+    (e) => e as DynamicHostError,
+  );
 
 describe("the harness's grpc-js calls to the dynamic-provider host", () => {
   it("receive an init failure whole: message, ID, properties, reasons", async () => {
