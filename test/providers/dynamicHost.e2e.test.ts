@@ -164,7 +164,7 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
       await moved.stop();
       rmSync(path.dirname(copy), { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 
   it("diffs: no change for the same program, and names the property that forces replacement", async () => {
     const same = await host.diff(urn("registry"), registry.id, registry.properties, registry.inputs);
