@@ -39,7 +39,7 @@ export function declareRegistry(settings: StackSettings, opts: RegistryOptions =
     tags: settings.tags,
     endpoints: settings.endpoints,
     upgrade: settings.upgrade,
-    ...(settings.adoptProcessId ? { processId: settings.adoptProcessId } : {}),
+    ...(settings.adoptProcessId ? { adoptProcessId: settings.adoptProcessId } : {}),
   });
 
   let githubProvider: github.Provider | undefined;

@@ -2,12 +2,14 @@
  * The pure diff of the AoProcess resource: old state (`Outputs`) against new checked `Inputs`.
  *
  * - Replacement (a new process; the old one keeps running, AO processes cannot be destroyed):
- *   code under `replace`, module, scheduler, authority, name, tags, or a `processId` (adoption) that
+ *   code under `replace`, module, scheduler, authority, name, tags, or an `adoptProcessId` that
  *   differs from the process the state holds. `replaces` names each property, which preview shows.
  * - In-place update: code under `eval` (or when the adopted process stays the same: replacing it would
  *   give the same process), endpoints, validation options, the upgrade strategy.
  * - `__provider` and outputs are ignored. `deleteBeforeReplace` is false: the new process comes first.
- * - Removing `processId` after an adoption keeps the adopted process (it is now managed).
+ * - Removing `adoptProcessId` after an adoption keeps the adopted process (it is now managed). The
+ *   comparison is with the state's `processId`, so state from release 0.1.0 (input `processId`, output
+ *   `adoptedProcessId`) diffs the same way.
  * - Resuming: state recorded by an init error (a process ID but no `deployedAt`: the create failed after
  *   the spawn) takes a code change as an in-place update under either strategy, so that the engine's
  *   next `update` finishes the pipeline in that process instead of replacing it with a second one.
@@ -33,9 +35,9 @@ export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffR
   const replaces: string[] = [];
   const updates: string[] = [];
 
-  const adoptsOther = news.processId !== undefined && news.processId !== olds.processId;
-  if (adoptsOther) replaces.push("processId");
-  const keepsAdopted = news.processId !== undefined && news.processId === olds.processId;
+  const adoptsOther = news.adoptProcessId !== undefined && news.adoptProcessId !== olds.processId;
+  if (adoptsOther) replaces.push("adoptProcessId");
+  const keepsAdopted = news.adoptProcessId !== undefined && news.adoptProcessId === olds.processId;
   const resuming = Boolean(olds.processId) && !olds.deployedAt;
 
   if (olds.codeSha256 !== news.codeSha256) {

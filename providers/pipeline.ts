@@ -197,12 +197,16 @@ export const verifyCodeWith =
     return state;
   };
 
+/** The inputs as the state keeps them: without the code (the engine stores it with the inputs) or `__provider`. */
+function recordedInputs(inputs: Inputs): Omit<Inputs, "code"> {
+  const { code: _code, ...rest } = withoutProvider(inputs);
+  return rest;
+}
+
 /** The state keeps the code's hash, not the code: the engine stores the inputs (with the code) anyway. */
 export function toOutputs(state: DeployState, now: Date): Outputs {
-  const { processId: adopted, code: _code, ...inputs } = state.inputs;
   return {
-    ...inputs,
-    ...(adopted ? { adoptedProcessId: adopted } : {}),
+    ...recordedInputs(state.inputs),
     processId: state.processId!,
     evalMessageId: state.evalMessageId!,
     owner: state.owner,
@@ -213,17 +217,79 @@ export function toOutputs(state: DeployState, now: Date): Outputs {
 
 /** The properties recorded with an init error: inputs, the process, and no deployedAt (incomplete). */
 export function partialOutputs(state: DeployState, extra: Record<string, unknown>): Record<string, unknown> {
-  const { processId: adopted, code: _code, ...inputs } = state.inputs;
   return {
     ...extra,
-    ...inputs,
-    ...(adopted ? { adoptedProcessId: adopted } : {}),
+    ...recordedInputs(state.inputs),
     processId: state.processId,
     owner: state.owner,
     deploymentId: state.deploymentId,
     ...(state.evalMessageId ? { evalMessageId: state.evalMessageId } : {}),
   };
 }
+
+/** `o` without the serialized provider, which the host adds to every call's properties. */
+export function withoutProvider<T extends object>(o: T): T {
+  const { __provider: _, ...rest } = o as T & { __provider?: unknown };
+  return rest as T;
+}
+
+/**
+ * Outputs that state written by earlier releases holds and this one no longer writes: `code` (before
+ * outputs left it out) and `adoptedProcessId` (release 0.1.0, when the adoption input was `processId`;
+ * the input `adoptProcessId` now travels into the outputs itself).
+ */
+const LEGACY_OUTPUTS = ["code", "adoptedProcessId"];
+
+/** `olds` without the outputs earlier releases wrote and this one does not. */
+export function currentOutputs(olds: Outputs): Outputs {
+  const kept: Record<string, unknown> = { ...olds };
+  for (const k of LEGACY_OUTPUTS) delete kept[k];
+  return kept as unknown as Outputs;
+}
+
+/**
+ * The update that sends nothing to AO: the state records a completed deployment of this very code, so
+ * only endpoints, validation or the strategy changed. Undefined when the code must be (re)loaded.
+ */
+export function settledUpdate(id: string, olds: Outputs, news: Inputs): Outputs | undefined {
+  if (!olds.deployedAt || olds.codeSha256 !== news.codeSha256) return undefined;
+  return { ...currentOutputs(olds), ...recordedInputs(news), processId: id };
+}
+
+/** Where create starts: the adopted process if the inputs name one, else a spawn. */
+export function createStart(inputs: Inputs, owner: string, deploymentId: string): DeployState {
+  return { inputs: withoutProvider(inputs), deploymentId, owner, processId: inputs.adoptProcessId };
+}
+
+/** Where update starts: the process in the state, with its owner and deployment ID when it has them. */
+export function updateStart(
+  id: string,
+  olds: Outputs,
+  news: Inputs,
+  walletOwner: string,
+  deploymentId: string,
+): DeployState {
+  return {
+    inputs: withoutProvider(news),
+    deploymentId: olds.deploymentId || deploymentId,
+    owner: olds.owner || walletOwner,
+    processId: id,
+  };
+}
+
+/**
+ * Refresh: dry-runs the validation action (no wallet) and records drift of the live code hash. State
+ * with validation skipped is returned as it is.
+ */
+export const refreshWith =
+  (env: PipelineEnv) =>
+  async (id: string, props: Outputs): Promise<Outputs> => {
+    if (props.validation?.skip) return props;
+    const live = await liveCodeHashWith(env)(id, props, props.owner);
+    if (live === undefined || live === props.codeSha256) return props;
+    env.log(`process ${id} reports code ${live}, but the state records ${props.codeSha256}: drift`);
+    return { ...props, codeSha256: live };
+  };
 
 /**
  * The whole deployment: spawn (unless the state has a process) -> wait -> Eval -> result -> verify.

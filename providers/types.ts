@@ -38,8 +38,8 @@ export interface Inputs {
   endpoints: Endpoints;
   upgrade: UpgradeStrategy;
   validation: ValidationOptions;
-  /** Adopt this existing process instead of spawning one. */
-  processId?: string;
+  /** Adopt this existing process instead of spawning one (stack config `adoptProcessId`, same name). */
+  adoptProcessId?: string;
 }
 
 /**
@@ -48,9 +48,8 @@ export interface Inputs {
  * tens of KiB smaller.
  */
 export interface Outputs extends Omit<Inputs, "code"> {
+  /** The process: spawned, or adopted (then equal to `adoptProcessId`). */
   processId: string;
-  /** The `processId` input at the last deploy (adoption), if any. */
-  adoptedProcessId?: string;
   /** ID of the Eval message that loaded `code`. */
   evalMessageId: string;
   /** Arweave address of the wallet that spawned (or adopted) the process. */

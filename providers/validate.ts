@@ -117,7 +117,7 @@ export function inputsSchema() {
     module: aoIdSchema(),
     scheduler: aoIdSchema(),
     authority: aoIdSchema().optional(),
-    processId: aoIdSchema().optional(),
+    adoptProcessId: aoIdSchema().optional(),
     name,
     tags: tags.optional(),
     endpoints: endpointsSchema(),

@@ -17,10 +17,11 @@
  *   `__provider` property. The host answers `acceptSecrets: false`, so the engine sends those properties
  *   with secrets unwrapped; `toWire` does the same here (and drops `undefined`, which Struct cannot hold).
  * - A Create or Update that fails after the resource exists returns gRPC status details holding
- *   `pulumirpc.ErrorResourceInitFailed` (ID, properties, reasons): `DynamicHostError.initFailed` here.
- *   Those details can exceed what grpc-js can receive, so Create and Update go through
- *   `EngineTransport` (below), which accepts what the engine's grpc-go accepts; every other call uses
- *   grpc-js with the SDK's generated client.
+ *   `pulumirpc.ErrorResourceInitFailed` (ID, properties, reasons) in the `grpc-status-details-bin`
+ *   trailer: `DynamicHostError.initFailed` here. Every call goes through grpc-js with the SDK's generated
+ *   client. grpc-js (nghttp2) resets a stream whose trailers exceed 64 KiB where the engine's grpc-go
+ *   accepts 16 MiB; the AoProcess provider keeps its errors far below that (providers/hostError.ts), and
+ *   such a reset surfaces here as an error that names the limit.
  *
  * Values in and out are plain JavaScript objects. No call sets a gRPC deadline: grpc-js computes deadlines
  * with Date.now, which @permaweb/ao-loader replaces in any process that loads an AO module (the local
@@ -30,7 +31,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type * as grpcTypes from "@grpc/grpc-js";
-import { EngineTransport } from "./engineTransport";
 
 type Props = Record<string, unknown>;
 
@@ -169,6 +169,10 @@ export interface DynamicHost {
 
 const REPO = path.join(__dirname, "..", "..");
 
+/** Why grpc-js resets a stream the host answered: its trailers (an error's details) are over 64 KiB. */
+const TRAILER_LIMIT_HINT =
+  "grpc-js resets a stream whose trailers exceed 64 KiB; the engine's grpc-go accepts them: the provider's error is too large";
+
 /** Starts the host and connects to it; the host is not configured yet (call `configure`). */
 export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<DynamicHost> {
   const cwd = opts.cwd ?? REPO;
@@ -258,8 +262,6 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
   const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const callTimeoutMs = opts.callTimeoutMs ?? 300_000;
 
-  const transport = new EngineTransport(port);
-
   /** ErrorResourceInitFailed from a serialized google.rpc.Status, and the Status message. */
   const statusOf = (bin: Uint8Array | undefined): { message?: string; initFailed?: InitFailure } => {
     if (!bin) return {};
@@ -279,32 +281,30 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
     return { message: status.getMessage() };
   };
 
-  /** A call through grpc-js; its errors never carry init failures (see EngineTransport). */
+  /** A unary call; a failure carries the host's message and, for Create/Update, the init failure. */
   const call = <T>(method: string, req: Any): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       let done = false;
-      const rpc = client[method](req, (err: Any, res: T) => {
+      const rpc = client[method](req, (err: grpcTypes.ServiceError | null, res: T) => {
         done = true;
         clearTimeout(timer);
-        if (!err) resolve(res);
-        else reject(new DynamicHostError(method, err.code ?? -1, err.details ?? err.message));
+        if (!err) return resolve(res);
+        const [bin] = err.metadata?.get("grpc-status-details-bin") ?? [];
+        const status = statusOf(typeof bin === "string" ? Buffer.from(bin, "base64") : bin);
+        const details = err.details || status.message || "";
+        reject(
+          new DynamicHostError(
+            method,
+            err.code ?? -1,
+            /RST_STREAM/.test(details) ? `${details} (${TRAILER_LIMIT_HINT})` : details,
+            status.initFailed,
+          ),
+        );
       });
       const timer = setTimeout(() => {
         if (!done) rpc.cancel();
       }, callTimeoutMs);
     });
-
-  /** A call through the engine's transport, for Create and Update: init failures come back whole. */
-  const engineCall = async <T>(method: "create" | "update", req: Any): Promise<T> => {
-    try {
-      return (await transport.unary(provrpc.ResourceProviderService[method], req, callTimeoutMs)) as T;
-    } catch (e) {
-      const f = e as Error & { code?: number; details?: string; statusDetails?: Uint8Array };
-      if (f.code === undefined) throw new DynamicHostError(method, -1, f.message);
-      const status = statusOf(f.statusDetails);
-      throw new DynamicHostError(method, f.code, f.details || status.message || "", status.initFailed);
-    }
-  };
 
   const struct = (o: Props, keepSecrets = false) => structproto.Struct.fromJavaScript(toWire(o, keepSecrets));
   const js = (s: Any): Props => (s ? (s.toJavaScript() as Props) : {});
@@ -399,7 +399,7 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
       req.setProperties(struct(properties));
       req.setTimeout(0);
       req.setPreview(preview);
-      const res = await engineCall<Any>("create", req);
+      const res = await call<Any>("create", req);
       return { id: res.getId(), properties: js(res.getProperties()) };
     },
     async read(urn, id, properties, inputs) {
@@ -422,7 +422,7 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
       if (oldInputs) req.setOldInputs(struct(oldInputs));
       req.setTimeout(0);
       req.setPreview(false);
-      const res = await engineCall<Any>("update", req);
+      const res = await call<Any>("update", req);
       return { properties: js(res.getProperties()) };
     },
     async delete(urn, id, properties, oldInputs) {
@@ -435,7 +435,6 @@ export async function startDynamicHost(opts: DynamicHostOptions = {}): Promise<D
     },
     async stop() {
       client.close();
-      transport.close();
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);

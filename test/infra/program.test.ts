@@ -74,7 +74,7 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
       },
       upgrade: "replace",
     });
-    expect(p.inputs.processId).toBeUndefined();
+    expect(p.inputs.adoptProcessId).toBeUndefined();
     expect(typeof p.inputs.code).toBe("string");
     expect(p.inputs.code).toContain("Handlers");
     expect(typeof p.inputs.__provider).toBe("string");
@@ -184,7 +184,7 @@ describe("rollback: adopting a previous process", () => {
       preview: false,
       env: { GITHUB_TOKEN },
     });
-    expect(only(r.byType(AO_PROCESS_TYPE)).inputs.processId).toBe(previous);
+    expect(only(r.byType(AO_PROCESS_TYPE)).inputs.adoptProcessId).toBe(previous);
     expect(unwrap(only(r.byType(ACTIONS_SECRET_TYPE)).inputs.value)).toBe(previous);
     expect(r.outputs.processId).toBe(previous);
   });

@@ -121,9 +121,9 @@ describe("AoProcess provider on the local AO network", () => {
         { name: "Name", value: "by-hand" },
       ],
     });
-    const { id, outs } = await provider.create(checked({ code: versioned(4), processId: existing }));
+    const { id, outs } = await provider.create(checked({ code: versioned(4), adoptProcessId: existing }));
     expect(id).toBe(existing);
-    expect(outs).toMatchObject({ processId: existing, adoptedProcessId: existing });
+    expect(outs).toMatchObject({ processId: existing, adoptProcessId: existing });
     expect((await infoTags(net, deployer, existing)).Version).toBe("4");
   });
 

@@ -3,7 +3,9 @@ import { checkInputs, Provider } from "../../providers/aoProcess";
 import { sha256Hex } from "../../providers/hash";
 
 const ID = (c: string) => c.repeat(43);
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+import { PREVIEW_UNKNOWN as UNKNOWN } from "../../providers/aoValues";
+
 const news = {
   code: "return 1",
   module: ID("m"),

@@ -30,7 +30,7 @@ describe("diff", () => {
     ["authority", { authority: ID("A") }],
     ["name", { name: "other" }],
     ["tags", { tags: [{ name: "App-Name", value: "other" }] }],
-    ["processId", { processId: ID("q") }],
+    ["adoptProcessId", { adoptProcessId: ID("q") }],
   ] as [string, Partial<Inputs>][])("replaces the process when %s changes, naming it", (prop, patch) => {
     expect(changed(patch)).toEqual({ changes: true, replaces: [prop], deleteBeforeReplace: false });
   });
@@ -63,16 +63,22 @@ describe("diff", () => {
     ).toEqual({ changes: false });
   });
 
-  it("keeps an adopted process: the same processId is no change, and a code change evals into it", () => {
-    const adopted = { ...olds, adoptedProcessId: olds.processId };
-    expect(diff(adopted, { ...inputs, processId: olds.processId }).changes).toBe(false);
-    expect(diff(adopted, { ...inputs, processId: olds.processId, codeSha256: "c".repeat(64) })).toMatchObject(
-      { replaces: [] },
-    );
+  it("keeps an adopted process: the same adoptProcessId is no change, and a code change evals into it", () => {
+    const adopted = { ...olds, adoptProcessId: olds.processId };
+    const same = { ...inputs, adoptProcessId: olds.processId };
+    expect(diff(adopted, same).changes).toBe(false);
+    expect(diff(adopted, { ...same, codeSha256: "c".repeat(64) })).toMatchObject({ replaces: [] });
   });
 
-  it("keeps the process when processId is removed after an adoption", () => {
-    expect(diff({ ...olds, adoptedProcessId: olds.processId }, inputs).changes).toBe(false);
+  it("keeps the process when adoptProcessId is removed after an adoption", () => {
+    expect(diff({ ...olds, adoptProcessId: olds.processId }, inputs).changes).toBe(false);
+  });
+
+  it("reads release 0.1.0's adoption state (output adoptedProcessId) as the same adoption", () => {
+    const legacy = { ...olds, adoptedProcessId: olds.processId } as Partial<Outputs>;
+    expect(diff(legacy, { ...inputs, adoptProcessId: olds.processId }).changes).toBe(false);
+    expect(diff(legacy, inputs).changes).toBe(false);
+    expect(diff(legacy, { ...inputs, adoptProcessId: ID("q") }).replaces).toEqual(["adoptProcessId"]);
   });
 
   it("resumes a create that failed after the spawn: a code change updates that process, under either strategy", () => {

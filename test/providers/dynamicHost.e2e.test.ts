@@ -6,7 +6,8 @@
  * Check, Diff, Create, Read, Update, Delete, and the Update the engine sends after an init error.
  * This is where dynamic providers most often break, so every assertion reads real outputs.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleLua } from "../../providers/bundle";
@@ -139,6 +140,32 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     expect(res.properties).toEqual(registry.properties);
   });
 
+  it("refreshes from a copy of the project at another path: the shim loads the copy's compiled provider", async () => {
+    // The project as another machine has it: the compiled provider and node_modules (hard links: fast),
+    // where npm's link to providers/ is relative, so it points into the copy.
+    const copy = path.join(tempDataDir("dynhost-relocated-"), "project");
+    mkdirSync(copy);
+    cpSync(path.join(ROOT, "providers"), path.join(copy, "providers"), { recursive: true });
+    cpSync(path.join(ROOT, "package.json"), path.join(copy, "package.json"));
+    execFileSync("cp", ["-al", path.join(ROOT, "node_modules"), path.join(copy, "node_modules")]);
+    // NODE_DEBUG=module: Node logs each module it loads, by real path, on the host's stderr.
+    const moved = await startDynamicHost({
+      cwd: copy,
+      env: { NODE_DEBUG: "module", AO_WALLET_JWK: undefined, AO_WALLET_FILE: undefined },
+    });
+    try {
+      await moved.configure({});
+      const res = await moved.read(urn("registry"), registry.id, registry.properties, registry.inputs);
+      expect(res.properties).toEqual(registry.properties);
+      const loads = moved.logs.filter((l) => /providers\/dist\/aoProcess\.js/.test(l));
+      expect(loads.some((l) => l.includes(path.join(copy, "providers", "dist", "aoProcess.js")))).toBe(true);
+      expect(loads.filter((l) => l.includes(path.join(ROOT, "providers")))).toEqual([]);
+    } finally {
+      await moved.stop();
+      rmSync(path.dirname(copy), { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it("diffs: no change for the same program, and names the property that forces replacement", async () => {
     const same = await host.diff(urn("registry"), registry.id, registry.properties, registry.inputs);
     expect(same).toMatchObject({ changes: "none", replaces: [] });
@@ -156,7 +183,6 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
 
   it("fails on a Lua syntax error before anything reaches AO, naming the file and line", async () => {
     const dir = path.join(tempDataDir("dynhost-lua-"), "proc");
-    const { mkdirSync } = await import("node:fs");
     mkdirSync(path.join(dir, "lib"), { recursive: true });
     writeFileSync(path.join(dir, "main.lua"), 'local util = require("lib.util")\nreturn util');
     writeFileSync(
@@ -235,6 +261,31 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
       Version: "5",
     });
     expect(await spawnsOf(net, String(failed.properties.deploymentId))).toEqual([failed.id]);
+  });
+
+  it.each([
+    ["ASCII", 'string.rep("x", 100 * 1024)'],
+    ["non-ASCII (percent-encoded threefold in grpc-message)", 'string.rep("\\195\\169", 50 * 1024)'],
+  ])("reports a 100 KiB Lua error (%s) as an init error that grpc-js receives, bounded", async (_k, lua) => {
+    const name = `huge-error-${seen.length}`;
+    const broken = await checked(name, { code: `error("BEGIN " .. ${lua} .. " END")`, name });
+    const err = (await host.create(urn(name), broken).catch((e) => e)) as DynamicHostError;
+    seen.push({ message: err.message, initFailed: err.initFailed });
+    expect(err).toBeInstanceOf(DynamicHostError);
+    // The init failure arrived whole: the process is recorded, so the next `pulumi up` resumes it.
+    expect(err.initFailed?.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(err.initFailed?.properties).toMatchObject({
+      processId: err.initFailed?.id,
+      __provider: serialized.text,
+    });
+    expect(err.message).toContain("BEGIN ");
+    expect(err.message).toMatch(/\[\.\.\. \d+ more characters of this error left out \.\.\.\]/);
+    expect(err.message).toContain("run `pulumi up` again to resume");
+    expect(Buffer.byteLength(err.message)).toBeLessThanOrEqual(16 * 1024 + 100);
+    expect(err.initFailed!.reasons.join("").length).toBeLessThanOrEqual(2 * 1024);
+    expect(await spawnsOf(net, String(err.initFailed?.properties.deploymentId))).toEqual([
+      err.initFailed?.id,
+    ]);
   });
 
   it("sends no key material over the wire or to the logs", () => {

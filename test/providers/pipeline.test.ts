@@ -4,9 +4,18 @@
  */
 import { describe, expect, it } from "vitest";
 import type { AoClient, AoResult } from "../../providers/aoClient";
-import { deployWith, luaEvalError, type PipelineEnv, spawnTags } from "../../providers/pipeline";
+import {
+  createStart,
+  deployWith,
+  luaEvalError,
+  type PipelineEnv,
+  refreshWith,
+  settledUpdate,
+  spawnTags,
+  updateStart,
+} from "../../providers/pipeline";
 import { withRetry } from "../../providers/retry";
-import { DEFAULT_VALIDATION, type Inputs } from "../../providers/types";
+import { DEFAULT_VALIDATION, type Inputs, type Outputs } from "../../providers/types";
 import { ID, sampleInputs } from "./support/inputs";
 
 const code = "Handlers = Handlers or {}";
@@ -160,14 +169,15 @@ describe("deploy pipeline", () => {
     expect(outs.processId).toBe(ID("r"));
   });
 
-  it("records an adopted process ID as adoptedProcessId, not as an input to compare", async () => {
+  it("records the adoption under its one name, adoptProcessId, beside the process ID", async () => {
     const { env } = fake();
     const outs = await deployWith(env)({
       ...start,
-      inputs: { ...inputs, processId: ID("a") },
+      inputs: { ...inputs, adoptProcessId: ID("a") },
       processId: ID("a"),
     });
-    expect(outs).toMatchObject({ processId: ID("a"), adoptedProcessId: ID("a") });
+    expect(outs).toMatchObject({ processId: ID("a"), adoptProcessId: ID("a") });
+    expect(outs).not.toHaveProperty("adoptedProcessId");
   });
 
   it("a failed spawn is a plain error, not an init error (nothing exists yet)", async () => {
@@ -181,5 +191,62 @@ describe("deploy pipeline", () => {
     expect(err.message).toMatch(
       /^spawn failed at http:\/\/127\.0\.0\.1:1 after 1 attempt \(last HTTP status 400\)/,
     );
+  });
+});
+
+describe("where create, update and refresh start", () => {
+  const deployed: Outputs = {
+    ...(({ code: _, ...rest }) => rest)(inputs),
+    processId: ID("p"),
+    evalMessageId: ID("e"),
+    owner: ID("o"),
+    deployedAt: "2026-01-01T00:00:00.000Z",
+    deploymentId: "dep-0",
+  };
+
+  it("create adopts the process adoptProcessId names, else spawns; __provider stays out", () => {
+    const withProvider = { ...inputs, __provider: "shim" } as Inputs;
+    expect(createStart(withProvider, ID("o"), "dep-1")).toEqual({ ...start, processId: undefined });
+    expect(createStart({ ...inputs, adoptProcessId: ID("a") }, ID("o"), "dep-1").processId).toBe(ID("a"));
+  });
+
+  it("update keeps the state's owner and deployment ID, taking the wallet's and a new one only when missing", () => {
+    expect(updateStart(ID("p"), deployed, inputs, ID("w"), "dep-new")).toMatchObject({
+      processId: ID("p"),
+      owner: ID("o"),
+      deploymentId: "dep-0",
+    });
+    const partial = { ...deployed, owner: "", deploymentId: "" };
+    expect(updateStart(ID("p"), partial, inputs, ID("w"), "dep-new")).toMatchObject({
+      owner: ID("w"),
+      deploymentId: "dep-new",
+    });
+  });
+
+  it("settles an update of deployed code without AO, dropping the outputs earlier releases wrote", () => {
+    const legacy = { ...deployed, code: "old", adoptedProcessId: ID("p") } as Outputs;
+    const news = {
+      ...inputs,
+      endpoints: { ...inputs.endpoints, cu: "http://cu2" },
+      __provider: "x",
+    } as Inputs;
+    expect(settledUpdate(ID("p"), legacy, news)).toEqual({
+      ...deployed,
+      endpoints: news.endpoints,
+    });
+  });
+
+  it("does not settle when the code changed or the state records no completed deployment", () => {
+    expect(settledUpdate(ID("p"), deployed, { ...inputs, codeSha256: "f".repeat(64) })).toBeUndefined();
+    expect(settledUpdate(ID("p"), { ...deployed, deployedAt: "" }, inputs)).toBeUndefined();
+  });
+
+  it("refresh records the live code hash on drift, and leaves skipped validation alone", async () => {
+    const { env, calls } = fake({ dryrun: async () => reply("d".repeat(64)) });
+    expect(await refreshWith(env)(ID("p"), deployed)).toEqual({ ...deployed, codeSha256: "d".repeat(64) });
+    const skipped = { ...deployed, validation: { ...DEFAULT_VALIDATION, skip: true } };
+    calls.length = 0;
+    expect(await refreshWith(env)(ID("p"), skipped)).toBe(skipped);
+    expect(calls).toEqual([]);
   });
 });

@@ -53,6 +53,22 @@ describe("AoProcess", () => {
     expect(typeof inputs.__provider).toBe("string");
   });
 
+  it("passes the adoption under its one name, adoptProcessId, and declares processId as an output", async () => {
+    const { AoProcess } = await import("../../providers/aoProcess");
+    const p = new AoProcess("adopting", {
+      code: "return 1",
+      module: ID("m"),
+      scheduler: ID("s"),
+      name: "adopting",
+      endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
+      adoptProcessId: ID("a"),
+    });
+    expect(await output(p.processId)).toBe(ID("p"));
+    const inputs = registered.at(-1)!;
+    expect(inputs.adoptProcessId).toBe(ID("a"));
+    expect(inputs).not.toHaveProperty("processId");
+  });
+
   it("refuses both or neither of entry and code", async () => {
     const { AoProcess } = await import("../../providers/aoProcess");
     const base = {

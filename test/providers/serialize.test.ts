@@ -1,18 +1,26 @@
 /**
- * The provider survives Pulumi's closure serialization (where dynamic providers most often break):
- * serialized as the SDK does in a plain Node child (pulumi/pulumi#10480), then loaded the way the
- * dynamic-provider host loads it, and driven through check, diff and a create without a wallet.
+ * What the program serializes into `__provider`: a shim of a few KB that loads the compiled provider
+ * by package name, measured as the program produces it (an AoProcess declared under Pulumi's mocks, in
+ * a plain Node child: pulumi/pulumi#10480), then loaded the way the dynamic-provider host loads it and
+ * driven through check, diff and a create without a wallet.
  */
-import { execFileSync } from "node:child_process";
 import Module from "node:module";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PROVIDER_PACKAGE } from "../../providers/shim";
 import { testWallet } from "../support/wallets";
+import {
+  programConfigEnv,
+  type SerializedProvider,
+  serializeProviderInChild,
+} from "./support/serializedProvider";
 
 const ROOT = path.join(__dirname, "..", "..");
 const HOST = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider", "index.js");
 const wallet = testWallet("aoprocess-deployer");
-let serialized: { text: string; containsSecrets: boolean };
+/** The budget for `__provider`: the engine stores it in the state of every resource and sends it on every call. */
+const MAX_PROVIDER_BYTES = 8 * 1024;
+let serialized: SerializedProvider;
 // biome-ignore lint/suspicious/noExplicitAny: the deserialized provider is untyped, as in the host
 let provider: any;
 
@@ -28,18 +36,12 @@ function loadAsHost(text: string) {
 }
 
 beforeAll(() => {
-  const out = execFileSync(
-    process.execPath,
-    ["--import", "tsx", "test/providers/support/serializeProvider.ts"],
-    {
-      cwd: ROOT,
-      // The wallet is in the environment of the program, as during a real `pulumi up`.
-      env: { ...process.env, AO_WALLET_JWK: JSON.stringify(wallet.jwk) },
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  serialized = JSON.parse(out);
+  // The wallet is in the environment and the stack config of the program, as during a real `pulumi up`.
+  const walletJson = JSON.stringify(wallet.jwk);
+  serialized = serializeProviderInChild({
+    AO_WALLET_JWK: walletJson,
+    ...programConfigEnv({ "aoRegistry:wallet": walletJson }, ["aoRegistry:wallet"]),
+  });
   provider = loadAsHost(serialized.text);
 }, 60_000);
 
@@ -53,13 +55,34 @@ const news = {
 };
 
 describe("the serialized provider", () => {
-  it("contains no secret and no key material, and does not inline aoconnect", () => {
+  it("is a shim under 8 KB, the same as the dynamic Resource's own serialization of it", () => {
+    // The same text but for spacing in the SDK's `() => provider`, which Node and tsx print differently.
+    const squeezed = (t: string) => t.replace(/\s+/g, "");
+    expect(squeezed(serialized.text)).toBe(squeezed(serialized.direct));
+    expect(Buffer.byteLength(serialized.text)).toBeLessThan(MAX_PROVIDER_BYTES);
+    // The shim's methods and nothing they reach: no pipeline, no Lua compiler, no aoconnect.
+    expect(serialized.text.match(/^function __f\d+\(/gm)?.length).toBeLessThanOrEqual(12);
+    expect(serialized.text).not.toMatch(/deployWith|luaCheck|fengari|connectWith|createDataItemSigner/);
+  });
+
+  it("loads the implementation by the package's name, with no path of this machine in it", () => {
+    const pkg = require(path.join(ROOT, "providers", "package.json")) as { name: string; main: string };
+    expect(pkg.name).toBe(PROVIDER_PACKAGE);
+    expect(serialized.text).toContain(JSON.stringify(PROVIDER_PACKAGE));
+    expect(serialized.text).toMatch(/require\(this\.packageName\)/);
+    expect(serialized.text).not.toContain(ROOT);
+    expect(serialized.text).not.toMatch(/\/(work|home|tmp|root|Users)\//);
+    // What that name resolves to from the host's path: the compiled package, which `npm ci` builds.
+    const resolved = require.resolve(PROVIDER_PACKAGE, { paths: [path.dirname(HOST)] });
+    expect(resolved).toBe(path.join(ROOT, "providers", "dist", "aoProcess.js"));
+  });
+
+  it("contains no secret and no key material", () => {
     expect(serialized.containsSecrets).toBe(false);
     for (const k of ["d", "p", "q", "dp", "dq", "qi", "n"] as const) {
       expect(serialized.text).not.toContain((wallet.jwk as unknown as Record<string, string>)[k]);
     }
-    expect(serialized.text).not.toContain("AO_WALLET_JWK=");
-    expect(serialized.text).not.toMatch(/connectWith|createDataItemSigner\s*=/);
+    expect(serialized.text).not.toContain("aoRegistry:wallet");
   });
 
   it("checks: compiles Lua 5.3 and reports a syntax error with file and line", async () => {

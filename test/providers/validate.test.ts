@@ -8,12 +8,12 @@ const valid = rawInputs({
 const failures = (patch: Record<string, unknown>) => validateInputs({ ...valid, ...patch });
 
 describe("validateInputs", () => {
-  it("accepts valid inputs, with optional authority, processId, tags, upgrade and validation", () => {
+  it("accepts valid inputs, with optional authority, adoptProcessId, tags, upgrade and validation", () => {
     expect(validateInputs(valid)).toEqual([]);
     expect(
       failures({
         authority: ID("a"),
-        processId: ID("p-_9".charAt(0)),
+        adoptProcessId: ID("p-_9".charAt(0)),
         tags: [{ name: "App-Name", value: "x" }],
         upgrade: "eval",
         validation: { action: "Info", hashTag: "Code-Sha256", skip: false },
@@ -21,7 +21,7 @@ describe("validateInputs", () => {
     ).toEqual([]);
   });
 
-  it.each(["module", "scheduler", "authority", "processId"])(
+  it.each(["module", "scheduler", "authority", "adoptProcessId"])(
     "names %s when it is not a 43-char Arweave ID",
     (p) => {
       const [f] = failures({ [p]: "short-id" });

@@ -86,7 +86,7 @@ export async function runProgram(opts: RunOptions): Promise<Run> {
           if (args.type === AO_PROCESS_TYPE && !opts.preview) {
             // What the provider's create returns: the inputs plus the deployment's outputs.
             Object.assign(state, {
-              processId: args.inputs.processId ?? MOCK_PROCESS_ID,
+              processId: args.inputs.adoptProcessId ?? MOCK_PROCESS_ID,
               codeSha256: createHash("sha256").update(args.inputs.code, "utf8").digest("hex"),
               evalMessageId: "mockEval____0123456789abcdefghijklmnopqrstu",
               owner: MOCK_OWNER,
@@ -104,7 +104,8 @@ export async function runProgram(opts: RunOptions): Promise<Run> {
               "deployedAt",
               "deploymentId",
             ]) {
-              if (k !== "processId" || args.inputs.processId === undefined) delete state[k];
+              if (k !== "processId" || args.inputs.adoptProcessId === undefined) delete state[k];
+              else state[k] = args.inputs.adoptProcessId;
             }
           }
           const id = args.type === AO_PROCESS_TYPE ? ((state.processId as string) ?? "") : `${args.name}-id`;

@@ -1,5 +1,5 @@
 /**
- * The AoProcess provider serialized as the SDK serializes it for `__provider`, in a plain Node child
+ * The AoProcess `__provider` as the program produces it, in a plain Node child
  * (serializeProvider.ts; closure serialization misbehaves under test runners' module loaders,
  * pulumi/pulumi#10480). The child's environment is the program's: pass the secrets a real `pulumi up`
  * would have there (AO_WALLET_JWK, PULUMI_CONFIG with the wallet) to prove none of them is captured.
@@ -10,7 +10,10 @@ import * as path from "node:path";
 const ROOT = path.join(__dirname, "..", "..", "..");
 
 export interface SerializedProvider {
+  /** `__provider` as the program registers it (an AoProcess declared under mocks). */
   text: string;
+  /** The shim serialized as the dynamic Resource does it, directly. */
+  direct: string;
   containsSecrets: boolean;
   ms: number;
 }
