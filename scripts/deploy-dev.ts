@@ -17,6 +17,7 @@ import { addressOf, generateWallet } from "../devnet/wallet";
 import { type NetworkInfo, parseNetworkFile } from "../infra/config";
 import { DEV_STACK, devPaths, devStackEnv } from "./lib/devStack";
 import { findPulumiCli, missingPulumiMessage } from "./lib/pulumiCli";
+import { memory64Flags } from "./node-launcher.cjs";
 
 export const DEFAULT_PORT = 4000;
 
@@ -50,7 +51,7 @@ function readNetwork(file: string): NetworkInfo | undefined {
 export function devnetCommand(repoRoot: string, port: number, dataDir: string): string[] {
   return [
     process.execPath,
-    "--experimental-wasm-memory64",
+    ...memory64Flags(process.version),
     "--import",
     "tsx",
     join(repoRoot, "devnet", "cli.ts"),

@@ -1,0 +1,22 @@
+/** Types of scripts/node-launcher.cjs (plain CommonJS so that it runs on Node.js 20). */
+export declare const PINNED_NODE: string;
+export declare const MEMORY64_FLAG: string;
+export declare function parseVersion(version: string): [number, number, number];
+export declare function satisfies(version: string, range: string): boolean;
+export declare function memory64Flags(version: string): string[];
+export declare function missingMemory64Flags(version: string, execArgv: string[]): string[];
+export declare function chooseNode(
+  runningVersion: string,
+  range: string,
+  pinned?: string,
+): { use: "running" | "pinned"; version: string };
+export declare function launch(
+  args: string[],
+  options?: {
+    root?: string;
+    env?: NodeJS.ProcessEnv;
+    log?: (line: string) => void;
+    running?: { version: string; execPath: string };
+    pinned?: string;
+  },
+): Promise<{ code: number } | { signal: NodeJS.Signals }>;
