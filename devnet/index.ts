@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { ComputeUnit } from "./computeUnit";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
+import { alreadyRunningMessage, explainListenError, runningOn } from "./inUse";
 import { Messenger } from "./messenger";
 import { loadModules } from "./modules";
 import { Scheduler } from "./scheduler";
@@ -50,6 +51,9 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const log = opts.log ?? (() => {});
   const wallet = loadOrCreateWallet(join(dataDir, "wallet.json"));
   const address = addressOf(wallet.n);
+  // Before any journal is opened: a second network on them would corrupt them.
+  const running = await runningOn(dataDir, address);
+  if (running) throw new Error(alreadyRunningMessage(dataDir, running));
   const modules = await loadModules();
 
   let baseUrl = "";
@@ -75,9 +79,13 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     authority: address,
   });
   const http = createHttpServer({ messenger, scheduler, cu, gateway, info: () => ({ ...info() }), log });
+  const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((ok, fail) => {
     http.server.once("error", fail);
-    http.server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => ok());
+    http.server.listen(opts.port ?? 0, host, () => ok());
+  }).catch(async (err: unknown) => {
+    scheduler.close();
+    throw await explainListenError(err, { host, port: opts.port ?? 0, dataDir, schedulerId: address });
   });
   const { port } = http.server.address() as AddressInfo;
   baseUrl = `http://${opts.host ?? "127.0.0.1"}:${port}`;
@@ -90,7 +98,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   cu.resumeAll();
 
   const networkFile = join(dataDir, "network.json");
-  writeFileSync(`${networkFile}.tmp`, `${JSON.stringify(info(), null, 2)}\n`);
+  // The pid tells a second start what holds the data directory or the port (devnet/inUse.ts).
+  writeFileSync(`${networkFile}.tmp`, `${JSON.stringify({ ...info(), pid: process.pid }, null, 2)}\n`);
   renameSync(`${networkFile}.tmp`, networkFile);
 
   async function settle(): Promise<void> {
