@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 
 export interface PulumiCli {
   command: string;
@@ -97,7 +97,16 @@ export function pulumiCandidates(
 ): { command: string; source: PulumiCli["source"] }[] {
   const out: { command: string; source: PulumiCli["source"] }[] = [];
   const exe = process.platform === "win32" ? ["pulumi.exe", "pulumi.cmd"] : ["pulumi"];
+  const launcher = join(
+    repoRoot,
+    "node_modules",
+    ".bin",
+    process.platform === "win32" ? "pulumi.cmd" : "pulumi",
+  );
+  const launcherDir = join(repoRoot, "node_modules", ".bin");
   for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    // npm scripts put node_modules/.bin on PATH: that is the npm launcher, listed (and tried) as such, last.
+    if (resolve(dir) === launcherDir) continue;
     for (const name of exe) {
       const file = join(dir, name);
       if (executable(file)) out.push({ command: file, source: "PATH" });
@@ -107,12 +116,6 @@ export function pulumiCandidates(
     const file = join(env.HOME, ".pulumi", "bin", exe[0]!);
     if (executable(file)) out.push({ command: file, source: "~/.pulumi/bin" });
   }
-  const launcher = join(
-    repoRoot,
-    "node_modules",
-    ".bin",
-    process.platform === "win32" ? "pulumi.cmd" : "pulumi",
-  );
   if (executable(launcher)) out.push({ command: launcher, source: "npm launcher" });
   return out;
 }

@@ -3,6 +3,7 @@ import {
   absentPlaces,
   INSTALL_URL,
   missingPulumiMessage,
+  pulumiCandidates,
   WITHOUT_THE_CLI,
   whyNotRunning,
 } from "../../scripts/lib/pulumiCli";
@@ -58,6 +59,20 @@ describe("why a Pulumi CLI that is there does not run", () => {
       "no npm launcher in node_modules/.bin (run `npm ci`)",
     ]);
     expect(absentPlaces([launcher, onPath])).toEqual(["none in ~/.pulumi/bin"]);
+  });
+});
+
+describe("where the CLI is looked for", () => {
+  it("takes node_modules/.bin on PATH (as npm scripts set it) for the npm launcher it is, tried last", () => {
+    const exists = new Set(["/repo/node_modules/.bin/pulumi", "/home/u/.pulumi/bin/pulumi"]);
+    const c = pulumiCandidates({ PATH: "/repo/node_modules/.bin:/usr/bin", HOME: "/home/u" }, "/repo", (f) =>
+      exists.has(f),
+    );
+    expect(c).toEqual([
+      { command: "/home/u/.pulumi/bin/pulumi", source: "~/.pulumi/bin" },
+      { command: "/repo/node_modules/.bin/pulumi", source: "npm launcher" },
+    ]);
+    expect(absentPlaces(c)).toEqual(["no `pulumi` on PATH"]);
   });
 });
 
