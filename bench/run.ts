@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { missingMemory64Flags } from "../scripts/node-launcher.cjs";
+import { memory64Problem } from "../scripts/node-launcher.cjs";
 
 // Runs every bench/*.bench.ts (or those named on the command line) in turn, in this process.
 async function main(): Promise<void> {
@@ -16,12 +16,10 @@ async function main(): Promise<void> {
   }
 }
 
-const missing = missingMemory64Flags(process.version, process.execArgv);
-if (missing.length > 0) {
-  // The benchmarks load aos 2.0.x (wasm64): without the flag they would fail deep inside the loader.
-  console.error(
-    `Node.js ${process.version} runs aos 2.0.x only with ${missing.join(" ")}: use \`npm run bench\``,
-  );
+// The benchmarks load aos 2.0.x (wasm64): without the flag they would fail deep inside the loader.
+const memory64 = memory64Problem(process.version, process.execArgv, "npm run bench");
+if (memory64) {
+  console.error(memory64);
   process.exit(1);
 }
 

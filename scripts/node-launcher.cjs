@@ -76,6 +76,16 @@ function missingMemory64Flags(version, execArgv) {
   return memory64Flags(version).filter((flag) => !execArgv.includes(flag));
 }
 
+/**
+ * What to tell a user who started an entry point that loads aos without the flag this Node.js needs
+ * (undefined when nothing is missing); `npmScript` is the command that passes it.
+ */
+function memory64Problem(version, execArgv, npmScript) {
+  const missing = missingMemory64Flags(version, execArgv);
+  if (missing.length === 0) return undefined;
+  return `Node.js ${version} runs aos 2.0.x (wasm64) only with ${missing.join(" ")}: use \`${npmScript}\`, which passes it`;
+}
+
 /** Which Node.js runs the program: the running one when it satisfies the range, else the pinned one. */
 function chooseNode(runningVersion, range, pinned = PINNED_NODE) {
   if (satisfies(runningVersion, range)) return { use: "running", version: runningVersion.replace(/^v/, "") };
@@ -130,11 +140,15 @@ function installPinnedNode(root, version, env) {
         `Install Node.js 22 or 24 yourself (https://nodejs.org) and run the command again.`,
     );
   }
-  rmSync(prefix, { recursive: true, force: true });
+  // Another launcher may have finished first, and its program may be running: keep its install.
+  if (versionOf(bin) === version) {
+    rmSync(scratch, { recursive: true, force: true });
+    return bin;
+  }
+  rmSync(prefix, { recursive: true, force: true }); // another version, or half of one
   try {
     renameSync(scratch, prefix);
   } catch (err) {
-    // Another launcher finished first: keep its install.
     rmSync(scratch, { recursive: true, force: true });
     if (versionOf(bin) !== version) throw err;
   }
@@ -196,6 +210,7 @@ module.exports = {
   satisfies,
   memory64Flags,
   missingMemory64Flags,
+  memory64Problem,
   chooseNode,
   launch,
 };

@@ -5,6 +5,11 @@ export declare function parseVersion(version: string): [number, number, number];
 export declare function satisfies(version: string, range: string): boolean;
 export declare function memory64Flags(version: string): string[];
 export declare function missingMemory64Flags(version: string, execArgv: string[]): string[];
+export declare function memory64Problem(
+  version: string,
+  execArgv: string[],
+  npmScript: string,
+): string | undefined;
 export declare function chooseNode(
   runningVersion: string,
   range: string,

@@ -8,6 +8,7 @@ import {
   launch,
   MEMORY64_FLAG,
   memory64Flags,
+  memory64Problem,
   missingMemory64Flags,
   PINNED_NODE,
   satisfies,
@@ -83,6 +84,34 @@ describe("the memory64 flag", () => {
     expect(missingMemory64Flags("v22.23.3", [])).toEqual([MEMORY64_FLAG]);
     expect(missingMemory64Flags("v22.23.3", ["--expose-gc", MEMORY64_FLAG])).toEqual([]);
     expect(missingMemory64Flags("v24.21.0", [])).toEqual([]);
+  });
+
+  it("tells a user who ran an entry point by hand which command passes it", () => {
+    expect(memory64Problem("v22.23.3", ["--import", "tsx"], "npm run devnet")).toBe(
+      `Node.js v22.23.3 runs aos 2.0.x (wasm64) only with ${MEMORY64_FLAG}: use \`npm run devnet\`, which passes it`,
+    );
+    expect(memory64Problem("v24.21.0", [], "npm run devnet")).toBeUndefined();
+  });
+
+  it.each([
+    ["devnet/cli.ts", "npm run devnet"],
+    ["bench/run.ts", "npm run bench"],
+  ])("%s started without the flag Node.js 22 needs says so in one line", (entry, script) => {
+    if (memory64Flags(process.version).length === 0) {
+      // Node.js 24 needs no flag: the entry point must start (and answer --help / run nothing).
+      const r = spawnSync(process.execPath, ["--import", "tsx", entry, "--help"], {
+        cwd: REPO,
+        encoding: "utf8",
+      });
+      expect(r.stderr).not.toContain(MEMORY64_FLAG);
+      expect(r.status).toBe(0);
+      return;
+    }
+    const r = spawnSync(process.execPath, ["--import", "tsx", entry], { cwd: REPO, encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      new RegExp(`only with ${MEMORY64_FLAG}: use \`${script}\`, which passes it$`),
+    );
   });
 });
 
