@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { memory64Flags } from "./scripts/node-launcher.cjs";
+import { memory64Flags } from "./scripts/lib/nodeVersions.cjs";
 
 export default defineConfig({
   test: {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { memory64Problem } from "../scripts/node-launcher.cjs";
+import { memory64Problem } from "../scripts/lib/nodeVersions.cjs";
 import { startDevnet } from "./index";
 
 const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data .devnet-data] [--max-live 16]

@@ -16,8 +16,8 @@ import { join } from "node:path";
 import { addressOf, generateWallet } from "../devnet/wallet";
 import { type NetworkInfo, parseNetworkFile } from "../infra/config";
 import { DEV_STACK, devPaths, devStackEnv } from "./lib/devStack";
+import { memory64Flags } from "./lib/nodeVersions.cjs";
 import { findPulumiCli, missingPulumiMessage } from "./lib/pulumiCli";
-import { memory64Flags } from "./node-launcher.cjs";
 
 export const DEFAULT_PORT = 4000;
 

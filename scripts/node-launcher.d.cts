@@ -1,20 +1,4 @@
 /** Types of scripts/node-launcher.cjs (plain CommonJS so that it runs on Node.js 20). */
-export declare const PINNED_NODE: string;
-export declare const MEMORY64_FLAG: string;
-export declare function parseVersion(version: string): [number, number, number];
-export declare function satisfies(version: string, range: string): boolean;
-export declare function memory64Flags(version: string): string[];
-export declare function missingMemory64Flags(version: string, execArgv: string[]): string[];
-export declare function memory64Problem(
-  version: string,
-  execArgv: string[],
-  npmScript: string,
-): string | undefined;
-export declare function chooseNode(
-  runningVersion: string,
-  range: string,
-  pinned?: string,
-): { use: "running" | "pinned"; version: string };
 export declare function launch(
   args: string[],
   options?: {

@@ -5,9 +5,9 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { devnetCommand, ensureDevWallet, networkAnswers } from "../../scripts/deploy-dev";
 import { devStackEnv } from "../../scripts/lib/devStack";
+import { memory64Flags } from "../../scripts/lib/nodeVersions.cjs";
 import { DEV_PASSPHRASE } from "../../scripts/lib/passphrase";
 import { INSTALL_URL, pulumiCandidates } from "../../scripts/lib/pulumiCli";
-import { memory64Flags } from "../../scripts/node-launcher.cjs";
 
 const REPO = join(__dirname, "..", "..");
 

@@ -5,14 +5,14 @@ import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   chooseNode,
-  launch,
   MEMORY64_FLAG,
   memory64Flags,
   memory64Problem,
   missingMemory64Flags,
   PINNED_NODE,
   satisfies,
-} from "../../scripts/node-launcher.cjs";
+} from "../../scripts/lib/nodeVersions.cjs";
+import { launch } from "../../scripts/node-launcher.cjs";
 import { REPO } from "../infra/support/yaml";
 
 const pkg = (file: string) =>

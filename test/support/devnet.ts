@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Devnet, type DevnetOptions, type NetworkInfo, startDevnet } from "../../devnet";
 import type { Jwk } from "../../devnet/wallet";
-import { memory64Flags } from "../../scripts/node-launcher.cjs";
+import { memory64Flags } from "../../scripts/lib/nodeVersions.cjs";
 
 export type { Devnet };
 
