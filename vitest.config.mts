@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { memory64Flags } from "./scripts/lib/nodeVersions.cjs";
 
 export default defineConfig({
   test: {
@@ -9,9 +10,10 @@ export default defineConfig({
       "providers/**/*.test.ts",
       "infra/**/*.test.ts",
     ],
-    // aos 2.0.x modules are wasm64; Node 22 only runs them with this flag, and refuses it in NODE_OPTIONS.
+    // aos 2.0.x modules are wasm64: Node 22 runs them only with a flag that it refuses in NODE_OPTIONS,
+    // and Node 24 refuses the flag (standard memory64). The launcher's helper decides for this Node.
     pool: "forks",
-    execArgv: ["--experimental-wasm-memory64"],
+    execArgv: memory64Flags(process.version),
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: end-to-end files each start a local network; keep them from starving one another.

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevnet } from "../devnet";
+import { memory64Flags } from "../scripts/lib/nodeVersions.cjs";
 import { startAosInstance } from "../test/support/aosInstance";
 import { aoClient, startDevnetProcess } from "../test/support/devnet";
 import { testWallet } from "../test/support/wallets";
@@ -331,7 +332,7 @@ async function restartAndMemory(): Promise<void> {
       const out = execFileSync(
         process.execPath,
         [
-          "--experimental-wasm-memory64",
+          ...memory64Flags(process.version),
           "--expose-gc",
           "--import",
           "tsx",

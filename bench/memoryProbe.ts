@@ -6,7 +6,7 @@ import { aoClient } from "../test/support/devnet";
 import { testWallet } from "../test/support/wallets";
 
 // Run in a child process by devnet.bench.ts, so that each figure starts from a fresh heap:
-// node --experimental-wasm-memory64 --expose-gc --import tsx bench/memoryProbe.ts <processes> <maxLive>
+// node [--experimental-wasm-memory64 on Node 22] --expose-gc --import tsx bench/memoryProbe.ts <processes> <maxLive>
 const [count, maxLive] = process.argv.slice(2).map(Number) as [number, number];
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 

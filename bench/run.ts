@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { memory64Problem } from "../scripts/lib/nodeVersions.cjs";
 
 // Runs every bench/*.bench.ts (or those named on the command line) in turn, in this process.
 async function main(): Promise<void> {
@@ -13,6 +14,13 @@ async function main(): Promise<void> {
     const mod = (await import(join(__dirname, f))) as { run: () => Promise<void> };
     await mod.run();
   }
+}
+
+// The benchmarks load aos 2.0.x (wasm64): without the flag they would fail deep inside the loader.
+const memory64 = memory64Problem(process.version, process.execArgv, "npm run bench");
+if (memory64) {
+  console.error(memory64);
+  process.exit(1);
 }
 
 main().then(

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { memory64Problem } from "../scripts/lib/nodeVersions.cjs";
 import { startDevnet } from "./index";
 
 const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data .devnet-data] [--max-live 16]
@@ -7,6 +8,8 @@ Runs the local AO network (messenger, scheduler, compute unit, gateway) in the f
 until SIGINT or SIGTERM. State lives under --data and survives restarts.`;
 
 async function main(): Promise<void> {
+  const memory64 = memory64Problem(process.version, process.execArgv, "npm run devnet");
+  if (memory64) throw new Error(memory64);
   const { values } = parseArgs({
     options: {
       port: { type: "string", default: "4000" },

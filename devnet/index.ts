@@ -1,14 +1,17 @@
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
+import { addressOf } from "../providers/wallet";
 import { ComputeUnit } from "./computeUnit";
 import { openDataDir } from "./dataDir";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
+import { alreadyRunningMessage, explainListenError, runningOn } from "./inUse";
 import { Messenger } from "./messenger";
 import { loadModules } from "./modules";
 import { describeNetwork, type NetworkInfo, writeNetworkFile } from "./networkFile";
 import { Scheduler } from "./scheduler";
+import { readWallet } from "./wallet";
 
 export { AOS_MODULE_ID } from "./modules";
 export type { NetworkInfo };
@@ -40,7 +43,11 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log = opts.log ?? (() => {});
-  // Every check first: a damaged data directory stops the start before any file is changed.
+  // Before anything reads the journals: a network running on them may be writing to them.
+  const known = readWallet(join(dataDir, "wallet.json"));
+  const running = known ? await runningOn(dataDir, addressOf(known.n)) : undefined;
+  if (running) throw new Error(alreadyRunningMessage(dataDir, running));
+  // Every check next: a damaged data directory stops the start before any file is changed.
   const { wallet, address, logs } = openDataDir(dataDir);
   const modules = await loadModules();
 
@@ -62,9 +69,13 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
 
   const info = (): NetworkInfo => describeNetwork(baseUrl, modules, address);
   const http = createHttpServer({ messenger, scheduler, cu, gateway, info: () => ({ ...info() }), log });
+  const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((ok, fail) => {
     http.server.once("error", fail);
-    http.server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => ok());
+    http.server.listen(opts.port ?? 0, host, () => ok());
+  }).catch(async (err: unknown) => {
+    scheduler.close();
+    throw await explainListenError(err, { host, port: opts.port ?? 0, dataDir, schedulerId: address });
   });
   const { port } = http.server.address() as AddressInfo;
   baseUrl = `http://${opts.host ?? "127.0.0.1"}:${port}`;
@@ -78,7 +89,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   cu.resumeAll();
 
   const networkFile = join(dataDir, "network.json");
-  writeNetworkFile(networkFile, info());
+  // The pid tells a second start what holds the data directory or the port (devnet/inUse.ts).
+  writeNetworkFile(networkFile, { ...info(), pid: process.pid });
 
   async function settle(): Promise<void> {
     for (;;) {

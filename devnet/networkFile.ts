@@ -8,7 +8,8 @@
  *     "modules": [{ "id": "<43-character module ID>", "aosVersion": "2.0.x", "default": true }],
  *     "moduleId": "<the default module's ID>",
  *     "schedulerId": "<the scheduler's address: a process's Scheduler tag>",
- *     "authority": "<the messenger's address, which signs cranked messages: a process's Authority tag>"
+ *     "authority": "<the messenger's address, which signs cranked messages: a process's Authority tag>",
+ *     "pid": <the network's process ID, while it runs (devnet/inUse.ts)>
  *   }
  */
 
@@ -29,6 +30,8 @@ export const networkInfoSchema = z.object({
   moduleId: aoIdSchema(),
   schedulerId: aoIdSchema(),
   authority: aoIdSchema(),
+  /** The running network's process ID, so that a second start can say what holds the directory or port. */
+  pid: z.number().int().positive().optional(),
 });
 
 export type NetworkInfo = z.infer<typeof networkInfoSchema>;

@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { adaptMemory64 } from "./memory64";
 import type { AosModule } from "./modules";
 
 /** What aos returns for one message (JSON-V1 output encoding). */
@@ -84,6 +85,7 @@ export class AosVm {
       resize = imports.env.emscripten_resize_heap as (size: number) => boolean;
       WebAssembly.instantiate(mod.compiled, imports as unknown as WebAssembly.Imports).then((instance) => {
         exportsRef = instance.exports as unknown as WasmExports;
+        adaptMemory64(exportsRef.memory);
         done(instance, mod.compiled);
       });
       return {};

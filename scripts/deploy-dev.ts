@@ -17,6 +17,7 @@ import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";
 import { generateWallet } from "../devnet/wallet";
 import { addressOf } from "../providers/wallet";
 import { DEV_STACK, devPaths, devStackEnv } from "./lib/devStack";
+import { memory64Flags } from "./lib/nodeVersions.cjs";
 import { findPulumiCli, missingPulumiMessage } from "./lib/pulumiCli";
 
 export const DEFAULT_PORT = 4000;
@@ -51,7 +52,7 @@ function readNetwork(file: string): NetworkInfo | undefined {
 export function devnetCommand(repoRoot: string, port: number, dataDir: string): string[] {
   return [
     process.execPath,
-    "--experimental-wasm-memory64",
+    ...memory64Flags(process.version),
     "--import",
     "tsx",
     join(repoRoot, "devnet", "cli.ts"),

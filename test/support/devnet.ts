@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Devnet, type DevnetOptions, type NetworkInfo, startDevnet } from "../../devnet";
 import type { Jwk } from "../../providers/wallet";
+import { memory64Flags } from "../../scripts/lib/nodeVersions.cjs";
 
 export type { Devnet };
 
@@ -93,7 +94,7 @@ export async function startDevnetProcess(
   const child = spawn(
     process.execPath,
     [
-      "--experimental-wasm-memory64",
+      ...memory64Flags(process.version),
       "--import",
       "tsx",
       join(__dirname, "../../devnet/cli.ts"),

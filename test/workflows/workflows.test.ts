@@ -19,6 +19,7 @@ type Job = {
   permissions?: Record<string, string>;
   environment?: string;
   if?: string;
+  strategy?: { matrix?: { include?: { node?: number | string }[] } };
 };
 type Workflow = {
   name: string;
@@ -60,7 +61,12 @@ describe("every workflow", () => {
         const node = steps.findIndex((s) => s.uses?.startsWith("actions/setup-node@"));
         const ci = steps.findIndex((s) => s.run?.trim() === "npm ci");
         expect(node, `${f} ${name}: setup-node`).toBeGreaterThanOrEqual(0);
-        expect(String(steps[node]!.with?.["node-version"]), `${f} ${name}: node 22`).toBe("22");
+        const version = String(steps[node]!.with?.["node-version"]);
+        const versions =
+          version === gh("matrix.node")
+            ? (job.strategy?.matrix?.include ?? []).map((m) => String(m.node))
+            : [version];
+        expect(versions, `${f} ${name}: node 22`).toContain("22");
         expect(ci, `${f} ${name}: npm ci`).toBeGreaterThan(node);
         const firstUse = steps.findIndex(
           (s) => /\bnpm run\b|\bnpm test\b/.test(s.run ?? "") || s.uses?.startsWith("pulumi/actions@"),
@@ -108,8 +114,27 @@ describe("test.yml", () => {
   it("runs typecheck, lint and tests on pushes to main, pull requests and when called", () => {
     const w = wf["test.yml"]!;
     expect(Object.keys(w.on).sort()).toEqual(["pull_request", "push", "workflow_call"]);
-    const runs = w.jobs.test!.steps!.map((s) => s.run).filter(Boolean);
+    const runs = w.jobs
+      .test!.steps!.filter((s) => !s.name)
+      .map((s) => s.run)
+      .filter(Boolean);
     expect(runs).toEqual(["npm ci", "npm run typecheck", "npm run lint", "npm test"]);
+  });
+
+  it("runs on Node.js 22 and 24, each leg giving the other version to the cross-version smoke test", () => {
+    const job = wf["test.yml"]!.jobs.test!;
+    const legs = job.strategy?.matrix?.include as { node: number; other: string }[];
+    expect(legs.map((l) => [l.node, Number(l.other.split(".")[0])])).toEqual([
+      [22, 24],
+      [24, 22],
+    ]);
+    const other = job.steps!.find((s) => s.env?.OTHER_NODE === gh("matrix.other"));
+    expect(other?.run).toContain(
+      'npm install --global --prefix "$RUNNER_TEMP/node-other" "node@$OTHER_NODE"',
+    );
+    expect(other?.run).toContain('TEST_NODE_BINARIES=$RUNNER_TEMP/node-other/bin/node" >> "$GITHUB_ENV"');
+    const index = (pred: (s: Step) => boolean) => job.steps!.findIndex(pred);
+    expect(index((s) => s === other)).toBeLessThan(index((s) => s.run === "npm test"));
   });
 });
 
