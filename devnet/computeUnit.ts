@@ -13,17 +13,34 @@ import {
 import { join } from "node:path";
 import { wallClock } from "./clock";
 import { tagValue } from "./dataItem";
+import { DeadlineError, IsolatedVm } from "./isolatedVm";
 import { Journal } from "./journal";
 import type { AosModule } from "./modules";
 import type { ProcessSchedule, Scheduled, Scheduler } from "./scheduler";
-import { type AosEnv, type AosMessage, type AosResult, AosVm } from "./vm";
+import type { AosEnv, AosMessage, AosResult } from "./vm";
 
 /** A result as the compute unit stores and serves it. */
 export type StoredResult = AosResult;
 
+/**
+ * Why a message left the state as it was before it: it ran past the compute deadline, or the module
+ * trapped. A replay skips such a message rather than evaluate it again: whether an evaluation meets a
+ * deadline depends on timing, so the decision is taken once and journaled with the result.
+ */
+export type RolledBack = "deadline" | "trap";
+
 interface ResultRecord {
   nonce: number;
   result: StoredResult;
+  rolledBack?: RolledBack;
+}
+
+/** A message or dry-run stopped at the compute deadline. */
+export interface DeadlineHit {
+  process: string;
+  /** The message's nonce; absent for a dry-run. */
+  nonce?: number;
+  ms: number;
 }
 
 interface ProcessState {
@@ -33,7 +50,9 @@ interface ProcessState {
   env: AosEnv;
   results: StoredResult[];
   resultsJournal: Journal;
-  vm?: AosVm;
+  /** Nonces whose effects are not in the state (see `RolledBack`). */
+  rolledBack: Set<number>;
+  vm?: IsolatedVm;
   /** Nonce the live instance's memory stands at (-1: fresh). */
   vmNonce: number;
   snapshotNonce: number;
@@ -63,7 +82,10 @@ export interface ComputeUnitOptions {
   maxLive: number;
   /** A snapshot every this many evaluated messages bounds the replay after a crash. */
   snapshotEvery: number;
+  /** Wall-clock time one message or dry-run may compute before it is stopped with an error result. */
+  computeDeadlineMs: number;
   onEvaluated: (s: Scheduled, result: StoredResult) => void;
+  onDeadline: (hit: DeadlineHit) => void;
 }
 
 /** Builds the message aos receives, as AO's compute unit does from a scheduled data item. */
@@ -89,10 +111,27 @@ export function toAosMessage(s: Scheduled): AosMessage {
   };
 }
 
+/** A message that fails leaves the state as before it, and its result says why (as AO's compute unit does). */
+function errorResult(err: unknown): StoredResult {
+  return {
+    Output: "",
+    Messages: [],
+    Spawns: [],
+    Assignments: [],
+    Error: err instanceof Error ? err.message : String(err),
+  };
+}
+
 /**
- * The compute unit: evaluates each process's messages in nonce order on one live aos instance per process,
- * stores results, serves dry-runs on the current state, and keeps memory bounded by evicting idle
- * instances to snapshots.
+ * A replay re-evaluates messages that met the deadline once; the slack absorbs a busier machine, and a
+ * replay that still runs past it fails (the process then answers with that error) rather than hang.
+ */
+const REPLAY_SLACK = 4;
+
+/**
+ * The compute unit: evaluates each process's messages in nonce order on one live aos instance per process
+ * (each in a worker thread, stopped at the compute deadline), stores results, serves dry-runs on the
+ * current state, and keeps memory bounded by evicting idle instances to snapshots.
  */
 export class ComputeUnit {
   private readonly procs = new Map<string, ProcessState>();
@@ -160,7 +199,16 @@ export class ComputeUnit {
         From: tagValue(tags, "From-Process") || owner,
         "Read-Only": true,
       };
-      const result = await vm.dryRun(msg, p.env);
+      let result: StoredResult;
+      try {
+        result = await vm.dryRun(msg, p.env, this.o.computeDeadlineMs);
+      } catch (err) {
+        // The instance is stopped (deadline) or may be damaged (trap); the next use restores the process.
+        // Not cached: whether a dry-run meets the deadline depends on timing.
+        await this.drop(p);
+        if (err instanceof DeadlineError) this.o.onDeadline({ process: p.id, ms: err.ms });
+        return errorResult(err);
+      }
       if (p.dryRuns.results.size >= DRY_RUN_CACHE)
         p.dryRuns.results.delete(p.dryRuns.results.keys().next().value!);
       p.dryRuns.results.set(key, result);
@@ -175,13 +223,14 @@ export class ComputeUnit {
     return run;
   }
 
-  /** Snapshots every live process and closes the logs. */
+  /** Snapshots every live process, stops its instance and closes the logs. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const p of this.procs.values()) {
       await p.running;
       await p.queue;
-      if (p.vm && p.vmNonce > p.snapshotNonce) this.writeSnapshot(p);
+      if (p.vm && p.vmNonce > p.snapshotNonce) await this.writeSnapshot(p);
+      await this.drop(p);
       p.resultsJournal.close();
     }
   }
@@ -203,9 +252,11 @@ export class ComputeUnit {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "results.log");
     const results: StoredResult[] = [];
+    const rolledBack = new Set<number>();
     for (const r of Journal.read<ResultRecord>(file)) {
       if (r.nonce !== results.length) break;
       results.push(r.result);
+      if (r.rolledBack) rolledBack.add(r.nonce);
     }
     const p: ProcessState = {
       id: processId,
@@ -217,6 +268,7 @@ export class ComputeUnit {
       },
       results,
       resultsJournal: new Journal(file),
+      rolledBack,
       vmNonce: -1,
       snapshotNonce: latestSnapshot(dir)?.nonce ?? -1,
       lastUsed: wallClock(),
@@ -241,56 +293,85 @@ export class ComputeUnit {
   private async drain(p: ProcessState): Promise<void> {
     while (p.results.length <= p.schedule.durable && !this.stopped) {
       const s = p.schedule.messages[p.results.length]!;
-      const result = await this.exclusive(p, async () => this.evaluateOn(p, await this.live(p), s));
-      p.results.push(result);
-      p.vmNonce = s.nonce;
-      p.resultsJournal.appendLazy({ nonce: s.nonce, result } satisfies ResultRecord);
+      const result = await this.exclusive(p, async () => {
+        const { result, rolledBack } = await this.evaluateOn(p, s);
+        if (rolledBack) {
+          // On disk before anything builds on it: a replay follows this record, it never decides again.
+          p.rolledBack.add(s.nonce);
+          await p.resultsJournal.append({ nonce: s.nonce, result, rolledBack } satisfies ResultRecord);
+        } else {
+          p.resultsJournal.appendLazy({ nonce: s.nonce, result } satisfies ResultRecord);
+        }
+        p.results.push(result);
+        if (p.vm) p.vmNonce = s.nonce;
+        if (s.nonce - p.snapshotNonce >= this.o.snapshotEvery) await this.writeSnapshot(p);
+        // The boot fills the fresh memory: copy it now, in the background, rather than in the first
+        // dry-run (a deploy's check right after its Eval). Later messages change few pages.
+        if (s.nonce === 0) p.vm?.warm();
+        return result;
+      });
       for (const w of p.waiters.get(s.nonce) ?? []) w();
       p.waiters.delete(s.nonce);
       this.o.onEvaluated(s, result);
-      if (s.nonce - p.snapshotNonce >= this.o.snapshotEvery) this.writeSnapshot(p);
-      // The boot fills the fresh memory: copy it now, in the background, rather than in the first
-      // dry-run (a deploy's check right after its Eval). Later messages change few pages.
-      if (s.nonce === 0) p.vm?.warm();
     }
   }
 
-  private async evaluateOn(p: ProcessState, vm: AosVm, s: Scheduled): Promise<StoredResult> {
+  private async evaluateOn(
+    p: ProcessState,
+    s: Scheduled,
+  ): Promise<{ result: StoredResult; rolledBack?: RolledBack }> {
+    const vm = await this.live(p);
     try {
-      return await vm.evaluate(toAosMessage(s), p.env);
+      return { result: await vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs) };
     } catch (err) {
-      // A trap inside the module: AO's compute unit keeps the memory from before the message.
-      p.vm = undefined;
-      p.vmNonce = -1;
-      await this.live(p, s.nonce - 1);
-      return {
-        Output: "",
-        Messages: [],
-        Spawns: [],
-        Assignments: [],
-        Error: String((err as Error)?.message ?? err),
-      };
+      // AO's compute unit keeps the memory from before a message that fails: this instance is stopped or
+      // may be damaged, and the next use restores the process without the message.
+      await this.drop(p);
+      const deadline = err instanceof DeadlineError;
+      if (deadline) this.o.onDeadline({ process: p.id, nonce: s.nonce, ms: err.ms });
+      return { result: errorResult(err), rolledBack: deadline ? "deadline" : "trap" };
     }
   }
 
-  /** The live instance of a process at its latest evaluated nonce (or at `upTo`), restoring it if needed. */
-  private async live(p: ProcessState, upTo = p.results.length - 1): Promise<AosVm> {
+  /**
+   * The live instance of a process at its latest evaluated nonce, restoring it if needed: from the latest
+   * snapshot, then a replay of the messages after it, skipping those that were rolled back.
+   */
+  private async live(p: ProcessState): Promise<IsolatedVm> {
+    const upTo = p.results.length - 1;
     p.lastUsed = wallClock();
     if (p.vm && p.vmNonce === upTo) return p.vm;
-    if (!p.vm || p.vmNonce > upTo) {
+    if (!p.vm) {
       const snap = latestSnapshot(join(this.o.dir, p.id), upTo);
-      p.vm = await AosVm.start(p.module, snap ? readFileSync(snap.file) : undefined);
+      p.vm = await IsolatedVm.start(p.module, snap ? readFileSync(snap.file) : undefined);
       p.vmNonce = snap?.nonce ?? -1;
       p.vm.warm();
       this.evictIdle(p);
     }
-    // Replay what the snapshot does not hold; these results are already stored.
+    // These results are already stored.
     while (p.vmNonce < upTo) {
       const s = p.schedule.messages[p.vmNonce + 1]!;
-      await p.vm.evaluate(toAosMessage(s), p.env);
+      if (!p.rolledBack.has(s.nonce)) {
+        try {
+          await p.vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs * REPLAY_SLACK);
+        } catch (err) {
+          await this.drop(p);
+          throw new Error(
+            `process ${p.id}: replaying message ${s.nonce} failed (${err instanceof Error ? err.message : String(err)})`,
+          );
+        }
+      }
       p.vmNonce = s.nonce;
     }
     return p.vm;
+  }
+
+  /** Stops the live instance of a process; the next use restores it. */
+  private async drop(p: ProcessState): Promise<void> {
+    const vm = p.vm;
+    p.vm = undefined;
+    p.vmNonce = -1;
+    await vm?.terminate();
   }
 
   private evictIdle(current: ProcessState): void {
@@ -298,28 +379,33 @@ export class ComputeUnit {
     live.sort((a, b) => a.lastUsed - b.lastUsed);
     while (live.length + 1 > this.o.maxLive) {
       const p = live.shift()!;
-      if (p.vmNonce > p.snapshotNonce) this.writeSnapshot(p);
-      p.vm = undefined;
-      p.vmNonce = -1;
+      // In the process's lane, so that nothing uses the instance while its snapshot is taken. A snapshot
+      // that fails costs only a longer replay from the previous one.
+      void this.exclusive(p, async () => {
+        if (p.vm && p.vmNonce > p.snapshotNonce) await this.writeSnapshot(p).catch(() => undefined);
+        await this.drop(p);
+      });
     }
   }
 
   /** Results first (a snapshot must never be ahead of the stored results), then the memory. */
-  private writeSnapshot(p: ProcessState): void {
+  private async writeSnapshot(p: ProcessState): Promise<void> {
     if (!p.vm) return;
+    const nonce = p.vmNonce;
     p.resultsJournal.sync();
+    const bytes = await p.vm.snapshot();
     const dir = join(this.o.dir, p.id);
     const tmp = join(dir, "snapshot.tmp");
     const fd = openSync(tmp, "w");
-    writeSync(fd, p.vm.snapshot());
+    writeSync(fd, bytes);
     fsyncSync(fd);
     closeSync(fd);
-    renameSync(tmp, join(dir, `snapshot-${p.vmNonce}.bin`));
+    renameSync(tmp, join(dir, `snapshot-${nonce}.bin`));
     const dirFd = openSync(dir, "r");
     fsyncSync(dirFd);
     closeSync(dirFd);
-    for (const old of listSnapshots(dir)) if (old.nonce < p.vmNonce) rmSync(old.file);
-    p.snapshotNonce = p.vmNonce;
+    for (const old of listSnapshots(dir)) if (old.nonce < nonce) rmSync(old.file);
+    p.snapshotNonce = nonce;
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
-import { ComputeUnit } from "./computeUnit";
+import { ComputeUnit, type DeadlineHit } from "./computeUnit";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
 import { Messenger } from "./messenger";
@@ -9,6 +9,7 @@ import { loadModules } from "./modules";
 import { Scheduler } from "./scheduler";
 import { addressOf, loadOrCreateWallet } from "./wallet";
 
+export type { DeadlineHit } from "./computeUnit";
 export { AOS_MODULE_ID } from "./modules";
 
 export interface DevnetOptions {
@@ -21,6 +22,11 @@ export interface DevnetOptions {
   maxLive?: number;
   /** Snapshot a process every this many messages (default 500), bounding the replay after a crash. */
   snapshotEvery?: number;
+  /**
+   * Wall-clock milliseconds one message or dry-run may compute (default 10,000). Past it the evaluation
+   * is stopped, the result carries an `Error`, and the process's state is as before the message.
+   */
+  computeDeadlineMs?: number;
   log?: (line: string) => void;
 }
 
@@ -40,8 +46,18 @@ export interface Devnet extends NetworkInfo {
   /** Waits until every message scheduled so far is evaluated and its outbox cranked. */
   settle(): Promise<void>;
   liveProcesses(): number;
+  /** Messages and dry-runs stopped at the compute deadline since this start. */
+  deadlineHits(): DeadlineHit[];
   stop(): Promise<void>;
 }
+
+/**
+ * Ten seconds: the slowest legitimate messages (a boot, the Eval of the registry's bundled code, decoding
+ * JSON 3,000 levels deep) take well under a second here, and a slow or busy CI machine is 10x slower, so
+ * a message that meets this deadline is not legitimate; yet a client still gets its answer well within
+ * the usual 30-60 s HTTP timeouts.
+ */
+export const DEFAULT_COMPUTE_DEADLINE_MS = 10_000;
 
 /** Starts the local AO network: messenger, scheduler, compute unit and gateway on one HTTP port. */
 export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
@@ -50,9 +66,13 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const log = opts.log ?? (() => {});
   const wallet = loadOrCreateWallet(join(dataDir, "wallet.json"));
   const address = addressOf(wallet.n);
+  const computeDeadlineMs = opts.computeDeadlineMs ?? DEFAULT_COMPUTE_DEADLINE_MS;
+  if (!Number.isInteger(computeDeadlineMs) || computeDeadlineMs < 1)
+    throw new Error(`computeDeadlineMs ${computeDeadlineMs}: use a positive whole number of milliseconds`);
   const modules = await loadModules();
 
   let baseUrl = "";
+  const deadlineHits: DeadlineHit[] = [];
   const scheduler = new Scheduler(join(dataDir, "processes"), address);
   scheduler.load();
   const messenger = new Messenger({ scheduler, modules, wallet, log });
@@ -63,7 +83,13 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     moduleOwner: address,
     maxLive: opts.maxLive ?? 16,
     snapshotEvery: opts.snapshotEvery ?? 500,
+    computeDeadlineMs,
     onEvaluated: (s, result) => void messenger.crank(s, result),
+    onDeadline: (hit) => {
+      deadlineHits.push(hit);
+      const what = hit.nonce === undefined ? "a dry-run" : `message ${hit.nonce}`;
+      log(`process ${hit.process}: ${what} ran past the compute deadline of ${hit.ms} ms and was stopped`);
+    },
   });
   const gateway = new Gateway({ scheduler, modules, address, suUrl: () => `${baseUrl}/su` });
 
@@ -115,6 +141,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     dataDir,
     settle,
     liveProcesses: () => cu.liveCount(),
+    deadlineHits: () => [...deadlineHits],
     async stop() {
       await http.close();
       await messenger.idle();

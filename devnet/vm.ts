@@ -44,7 +44,8 @@ interface SparseMemory {
   pages: Map<number, Buffer>;
 }
 
-// ao-loader swaps Math.random and console.log around each call: calls must never interleave.
+// ao-loader swaps Math.random and console.log around each call: calls must never interleave. The lane is
+// per thread: the compute unit runs each instance in a worker of its own (see isolatedVm.ts).
 let lane: Promise<unknown> = Promise.resolve();
 function exclusive<T>(fn: () => Promise<T>): Promise<T> {
   const run = lane.then(fn, fn);
@@ -72,36 +73,8 @@ export class AosVm {
   ) {}
 
   static async start(mod: AosModule, snapshot?: Buffer): Promise<AosVm> {
-    // ao-loader is CommonJS; its emscripten glue builds the instance through this hook so that we keep
-    // the exports (memory) and the glue's own heap-resize function.
-    const AoLoader = require("@permaweb/ao-loader") as (bin: unknown, opts: object) => Promise<Handle>;
-    let exportsRef: WasmExports | undefined;
-    let resize: ((size: number) => boolean) | undefined;
-    const instantiate = (
-      imports: { env: Record<string, unknown> },
-      done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
-    ) => {
-      resize = imports.env.emscripten_resize_heap as (size: number) => boolean;
-      WebAssembly.instantiate(mod.compiled, imports as unknown as WebAssembly.Imports).then((instance) => {
-        exportsRef = instance.exports as unknown as WasmExports;
-        done(instance, mod.compiled);
-      });
-      return {};
-    };
-    const handle = await exclusive(() =>
-      AoLoader(instantiate, {
-        format: mod.format,
-        UNSAFE_MEMORY: true,
-        memoryLimit: mod.memoryLimit,
-        computeLimit: mod.computeLimit,
-        extensions: [],
-        inputEncoding: "JSON-V1",
-        outputEncoding: "JSON-V1",
-      }),
-    );
-    if (!exportsRef || !resize) throw new Error(`module ${mod.id}: the loader did not instantiate it`);
-    const ex = exportsRef;
-    const vm = new AosVm(handle, () => ex, resize);
+    const { handle, exports, resize } = await exclusive(() => instantiateAos(mod));
+    const vm = new AosVm(handle, () => exports, resize);
     if (snapshot) vm.restore(decodeSnapshot(snapshot));
     return vm;
   }
@@ -209,6 +182,42 @@ export class AosVm {
     }
     this.known = state;
   }
+}
+
+/**
+ * Instantiates a module through `@permaweb/ao-loader`: the one place that loads it, so that anything the
+ * loader needs around it (a patch, an option) goes here.
+ */
+async function instantiateAos(
+  mod: AosModule,
+): Promise<{ handle: Handle; exports: WasmExports; resize: (size: number) => boolean }> {
+  // ao-loader is CommonJS; its emscripten glue builds the instance through this hook so that we keep
+  // the exports (memory) and the glue's own heap-resize function.
+  const AoLoader = require("@permaweb/ao-loader") as (bin: unknown, opts: object) => Promise<Handle>;
+  let exportsRef: WasmExports | undefined;
+  let resize: ((size: number) => boolean) | undefined;
+  const instantiate = (
+    imports: { env: Record<string, unknown> },
+    done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
+  ) => {
+    resize = imports.env.emscripten_resize_heap as (size: number) => boolean;
+    WebAssembly.instantiate(mod.compiled, imports as unknown as WebAssembly.Imports).then((instance) => {
+      exportsRef = instance.exports as unknown as WasmExports;
+      done(instance, mod.compiled);
+    });
+    return {};
+  };
+  const handle = await AoLoader(instantiate, {
+    format: mod.format,
+    UNSAFE_MEMORY: true,
+    memoryLimit: mod.memoryLimit,
+    computeLimit: mod.computeLimit,
+    extensions: [],
+    inputEncoding: "JSON-V1",
+    outputEncoding: "JSON-V1",
+  });
+  if (!exportsRef || !resize) throw new Error(`module ${mod.id}: the loader did not instantiate it`);
+  return { handle, exports: exportsRef, resize };
 }
 
 function stripMemory(r: AosResult & { Memory?: ArrayBuffer }): AosResult {

@@ -1,0 +1,162 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { AosModule } from "./modules";
+import type { AosEnv, AosMessage, AosResult } from "./vm";
+import type { VmReply, VmRequest, VmWorkerData } from "./vmProtocol";
+
+/** An evaluation ran past its deadline; the instance that ran it is gone. */
+export class DeadlineError extends Error {
+  constructor(readonly ms: number) {
+    super(`the evaluation ran past the compute deadline of ${ms} ms and was stopped`);
+  }
+}
+
+/** Past this many times its deadline in wall-clock time, an evaluation is stopped whatever its CPU time. */
+const WALL_CLOCK_CAP = 10;
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (ms) of a thread named by its /proc path (`<pid>/task/<tid>`), if it can be read. */
+function threadCpuMs(thread: string | undefined): number | undefined {
+  if (!thread) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${thread}/stat`, "latin1");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+type Pending = { resolve: (r: VmReply) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
+
+/**
+ * A live aos instance (`AosVm`) in its own worker thread, so that an evaluation that never ends (a loop, a
+ * decoder spinning on hostile input) can be stopped: past its deadline the worker is terminated and every
+ * call on this instance fails. The caller restores the process on a new instance.
+ *
+ * Memory stays in the worker: only messages, results and snapshots cross, by structured clone.
+ */
+export class IsolatedVm {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private dead?: Error;
+  /** The worker thread's /proc path, to read its CPU time (see `call`). */
+  private thread?: string;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (r: VmReply) => this.settle(r));
+    worker.on("error", (e) => this.kill(e));
+    worker.on("exit", (code) => this.kill(new Error(`the aos worker exited (code ${code})`)));
+  }
+
+  /** Starts a worker with the module (shared, not copied) and the memory of a snapshot, if any. */
+  static async start(mod: AosModule, snapshot?: Buffer): Promise<IsolatedVm> {
+    const bytes = snapshot ? new Uint8Array(snapshot) : undefined; // a copy whose buffer can move
+    const workerData: VmWorkerData = { module: mod, ...(bytes ? { snapshot: bytes } : {}) };
+    const worker = new Worker(join(__dirname, "vmWorker.cjs"), {
+      workerData,
+      transferList: bytes ? [bytes.buffer as ArrayBuffer] : [],
+    });
+    const vm = new IsolatedVm(worker);
+    const started = await vm.call(0, undefined);
+    if ("error" in started) throw new Error(`module ${mod.id}: ${started.error}`);
+    if ("thread" in started) vm.thread = started.thread;
+    return vm;
+  }
+
+  /** Evaluates one message; the memory it leaves is the process's new state. */
+  async evaluate(msg: AosMessage, env: AosEnv, deadlineMs: number): Promise<AosResult> {
+    return resultOf(await this.request({ op: "evaluate", msg, env }, deadlineMs));
+  }
+
+  /** Evaluates a message and puts the memory back as it was (in the worker, after answering). */
+  async dryRun(msg: AosMessage, env: AosEnv, deadlineMs: number): Promise<AosResult> {
+    return resultOf(await this.request({ op: "dryRun", msg, env }, deadlineMs));
+  }
+
+  /** Takes, in the background, the copy of the memory that the next dry-run puts back. */
+  warm(): void {
+    if (!this.dead) this.worker.postMessage({ op: "warm", id: this.nextId++ } satisfies VmRequest);
+  }
+
+  /** The process state as a compact snapshot (see `AosVm.snapshot`). */
+  async snapshot(): Promise<Buffer> {
+    const r = await this.request({ op: "snapshot" });
+    if (!("snapshot" in r)) throw new Error("the aos worker answered a snapshot request without one");
+    return Buffer.from(r.snapshot.buffer, r.snapshot.byteOffset, r.snapshot.byteLength);
+  }
+
+  /** Stops the worker; calls still waiting fail. */
+  async terminate(): Promise<void> {
+    this.kill(new Error("the aos instance was stopped"));
+    await this.worker.terminate();
+  }
+
+  private request(
+    req: { op: "evaluate" | "dryRun"; msg: AosMessage; env: AosEnv } | { op: "snapshot" },
+    deadlineMs?: number,
+  ): Promise<VmReply> {
+    const id = this.nextId++;
+    const reply = this.call(id, deadlineMs);
+    if (!this.dead) this.worker.postMessage({ ...req, id } as VmRequest);
+    return reply.then((r) => {
+      if ("error" in r) throw new Error(r.error);
+      return r;
+    });
+  }
+
+  /**
+   * The reply to request `id`. The deadline counts the worker thread's CPU time from now, where it can be
+   * read (Linux), so that a busy machine does not stop a legitimate evaluation; it is checked when that
+   * much wall-clock time has passed, which costs a normal evaluation nothing. Past it, or past
+   * `WALL_CLOCK_CAP` times it in wall-clock time, the worker is terminated.
+   */
+  private call(id: number, deadlineMs: number | undefined): Promise<VmReply> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      const p: Pending = { resolve, reject };
+      this.pending.set(id, p);
+      if (deadlineMs === undefined) return;
+      const cpuAtStart = threadCpuMs(this.thread);
+      const wallAtStart = performance.now();
+      const check = () => {
+        const cpu = threadCpuMs(this.thread);
+        const used = cpuAtStart === undefined || cpu === undefined ? deadlineMs : cpu - cpuAtStart;
+        if (used < deadlineMs && performance.now() - wallAtStart < WALL_CLOCK_CAP * deadlineMs) {
+          p.timer = setTimeout(check, Math.max(deadlineMs - used, 10));
+          return;
+        }
+        this.kill(new Error("the aos instance was stopped: another call ran past its deadline"), id);
+        reject(new DeadlineError(deadlineMs));
+        void this.worker.terminate();
+      };
+      p.timer = setTimeout(check, deadlineMs);
+    });
+  }
+
+  private settle(r: VmReply): void {
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    clearTimeout(p.timer);
+    p.resolve(r);
+  }
+
+  /** Marks the instance dead and fails every waiting call (but `except`, which fails on its own). */
+  private kill(err: Error, except?: number): void {
+    this.dead ??= err;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      if (id !== except) p.reject(this.dead);
+    }
+    this.pending.clear();
+  }
+}
+
+function resultOf(r: VmReply): AosResult {
+  if (!("result" in r)) throw new Error("the aos worker answered an evaluation without a result");
+  return r.result;
+}

@@ -1,0 +1,20 @@
+import type { AosModule } from "./modules";
+import type { AosEnv, AosMessage, AosResult } from "./vm";
+
+/** What the worker starts from: the compiled module (shared, not copied) and the memory to restore. */
+export interface VmWorkerData {
+  module: AosModule;
+  snapshot?: Uint8Array;
+}
+
+export type VmRequest =
+  | { op: "evaluate" | "dryRun"; id: number; msg: AosMessage; env: AosEnv }
+  | { op: "warm"; id: number }
+  | { op: "snapshot"; id: number };
+
+/** Id 0 answers the start: `ready`, or the error that stopped it. */
+export type VmReply =
+  | { id: number; result: AosResult }
+  | { id: number; snapshot: Uint8Array }
+  | { id: number; ready: true; thread?: string }
+  | { id: number; error: string };
