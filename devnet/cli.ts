@@ -6,7 +6,7 @@ const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data
 
 Runs the local AO network (messenger, scheduler, compute unit, gateway) in the foreground
 until SIGINT or SIGTERM. State lives under --data and survives restarts.
-A message or dry-run that computes longer than --compute-deadline-ms is stopped: its result
+A message or dry-run that computes longer than --compute-deadline-ms (CPU time) is stopped: its result
 carries an Error and the process's state stays as it was before it.`;
 
 async function main(): Promise<void> {

@@ -82,7 +82,7 @@ export interface ComputeUnitOptions {
   maxLive: number;
   /** A snapshot every this many evaluated messages bounds the replay after a crash. */
   snapshotEvery: number;
-  /** Wall-clock time one message or dry-run may compute before it is stopped with an error result. */
+  /** CPU time (ms) one message or dry-run may compute before it is stopped with an error result. */
   computeDeadlineMs: number;
   onEvaluated: (s: Scheduled, result: StoredResult) => void;
   onDeadline: (hit: DeadlineHit) => void;

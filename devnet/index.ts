@@ -23,7 +23,7 @@ export interface DevnetOptions {
   /** Snapshot a process every this many messages (default 500), bounding the replay after a crash. */
   snapshotEvery?: number;
   /**
-   * Wall-clock milliseconds one message or dry-run may compute (default 10,000). Past it the evaluation
+   * Milliseconds of CPU time one message or dry-run may compute (default 10,000). Past it the evaluation
    * is stopped, the result carries an `Error`, and the process's state is as before the message.
    */
   computeDeadlineMs?: number;
@@ -52,23 +52,24 @@ export interface Devnet extends NetworkInfo {
 }
 
 /**
- * Ten seconds: the slowest legitimate messages (a boot, the Eval of the registry's bundled code, decoding
- * JSON 3,000 levels deep) take well under a second here, and a slow or busy CI machine is 10x slower, so
- * a message that meets this deadline is not legitimate; yet a client still gets its answer well within
+ * Ten seconds of the evaluating thread's CPU time (wall-clock time where that cannot be read): a process's
+ * boot takes about 0.2 s of CPU here, a registry message milliseconds, and JSON nested 3,000 deep about
+ * 0.25 s, so only runaway work meets it; counting CPU time keeps a busy machine, where those same messages
+ * take ten times longer by the clock, from stopping them; and a client still gets its answer well within
  * the usual 30-60 s HTTP timeouts.
  */
 export const DEFAULT_COMPUTE_DEADLINE_MS = 10_000;
 
 /** Starts the local AO network: messenger, scheduler, compute unit and gateway on one HTTP port. */
 export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
+  const computeDeadlineMs = opts.computeDeadlineMs ?? DEFAULT_COMPUTE_DEADLINE_MS;
+  if (!Number.isInteger(computeDeadlineMs) || computeDeadlineMs < 1)
+    throw new Error(`computeDeadlineMs ${computeDeadlineMs}: use a positive whole number of milliseconds`);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log = opts.log ?? (() => {});
   const wallet = loadOrCreateWallet(join(dataDir, "wallet.json"));
   const address = addressOf(wallet.n);
-  const computeDeadlineMs = opts.computeDeadlineMs ?? DEFAULT_COMPUTE_DEADLINE_MS;
-  if (!Number.isInteger(computeDeadlineMs) || computeDeadlineMs < 1)
-    throw new Error(`computeDeadlineMs ${computeDeadlineMs}: use a positive whole number of milliseconds`);
   const modules = await loadModules();
 
   let baseUrl = "";
