@@ -379,21 +379,23 @@ export class ComputeUnit {
     live.sort((a, b) => a.lastUsed - b.lastUsed);
     while (live.length + 1 > this.o.maxLive) {
       const p = live.shift()!;
-      // In the process's lane, so that nothing uses the instance while its snapshot is taken. A snapshot
-      // that fails costs only a longer replay from the previous one.
-      void this.exclusive(p, async () => {
-        if (p.vm && p.vmNonce > p.snapshotNonce) await this.writeSnapshot(p).catch(() => undefined);
-        await this.drop(p);
-      });
+      // Detached at once (the process counts as not live), snapshotted and stopped in the background. A
+      // use meanwhile restores from the previous snapshot; a snapshot that fails costs only that.
+      const vm = p.vm!;
+      const nonce = p.vmNonce;
+      p.vm = undefined;
+      p.vmNonce = -1;
+      void (nonce > p.snapshotNonce ? this.writeSnapshot(p, vm, nonce) : Promise.resolve())
+        .catch(() => undefined)
+        .then(() => vm.terminate());
     }
   }
 
   /** Results first (a snapshot must never be ahead of the stored results), then the memory. */
-  private async writeSnapshot(p: ProcessState): Promise<void> {
-    if (!p.vm) return;
-    const nonce = p.vmNonce;
+  private async writeSnapshot(p: ProcessState, vm = p.vm, nonce = p.vmNonce): Promise<void> {
+    if (!vm) return;
     p.resultsJournal.sync();
-    const bytes = await p.vm.snapshot();
+    const bytes = await vm.snapshot();
     const dir = join(this.o.dir, p.id);
     const tmp = join(dir, "snapshot.tmp");
     const fd = openSync(tmp, "w");
@@ -405,7 +407,7 @@ export class ComputeUnit {
     fsyncSync(dirFd);
     closeSync(dirFd);
     for (const old of listSnapshots(dir)) if (old.nonce < nonce) rmSync(old.file);
-    p.snapshotNonce = nonce;
+    p.snapshotNonce = Math.max(p.snapshotNonce, nonce);
   }
 }
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { AosModule } from "./modules";
 import type { AosEnv, AosMessage, AosResult } from "./vm";
-import type { VmReply, VmRequest, VmWorkerData } from "./vmProtocol";
+import type { VmReply, VmRequest, VmStart } from "./vmProtocol";
 
 /** An evaluation ran past its deadline; the instance that ran it is gone. */
 export class DeadlineError extends Error {
@@ -30,6 +30,29 @@ function threadCpuMs(thread: string | undefined): number | undefined {
   }
 }
 
+/**
+ * A worker started ahead, with its code loaded: starting a thread costs tens of milliseconds on an idle
+ * machine (seconds on a busy one), which would otherwise add to every spawn and every restore.
+ */
+let spare: Worker | undefined;
+
+function startWorker(): Worker {
+  const w = new Worker(join(__dirname, "vmWorker.cjs"));
+  // Idle, it must not keep the Node process alive; and a failure shows when it is used.
+  w.unref();
+  w.on("error", () => {
+    if (spare === w) spare = undefined;
+  });
+  return w;
+}
+
+function takeWorker(): Worker {
+  const w = spare ?? startWorker();
+  spare = undefined;
+  w.ref();
+  return w;
+}
+
 type Pending = { resolve: (r: VmReply) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
 
 /**
@@ -52,18 +75,17 @@ export class IsolatedVm {
     worker.on("exit", (code) => this.kill(new Error(`the aos worker exited (code ${code})`)));
   }
 
-  /** Starts a worker with the module (shared, not copied) and the memory of a snapshot, if any. */
+  /** Starts an instance of the module (shared, not copied) with the memory of a snapshot, if any. */
   static async start(mod: AosModule, snapshot?: Buffer): Promise<IsolatedVm> {
+    const vm = new IsolatedVm(takeWorker());
+    const started = vm.call(0, undefined);
     const bytes = snapshot ? new Uint8Array(snapshot) : undefined; // a copy whose buffer can move
-    const workerData: VmWorkerData = { module: mod, ...(bytes ? { snapshot: bytes } : {}) };
-    const worker = new Worker(join(__dirname, "vmWorker.cjs"), {
-      workerData,
-      transferList: bytes ? [bytes.buffer as ArrayBuffer] : [],
-    });
-    const vm = new IsolatedVm(worker);
-    const started = await vm.call(0, undefined);
-    if ("error" in started) throw new Error(`module ${mod.id}: ${started.error}`);
-    if ("thread" in started) vm.thread = started.thread;
+    const start: VmStart = { module: mod, ...(bytes ? { snapshot: bytes } : {}) };
+    vm.worker.postMessage(start, bytes ? [bytes.buffer as ArrayBuffer] : []);
+    const r = await started;
+    if ("error" in r) throw new Error(`module ${mod.id}: ${r.error}`);
+    if ("thread" in r) vm.thread = r.thread;
+    spare ??= startWorker();
     return vm;
   }
 

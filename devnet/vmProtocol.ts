@@ -1,8 +1,11 @@
 import type { AosModule } from "./modules";
 import type { AosEnv, AosMessage, AosResult } from "./vm";
 
-/** What the worker starts from: the compiled module (shared, not copied) and the memory to restore. */
-export interface VmWorkerData {
+/**
+ * The worker's first message: the compiled module (shared, not copied) and the memory to restore. The
+ * worker is started ahead, before it knows which process it will run.
+ */
+export interface VmStart {
   module: AosModule;
   snapshot?: Uint8Array;
 }

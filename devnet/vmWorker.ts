@@ -1,15 +1,13 @@
 import { readlinkSync } from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
-import type { AosModule } from "./modules";
+import { parentPort } from "node:worker_threads";
 import { type AosResult, AosVm } from "./vm";
-import type { VmReply, VmRequest, VmWorkerData } from "./vmProtocol";
+import type { VmReply, VmRequest, VmStart } from "./vmProtocol";
 
 /**
  * A worker thread that holds one live aos instance and answers the requests of `IsolatedVm`. It is a thin
  * adapter: `AosVm` keeps its own lane (per thread here), so requests are handed straight to it.
  */
 const port = parentPort!;
-const data = workerData as VmWorkerData;
 
 function reply(r: VmReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(r, transfer);
@@ -36,9 +34,9 @@ function threadPath(): string | undefined {
   }
 }
 
-async function main(): Promise<void> {
-  const mod: AosModule = data.module;
-  const vm = await AosVm.start(mod, data.snapshot ? Buffer.from(data.snapshot) : undefined);
+/** Starts the instance; the thread may have been started ahead, before it knew its process. */
+async function start(data: VmStart): Promise<void> {
+  const vm = await AosVm.start(data.module, data.snapshot ? Buffer.from(data.snapshot) : undefined);
   port.on("message", (req: VmRequest) => {
     switch (req.op) {
       case "evaluate":
@@ -64,4 +62,8 @@ async function main(): Promise<void> {
   reply({ id: 0, ready: true, thread: threadPath() });
 }
 
-main().catch((e: unknown) => fail(0, e));
+// Loaded ahead of the start: the code that every instance needs.
+require("@permaweb/ao-loader");
+port.once("message", (data: VmStart) => {
+  start(data).catch((e: unknown) => fail(0, e));
+});
