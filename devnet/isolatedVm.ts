@@ -40,9 +40,11 @@ function startWorker(): Worker {
   const w = new Worker(join(__dirname, "vmWorker.cjs"));
   // Idle, it must not keep the Node process alive; and a failure shows when it is used.
   w.unref();
-  w.on("error", () => {
+  const gone = () => {
     if (spare === w) spare = undefined;
-  });
+  };
+  w.on("error", gone);
+  w.on("exit", gone);
   return w;
 }
 
