@@ -53,7 +53,13 @@ function takeWorker(): Worker {
   return w;
 }
 
-type Pending = { resolve: (r: VmReply) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
+interface Pending {
+  resolve: (r: VmReply) => void;
+  reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+  /** When the evaluation began in the worker: wall-clock time here, and the thread's CPU time there. */
+  began?: { at: number; cpu: number };
+}
 
 /**
  * A live aos instance (`AosVm`) in its own worker thread, so that an evaluation that never ends (a loop, a
@@ -131,11 +137,12 @@ export class IsolatedVm {
   }
 
   /**
-   * The reply to request `id`. The deadline counts the worker thread's CPU time from now, where it can be
-   * read (Linux), so that a busy machine does not stop a legitimate evaluation; it is checked when that
-   * much wall-clock time has passed, which costs a normal evaluation nothing. Past it the worker is
-   * terminated. (No cap in wall-clock time: a machine busy enough to starve the thread for that long
-   * would stop legitimate work; an evaluation that never ends uses CPU time and meets the deadline.)
+   * The reply to request `id`. Its deadline counts the worker thread's CPU time from the moment the
+   * evaluation begins (after what was queued before it, such as a background copy of the memory), where
+   * /proc shows it (Linux), so that a busy machine does not stop legitimate work; elsewhere, wall-clock
+   * time. It is checked when that much wall-clock time has passed, which costs a normal evaluation
+   * nothing; past it the worker is terminated. No cap in wall-clock time: a thread starved by a busy
+   * machine is not a runaway one, and one that never ends uses CPU time.
    */
   private call(id: number, deadlineMs: number | undefined): Promise<VmReply> {
     if (this.dead) return Promise.reject(this.dead);
@@ -143,10 +150,14 @@ export class IsolatedVm {
       const p: Pending = { resolve, reject };
       this.pending.set(id, p);
       if (deadlineMs === undefined) return;
-      const cpuAtStart = threadCpuMs(this.thread);
       const check = () => {
+        // Not begun: what runs ahead of it in the worker has a deadline of its own.
+        if (!p.began) {
+          p.timer = setTimeout(check, deadlineMs);
+          return;
+        }
         const cpu = threadCpuMs(this.thread);
-        const used = cpuAtStart === undefined || cpu === undefined ? deadlineMs : cpu - cpuAtStart;
+        const used = cpu === undefined ? performance.now() - p.began.at : cpu - p.began.cpu;
         if (used < deadlineMs) {
           p.timer = setTimeout(check, Math.max(deadlineMs - used, 10));
           return;
@@ -162,6 +173,10 @@ export class IsolatedVm {
   private settle(r: VmReply): void {
     const p = this.pending.get(r.id);
     if (!p) return;
+    if ("started" in r) {
+      p.began = { at: performance.now(), cpu: r.started };
+      return;
+    }
     this.pending.delete(r.id);
     clearTimeout(p.timer);
     p.resolve(r);

@@ -79,13 +79,17 @@ export class AosVm {
     return vm;
   }
 
-  /** Evaluates one message; the memory it leaves is the process's new state. */
-  async evaluate(msg: AosMessage, env: AosEnv): Promise<AosResult> {
+  /**
+   * Evaluates one message; the memory it leaves is the process's new state. `onStart` is called when the
+   * evaluation itself begins, after whatever was queued before it.
+   */
+  async evaluate(msg: AosMessage, env: AosEnv, onStart?: () => void): Promise<AosResult> {
     return stripMemory(
       await exclusive(() => {
         // In the lane, not at the call: a scan queued before this message must not pass for its result.
         if (this.known) this.stale = this.known;
         this.known = undefined;
+        onStart?.();
         return this.handle(null, msg, env);
       }),
     );
@@ -96,12 +100,13 @@ export class AosVm {
    * handed back before the memory is put back (the caller can answer meanwhile); nothing else runs on
    * any instance until it is.
    */
-  dryRun(msg: AosMessage, env: AosEnv): Promise<AosResult> {
+  dryRun(msg: AosMessage, env: AosEnv, onStart?: () => void): Promise<AosResult> {
     return new Promise((resolve, reject) => {
       void exclusive(async () => {
         this.known ??= this.scan();
         const before = this.known;
         try {
+          onStart?.();
           resolve(stripMemory(await this.handle(null, msg, env)));
         } catch (err) {
           reject(err);

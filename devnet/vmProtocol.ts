@@ -20,4 +20,6 @@ export type VmReply =
   | { id: number; result: AosResult }
   | { id: number; snapshot: Uint8Array }
   | { id: number; ready: true; thread?: string }
+  /** An evaluation begins: the thread's CPU time (ms) then, from which its deadline counts. */
+  | { id: number; started: number }
   | { id: number; error: string };

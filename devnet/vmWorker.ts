@@ -17,6 +17,14 @@ function fail(id: number, err: unknown): void {
   reply({ id, error: err instanceof Error ? err.message : String(err) });
 }
 
+/** Tells the parent that request `id` begins now, and this thread's CPU time then. */
+function started(id: number): () => void {
+  return () => {
+    const { user, system } = process.threadCpuUsage();
+    reply({ id, started: (user + system) / 1000 });
+  };
+}
+
 async function answer(id: number, evaluation: Promise<AosResult>): Promise<void> {
   try {
     reply({ id, result: await evaluation });
@@ -40,10 +48,10 @@ async function start(data: VmStart): Promise<void> {
   port.on("message", (req: VmRequest) => {
     switch (req.op) {
       case "evaluate":
-        void answer(req.id, vm.evaluate(req.msg, req.env));
+        void answer(req.id, vm.evaluate(req.msg, req.env, started(req.id)));
         return;
       case "dryRun":
-        void answer(req.id, vm.dryRun(req.msg, req.env));
+        void answer(req.id, vm.dryRun(req.msg, req.env, started(req.id)));
         return;
       case "warm":
         vm.warm();
