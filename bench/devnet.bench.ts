@@ -233,6 +233,65 @@ async function overHttp(): Promise<void> {
   }
 }
 
+async function deadlineRecovery(): Promise<void> {
+  section("compute deadline: stopping a runaway evaluation and restoring the process");
+  const DEADLINE = 300;
+  const REPLAYED = 200;
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-deadline-"));
+  const net = await startDevnet({ port: 0, dataDir, computeDeadlineMs: DEADLINE });
+  try {
+    const alice = testWallet("alice");
+    const ao = aoClient(net, alice.jwk);
+    const pid = await ao.spawnWithCode(
+      net,
+      `${HANDLER}\nHandlers.add("register", "Register", RegisterSkill)`,
+    );
+    // Messages since the last snapshot (one every 500): a restore replays them.
+    for (let i = 0; i < REPLAYED; i++)
+      await ao.send(pid, [
+        { name: "Action", value: "Register" },
+        { name: "Name", value: `r-${i}` },
+        { name: "Version", value: "1.0.0" },
+      ]);
+    const probe = (i: number) =>
+      ao.dryrun({
+        process: pid,
+        tags: [
+          { name: "Action", value: "Register" },
+          { name: "Name", value: `probe-${i}` },
+          { name: "Version", value: "1" },
+        ],
+      });
+    const stop: number[] = [];
+    const restore: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [loopMs, r] = await timed(() =>
+        ao.dryrun({
+          process: pid,
+          Owner: alice.address, // a dry-run may claim any owner: the owner's Eval runs
+          tags: [{ name: "Action", value: "Eval" }],
+          data: "while true do end",
+        }),
+      );
+      if (!String(r.Error).includes("compute deadline"))
+        throw new Error(`the loop was not stopped: ${r.Error}`);
+      stop.push(loopMs - DEADLINE);
+      const [ms, d] = await timed(() => probe(i));
+      if (d.Error) throw new Error(`the process did not recover: ${d.Error}`);
+      restore.push(ms);
+    }
+    figure(`looping dry-run: answer after the ${DEADLINE} ms deadline (median of 5)`, median(stop), "ms");
+    figure(
+      `next answer: new worker + restore + replay of ${REPLAYED + 1} messages (median of 5)`,
+      median(restore),
+      "ms",
+    );
+  } finally {
+    await net.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function restartAndMemory(): Promise<void> {
   section("restart and memory");
   const MESSAGES = Number(process.env.BENCH_RESTART_MESSAGES ?? 10_000);
@@ -357,5 +416,6 @@ async function restartAndMemory(): Promise<void> {
 export async function run(): Promise<void> {
   await computePerMessage();
   await overHttp();
+  await deadlineRecovery();
   await restartAndMemory();
 }

@@ -1,11 +1,14 @@
 import { parseArgs } from "node:util";
 import { memory64Problem } from "../scripts/lib/nodeVersions.cjs";
-import { startDevnet } from "./index";
+import { DEFAULT_COMPUTE_DEADLINE_MS, startDevnet } from "./index";
 
 const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data .devnet-data] [--max-live 16]
+                       [--compute-deadline-ms ${DEFAULT_COMPUTE_DEADLINE_MS}]
 
 Runs the local AO network (messenger, scheduler, compute unit, gateway) in the foreground
-until SIGINT or SIGTERM. State lives under --data and survives restarts.`;
+until SIGINT or SIGTERM. State lives under --data and survives restarts.
+A message or dry-run that computes longer than --compute-deadline-ms (CPU time) is stopped: its result
+carries an Error and the process's state stays as it was before it.`;
 
 async function main(): Promise<void> {
   const memory64 = memory64Problem(process.version, process.execArgv, "npm run devnet");
@@ -16,6 +19,7 @@ async function main(): Promise<void> {
       host: { type: "string", default: "127.0.0.1" },
       data: { type: "string", default: ".devnet-data" },
       "max-live": { type: "string", default: "16" },
+      "compute-deadline-ms": { type: "string", default: String(DEFAULT_COMPUTE_DEADLINE_MS) },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -29,12 +33,18 @@ async function main(): Promise<void> {
     throw new Error(`--port ${values.port}: use a port number from 0 to 65535`);
   if (!Number.isInteger(maxLive) || maxLive < 1)
     throw new Error(`--max-live ${values["max-live"]}: use a positive integer`);
+  const computeDeadlineMs = Number(values["compute-deadline-ms"]);
+  if (!Number.isInteger(computeDeadlineMs) || computeDeadlineMs < 1)
+    throw new Error(
+      `--compute-deadline-ms ${values["compute-deadline-ms"]}: use a positive whole number of milliseconds`,
+    );
 
   const net = await startDevnet({
     port,
     host: values.host,
     dataDir: values.data,
     maxLive,
+    computeDeadlineMs,
     log: (line) => console.error(`[devnet] ${line}`),
   });
   console.log(`local AO network ready

@@ -2,15 +2,43 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { wallClock } from "./clock";
 import { tagValue } from "./dataItem";
+import { DeadlineError, IsolatedVm } from "./isolatedVm";
 import { Journal } from "./journal";
 import type { AosModule } from "./modules";
 import { loadResults, resultRecord } from "./resultsLog";
 import type { ProcessSchedule, Scheduled, Scheduler } from "./scheduler";
 import { latestSnapshotNonce, readSnapshot, writeSnapshot } from "./snapshots";
-import { type AosEnv, type AosMessage, type AosResult, AosVm } from "./vm";
+import type { AosEnv, AosMessage, AosResult } from "./vm";
 
 /** A result as the compute unit stores and serves it. */
 export type StoredResult = AosResult;
+
+/**
+ * Why a message left the state as it was before it: it ran past the compute deadline, or the module
+ * trapped. A replay skips such a message rather than evaluate it again: whether an evaluation meets a
+ * deadline depends on timing, so the decision is taken once and journaled with the result.
+ */
+export type RolledBack = "deadline" | "trap";
+
+/**
+ * One line of a process's `rolledback.log`. Results can be recomputed and their log repaired, but a
+ * skip cannot: it is kept in its own journal, synced before anything builds on it, and refused when
+ * damaged (like the messages log), so that a replay follows the decision and never takes it again.
+ */
+interface RollbackRecord {
+  nonce: number;
+  assignment: string;
+  why: RolledBack;
+  result: StoredResult;
+}
+
+/** A message or dry-run stopped at the compute deadline. */
+export interface DeadlineHit {
+  process: string;
+  /** The message's nonce; absent for a dry-run. */
+  nonce?: number;
+  ms: number;
+}
 
 interface ProcessState {
   id: string;
@@ -19,7 +47,11 @@ interface ProcessState {
   env: AosEnv;
   results: StoredResult[];
   resultsJournal: Journal;
-  vm?: AosVm;
+  rollbacksJournal: Journal;
+  /** Nonces whose effects are not in the state (see `RolledBack`). */
+  /** Messages that left the state as it was before them, with the result they got. */
+  rolledBack: Map<number, StoredResult>;
+  vm?: IsolatedVm;
   /** Nonce the live instance's memory stands at (-1: fresh). */
   vmNonce: number;
   snapshotNonce: number;
@@ -49,9 +81,12 @@ export interface ComputeUnitOptions {
   maxLive: number;
   /** A snapshot every this many evaluated messages bounds the replay after a crash. */
   snapshotEvery: number;
+  /** CPU time (ms) one message or dry-run may compute before it is stopped with an error result. */
+  computeDeadlineMs: number;
   onEvaluated: (s: Scheduled, result: StoredResult) => void;
   /** Where repairs of damaged results logs and snapshots are reported. */
   log?: (line: string) => void;
+  onDeadline: (hit: DeadlineHit) => void;
 }
 
 /** Builds the message aos receives, as AO's compute unit does from a scheduled data item. */
@@ -77,10 +112,27 @@ export function toAosMessage(s: Scheduled): AosMessage {
   };
 }
 
+/** A message that fails leaves the state as before it, and its result says why (as AO's compute unit does). */
+function errorResult(err: unknown): StoredResult {
+  return {
+    Output: "",
+    Messages: [],
+    Spawns: [],
+    Assignments: [],
+    Error: err instanceof Error ? err.message : String(err),
+  };
+}
+
 /**
- * The compute unit: evaluates each process's messages in nonce order on one live aos instance per process,
- * stores results, serves dry-runs on the current state, and keeps memory bounded by evicting idle
- * instances to snapshots.
+ * A replay re-evaluates messages that met the deadline once; the slack absorbs a busier machine, and a
+ * replay that still runs past it fails (the process then answers with that error) rather than hang.
+ */
+const REPLAY_SLACK = 4;
+
+/**
+ * The compute unit: evaluates each process's messages in nonce order on one live aos instance per process
+ * (each in a worker thread, stopped at the compute deadline), stores results, serves dry-runs on the
+ * current state, and keeps memory bounded by evicting idle instances to snapshots.
  */
 export class ComputeUnit {
   private readonly procs = new Map<string, ProcessState>();
@@ -112,15 +164,19 @@ export class ComputeUnit {
       throw new NotFoundError(`message ${messageId} is not scheduled on process ${processId}`);
     }
     const p = this.state(processId);
-    if (p.results[s.nonce] === undefined) {
-      this.kick(processId);
-      await new Promise<void>((resolve) => {
-        const list = p.waiters.get(s.nonce) ?? [];
-        list.push(resolve);
-        p.waiters.set(s.nonce, list);
-      });
-    }
+    await this.evaluatedThrough(p, s.nonce);
     return p.results[s.nonce]!;
+  }
+
+  /** Resolves once the message at `nonce` is evaluated. */
+  private async evaluatedThrough(p: ProcessState, nonce: number): Promise<void> {
+    if (nonce < 0 || p.results[nonce] !== undefined) return;
+    this.kick(p.id);
+    await new Promise<void>((resolve) => {
+      const list = p.waiters.get(nonce) ?? [];
+      list.push(resolve);
+      p.waiters.set(nonce, list);
+    });
   }
 
   /** Evaluates a message against the latest state and persists nothing. */
@@ -129,6 +185,9 @@ export class ComputeUnit {
     const tags = (body.Tags as { name: string; value: string }[] | undefined) ?? [];
     const owner = typeof body.Owner === "string" ? body.Owner : undefined;
     const key = JSON.stringify(body);
+    // As AO's compute unit does, a dry-run reads the state after every message scheduled before it (after
+    // a restart or a repaired results log, the evaluation may still be catching up).
+    await this.evaluatedThrough(p, p.schedule.durable);
     return this.exclusive(p, async () => {
       // As AO's compute unit does, the same dry-run on the same state is answered from a cache: a
       // dry-run is a pure function of the state and the message.
@@ -149,7 +208,16 @@ export class ComputeUnit {
         From: tagValue(tags, "From-Process") || owner,
         "Read-Only": true,
       };
-      const result = await vm.dryRun(msg, p.env);
+      let result: StoredResult;
+      try {
+        result = await vm.dryRun(msg, p.env, this.o.computeDeadlineMs);
+      } catch (err) {
+        // The instance is stopped (deadline) or may be damaged (trap); the next use restores the process.
+        // Not cached: whether a dry-run meets the deadline depends on timing.
+        await this.drop(p);
+        if (err instanceof DeadlineError) this.o.onDeadline({ process: p.id, ms: err.ms });
+        return errorResult(err);
+      }
       if (p.dryRuns.results.size >= DRY_RUN_CACHE)
         p.dryRuns.results.delete(p.dryRuns.results.keys().next().value!);
       p.dryRuns.results.set(key, result);
@@ -164,14 +232,16 @@ export class ComputeUnit {
     return run;
   }
 
-  /** Snapshots every live process and closes the logs. */
+  /** Snapshots every live process, stops its instance and closes the logs. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const p of this.procs.values()) {
       await p.running;
       await p.queue;
-      if (p.vm && p.vmNonce > p.snapshotNonce) this.writeSnapshot(p);
+      if (p.vm && p.vmNonce > p.snapshotNonce) await this.writeSnapshot(p);
+      await this.drop(p);
       p.resultsJournal.close();
+      p.rollbacksJournal.close();
     }
   }
 
@@ -192,6 +262,13 @@ export class ComputeUnit {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "results.log");
     const results = loadResults(file, schedule, this.report);
+    const rollbacksFile = join(dir, "rolledback.log");
+    const rolledBack = new Map<number, StoredResult>();
+    for (const r of Journal.readChecked<RollbackRecord>(rollbacksFile, this.report)) {
+      // A record for a message the log no longer holds at that nonce decides nothing.
+      if (schedule.messages[r.nonce]?.assignmentId === r.assignment) rolledBack.set(r.nonce, r.result);
+      else this.report(`${rollbacksFile}: line for nonce ${r.nonce} names another message; ignored`);
+    }
     const p: ProcessState = {
       id: processId,
       schedule,
@@ -202,6 +279,8 @@ export class ComputeUnit {
       },
       results,
       resultsJournal: new Journal(file),
+      rollbacksJournal: new Journal(rollbacksFile),
+      rolledBack,
       vmNonce: -1,
       snapshotNonce: latestSnapshotNonce(dir, schedule.durable) ?? -1,
       lastUsed: wallClock(),
@@ -226,57 +305,95 @@ export class ComputeUnit {
   private async drain(p: ProcessState): Promise<void> {
     while (p.results.length <= p.schedule.durable && !this.stopped) {
       const s = p.schedule.messages[p.results.length]!;
-      const result = await this.exclusive(p, async () => this.evaluateOn(p, await this.live(p), s));
-      p.results.push(result);
-      p.vmNonce = s.nonce;
-      p.resultsJournal.appendLazy(resultRecord(s, result));
+      const result = await this.exclusive(p, async () => {
+        // A message rolled back before (its result since lost with a repaired results log) is not
+        // evaluated again: the journal decided it.
+        const decided = p.rolledBack.get(s.nonce);
+        const { result, rolledBack } = decided ? { result: decided } : await this.evaluateOn(p, s);
+        if (rolledBack) {
+          // On disk before anything builds on it: a replay follows this record, it never decides again.
+          p.rolledBack.set(s.nonce, result);
+          await p.rollbacksJournal.append({
+            nonce: s.nonce,
+            assignment: s.assignmentId,
+            why: rolledBack,
+            result,
+          } satisfies RollbackRecord);
+        }
+        p.resultsJournal.appendLazy(resultRecord(s, result));
+        p.results.push(result);
+        if (p.vm) p.vmNonce = s.nonce;
+        if (s.nonce - p.snapshotNonce >= this.o.snapshotEvery) await this.writeSnapshot(p);
+        // The boot fills the fresh memory: copy it now, in the background, rather than in the first
+        // dry-run (a deploy's check right after its Eval). Later messages change few pages.
+        if (s.nonce === 0) p.vm?.warm();
+        return result;
+      });
       for (const w of p.waiters.get(s.nonce) ?? []) w();
       p.waiters.delete(s.nonce);
       this.o.onEvaluated(s, result);
-      if (s.nonce - p.snapshotNonce >= this.o.snapshotEvery) this.writeSnapshot(p);
-      // The boot fills the fresh memory: copy it now, in the background, rather than in the first
-      // dry-run (a deploy's check right after its Eval). Later messages change few pages.
-      if (s.nonce === 0) p.vm?.warm();
     }
   }
 
-  private async evaluateOn(p: ProcessState, vm: AosVm, s: Scheduled): Promise<StoredResult> {
+  private async evaluateOn(
+    p: ProcessState,
+    s: Scheduled,
+  ): Promise<{ result: StoredResult; rolledBack?: RolledBack }> {
+    const vm = await this.live(p);
     try {
-      return await vm.evaluate(toAosMessage(s), p.env);
+      return { result: await vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs) };
     } catch (err) {
-      // A trap inside the module: AO's compute unit keeps the memory from before the message.
-      p.vm = undefined;
-      p.vmNonce = -1;
-      await this.live(p, s.nonce - 1);
-      return {
-        Output: "",
-        Messages: [],
-        Spawns: [],
-        Assignments: [],
-        Error: String((err as Error)?.message ?? err),
-      };
+      // AO's compute unit keeps the memory from before a message that fails: this instance is stopped or
+      // may be damaged, and the next use restores the process without the message.
+      await this.drop(p);
+      const deadline = err instanceof DeadlineError;
+      if (deadline) this.o.onDeadline({ process: p.id, nonce: s.nonce, ms: err.ms });
+      return { result: errorResult(err), rolledBack: deadline ? "deadline" : "trap" };
     }
   }
 
-  /** The live instance of a process at its latest evaluated nonce (or at `upTo`), restoring it if needed. */
-  private async live(p: ProcessState, upTo = p.results.length - 1): Promise<AosVm> {
+  /**
+   * The live instance of a process at its latest evaluated nonce, restoring it if needed: from the latest
+   * snapshot, then a replay of the messages after it, skipping those that were rolled back.
+   */
+  private async live(p: ProcessState): Promise<IsolatedVm> {
+    const upTo = p.results.length - 1;
     p.lastUsed = wallClock();
     if (p.vm && p.vmNonce === upTo) return p.vm;
-    if (!p.vm || p.vmNonce > upTo) {
+    // Ahead of the stored results (a repaired results log is recomputed): start again from a snapshot.
+    if (p.vm && p.vmNonce > upTo) await this.drop(p);
+    if (!p.vm) {
       const assignmentAt = (n: number) => p.schedule.messages[n]?.assignmentId;
       const snap = readSnapshot(join(this.o.dir, p.id), upTo, assignmentAt, this.report);
-      p.vm = await AosVm.start(p.module, snap?.memory);
+      p.vm = await IsolatedVm.start(p.module, snap?.memory);
       p.vmNonce = snap?.nonce ?? -1;
       p.vm.warm();
       this.evictIdle(p);
     }
-    // Replay what the snapshot does not hold; these results are already stored.
+    // These results are already stored.
     while (p.vmNonce < upTo) {
       const s = p.schedule.messages[p.vmNonce + 1]!;
-      await p.vm.evaluate(toAosMessage(s), p.env);
+      if (!p.rolledBack.has(s.nonce)) {
+        try {
+          await p.vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs * REPLAY_SLACK);
+        } catch (err) {
+          await this.drop(p);
+          throw new Error(
+            `process ${p.id}: replaying message ${s.nonce} failed (${err instanceof Error ? err.message : String(err)})`,
+          );
+        }
+      }
       p.vmNonce = s.nonce;
     }
     return p.vm;
+  }
+
+  /** Stops the live instance of a process; the next use restores it. */
+  private async drop(p: ProcessState): Promise<void> {
+    const vm = p.vm;
+    p.vm = undefined;
+    p.vmNonce = -1;
+    await vm?.terminate();
   }
 
   private evictIdle(current: ProcessState): void {
@@ -284,22 +401,28 @@ export class ComputeUnit {
     live.sort((a, b) => a.lastUsed - b.lastUsed);
     while (live.length + 1 > this.o.maxLive) {
       const p = live.shift()!;
-      if (p.vmNonce > p.snapshotNonce) this.writeSnapshot(p);
+      // Detached at once (the process counts as not live), snapshotted and stopped in the background. A
+      // use meanwhile restores from the previous snapshot; a snapshot that fails costs only that.
+      const vm = p.vm!;
+      const nonce = p.vmNonce;
       p.vm = undefined;
       p.vmNonce = -1;
+      void (nonce > p.snapshotNonce ? this.writeSnapshot(p, vm, nonce) : Promise.resolve())
+        .catch(() => undefined)
+        .then(() => vm.terminate());
     }
   }
 
   /** Results first (a snapshot must never be ahead of the stored results), then the memory. */
-  private writeSnapshot(p: ProcessState): void {
-    if (!p.vm) return;
+  private async writeSnapshot(p: ProcessState, vm = p.vm, nonce = p.vmNonce): Promise<void> {
+    if (!vm) return;
     p.resultsJournal.sync();
     writeSnapshot(
       join(this.o.dir, p.id),
-      p.vmNonce,
-      p.schedule.messages[p.vmNonce]!.assignmentId,
-      p.vm.snapshot(),
+      nonce,
+      p.schedule.messages[nonce]!.assignmentId,
+      await vm.snapshot(),
     );
-    p.snapshotNonce = p.vmNonce;
+    p.snapshotNonce = Math.max(p.snapshotNonce, nonce);
   }
 }

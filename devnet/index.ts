@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { addressOf } from "../providers/wallet";
-import { ComputeUnit } from "./computeUnit";
+import { ComputeUnit, type DeadlineHit } from "./computeUnit";
 import { openDataDir } from "./dataDir";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
@@ -13,6 +13,7 @@ import { describeNetwork, type NetworkInfo, writeNetworkFile } from "./networkFi
 import { Scheduler } from "./scheduler";
 import { readWallet } from "./wallet";
 
+export type { DeadlineHit } from "./computeUnit";
 export { AOS_MODULE_ID } from "./modules";
 export type { NetworkInfo };
 
@@ -26,6 +27,11 @@ export interface DevnetOptions {
   maxLive?: number;
   /** Snapshot a process every this many messages (default 500), bounding the replay after a crash. */
   snapshotEvery?: number;
+  /**
+   * Milliseconds of CPU time one message or dry-run may compute (default 10,000). Past it the evaluation
+   * is stopped, the result carries an `Error`, and the process's state is as before the message.
+   */
+  computeDeadlineMs?: number;
   log?: (line: string) => void;
 }
 
@@ -35,11 +41,25 @@ export interface Devnet extends NetworkInfo {
   /** Waits until every message scheduled so far is evaluated and its outbox cranked. */
   settle(): Promise<void>;
   liveProcesses(): number;
+  /** Messages and dry-runs stopped at the compute deadline since this start. */
+  deadlineHits(): DeadlineHit[];
   stop(): Promise<void>;
 }
 
+/**
+ * Ten seconds of the evaluating thread's CPU time (wall-clock time where that cannot be read): a process's
+ * boot takes about 0.2 s of CPU here, a registry message milliseconds, and JSON nested 3,000 deep about
+ * 0.25 s, so only runaway work meets it; counting CPU time keeps a busy machine, where those same messages
+ * take ten times longer by the clock, from stopping them; and a client still gets its answer well within
+ * the usual 30-60 s HTTP timeouts.
+ */
+export const DEFAULT_COMPUTE_DEADLINE_MS = 10_000;
+
 /** Starts the local AO network: messenger, scheduler, compute unit and gateway on one HTTP port. */
 export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
+  const computeDeadlineMs = opts.computeDeadlineMs ?? DEFAULT_COMPUTE_DEADLINE_MS;
+  if (!Number.isInteger(computeDeadlineMs) || computeDeadlineMs < 1)
+    throw new Error(`computeDeadlineMs ${computeDeadlineMs}: use a positive whole number of milliseconds`);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log = opts.log ?? (() => {});
@@ -52,6 +72,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const modules = await loadModules();
 
   let baseUrl = "";
+  const deadlineHits: DeadlineHit[] = [];
   const scheduler = new Scheduler(join(dataDir, "processes"), address);
   scheduler.load(logs, log);
   const messenger = new Messenger({ scheduler, modules, wallet, log });
@@ -62,8 +83,14 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     moduleOwner: address,
     maxLive: opts.maxLive ?? 16,
     snapshotEvery: opts.snapshotEvery ?? 500,
+    computeDeadlineMs,
     onEvaluated: (s, result) => void messenger.crank(s, result),
     log,
+    onDeadline: (hit) => {
+      deadlineHits.push(hit);
+      const what = hit.nonce === undefined ? "a dry-run" : `message ${hit.nonce}`;
+      log(`process ${hit.process}: ${what} ran past the compute deadline of ${hit.ms} ms and was stopped`);
+    },
   });
   const gateway = new Gateway({ scheduler, modules, address, suUrl: () => `${baseUrl}/su` });
 
@@ -114,6 +141,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     dataDir,
     settle,
     liveProcesses: () => cu.liveCount(),
+    deadlineHits: () => [...deadlineHits],
     async stop() {
       await http.close();
       await messenger.idle();

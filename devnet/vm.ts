@@ -45,7 +45,8 @@ interface SparseMemory {
   pages: Map<number, Buffer>;
 }
 
-// ao-loader swaps Math.random and console.log around each call: calls must never interleave.
+// ao-loader swaps Math.random and console.log around each call: calls must never interleave. The lane is
+// per thread: the compute unit runs each instance in a worker of its own (see isolatedVm.ts).
 let lane: Promise<unknown> = Promise.resolve();
 function exclusive<T>(fn: () => Promise<T>): Promise<T> {
   const run = lane.then(fn, fn);
@@ -73,48 +74,23 @@ export class AosVm {
   ) {}
 
   static async start(mod: AosModule, snapshot?: Buffer): Promise<AosVm> {
-    // ao-loader is CommonJS; its emscripten glue builds the instance through this hook so that we keep
-    // the exports (memory) and the glue's own heap-resize function.
-    const AoLoader = require("@permaweb/ao-loader") as (bin: unknown, opts: object) => Promise<Handle>;
-    let exportsRef: WasmExports | undefined;
-    let resize: ((size: number) => boolean) | undefined;
-    const instantiate = (
-      imports: { env: Record<string, unknown> },
-      done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
-    ) => {
-      resize = imports.env.emscripten_resize_heap as (size: number) => boolean;
-      WebAssembly.instantiate(mod.compiled, imports as unknown as WebAssembly.Imports).then((instance) => {
-        exportsRef = instance.exports as unknown as WasmExports;
-        adaptMemory64(exportsRef.memory);
-        done(instance, mod.compiled);
-      });
-      return {};
-    };
-    const handle = await exclusive(() =>
-      AoLoader(instantiate, {
-        format: mod.format,
-        UNSAFE_MEMORY: true,
-        memoryLimit: mod.memoryLimit,
-        computeLimit: mod.computeLimit,
-        extensions: [],
-        inputEncoding: "JSON-V1",
-        outputEncoding: "JSON-V1",
-      }),
-    );
-    if (!exportsRef || !resize) throw new Error(`module ${mod.id}: the loader did not instantiate it`);
-    const ex = exportsRef;
-    const vm = new AosVm(handle, () => ex, resize);
+    const { handle, exports, resize } = await exclusive(() => instantiateAos(mod));
+    const vm = new AosVm(handle, () => exports, resize);
     if (snapshot) vm.restore(decodeSnapshot(snapshot));
     return vm;
   }
 
-  /** Evaluates one message; the memory it leaves is the process's new state. */
-  async evaluate(msg: AosMessage, env: AosEnv): Promise<AosResult> {
+  /**
+   * Evaluates one message; the memory it leaves is the process's new state. `onStart` is called when the
+   * evaluation itself begins, after whatever was queued before it.
+   */
+  async evaluate(msg: AosMessage, env: AosEnv, onStart?: () => void): Promise<AosResult> {
     return stripMemory(
       await exclusive(() => {
         // In the lane, not at the call: a scan queued before this message must not pass for its result.
         if (this.known) this.stale = this.known;
         this.known = undefined;
+        onStart?.();
         return this.handle(null, msg, env);
       }),
     );
@@ -125,12 +101,13 @@ export class AosVm {
    * handed back before the memory is put back (the caller can answer meanwhile); nothing else runs on
    * any instance until it is.
    */
-  dryRun(msg: AosMessage, env: AosEnv): Promise<AosResult> {
+  dryRun(msg: AosMessage, env: AosEnv, onStart?: () => void): Promise<AosResult> {
     return new Promise((resolve, reject) => {
       void exclusive(async () => {
         this.known ??= this.scan();
         const before = this.known;
         try {
+          onStart?.();
           resolve(stripMemory(await this.handle(null, msg, env)));
         } catch (err) {
           reject(err);
@@ -211,6 +188,43 @@ export class AosVm {
     }
     this.known = state;
   }
+}
+
+/**
+ * Instantiates a module through `@permaweb/ao-loader`: the one place that loads it, so that anything the
+ * loader needs around it (a patch, an option) goes here.
+ */
+async function instantiateAos(
+  mod: AosModule,
+): Promise<{ handle: Handle; exports: WasmExports; resize: (size: number) => boolean }> {
+  // ao-loader is CommonJS; its emscripten glue builds the instance through this hook so that we keep
+  // the exports (memory) and the glue's own heap-resize function.
+  const AoLoader = require("@permaweb/ao-loader") as (bin: unknown, opts: object) => Promise<Handle>;
+  let exportsRef: WasmExports | undefined;
+  let resize: ((size: number) => boolean) | undefined;
+  const instantiate = (
+    imports: { env: Record<string, unknown> },
+    done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void,
+  ) => {
+    resize = imports.env.emscripten_resize_heap as (size: number) => boolean;
+    WebAssembly.instantiate(mod.compiled, imports as unknown as WebAssembly.Imports).then((instance) => {
+      exportsRef = instance.exports as unknown as WasmExports;
+      adaptMemory64(exportsRef.memory);
+      done(instance, mod.compiled);
+    });
+    return {};
+  };
+  const handle = await AoLoader(instantiate, {
+    format: mod.format,
+    UNSAFE_MEMORY: true,
+    memoryLimit: mod.memoryLimit,
+    computeLimit: mod.computeLimit,
+    extensions: [],
+    inputEncoding: "JSON-V1",
+    outputEncoding: "JSON-V1",
+  });
+  if (!exportsRef || !resize) throw new Error(`module ${mod.id}: the loader did not instantiate it`);
+  return { handle, exports: exportsRef, resize };
 }
 
 function stripMemory(r: AosResult & { Memory?: ArrayBuffer }): AosResult {

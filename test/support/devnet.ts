@@ -13,17 +13,25 @@ export function tempDataDir(prefix = "devnet-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Starts a local network on a free port in a fresh (or given) data directory. */
+/**
+ * Starts a local network on a free port in a fresh (or given) data directory. Its cleanup fails if any
+ * message or dry-run ran past the compute deadline, unless the test expects it: a test whose messages
+ * hit the deadline passes only by timing.
+ */
 export async function withDevnet(
   opts: Partial<DevnetOptions> = {},
+  { expectDeadlineHits = false } = {},
 ): Promise<Devnet & { cleanup(): Promise<void> }> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const net = await startDevnet({ port: 0, ...opts, dataDir });
   return {
     ...net,
     async cleanup() {
+      const hits = net.deadlineHits();
       await net.stop();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (hits.length > 0 && !expectDeadlineHits)
+        throw new Error(`evaluations ran past the compute deadline: ${JSON.stringify(hits)}`);
     },
   };
 }
@@ -90,6 +98,7 @@ export async function graphql<T>(
  */
 export async function startDevnetProcess(
   dataDir: string,
+  args: string[] = [],
 ): Promise<NetworkInfo & { child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
@@ -102,6 +111,7 @@ export async function startDevnetProcess(
       "0",
       "--data",
       dataDir,
+      ...args,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
