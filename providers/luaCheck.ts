@@ -9,14 +9,27 @@
  */
 import { mapBundleLine, readBundleManifest } from "./bundleManifest";
 import { namedError } from "./errors";
+import { luaVersionHint } from "./luaVersionHint";
 
 export interface LuaSyntaxError {
   file: string;
   line: number;
   message: string;
+  /** What to change when the error is Lua 5.4 syntax (luaVersionHint.ts). */
+  hint?: string;
 }
 
-export const formatLuaError = (e: LuaSyntaxError) => `${e.file}:${e.line}: ${e.message}`;
+export const formatLuaError = (e: LuaSyntaxError) =>
+  `${e.file}:${e.line}: ${e.message}${e.hint ? ` (${e.hint})` : ""}`;
+
+/** The error with its Lua 5.4 hint, from the line it points at in `lines` (1-based `line`). */
+function withHint<T extends { line: number; message: string }>(
+  err: T,
+  lines: string[],
+): T & { hint?: string } {
+  const hint = luaVersionHint(err.message, lines[err.line - 1]);
+  return hint ? { ...err, hint } : err;
+}
 
 /** Compiles one chunk; returns the error (line relative to the chunk) or undefined. */
 function compile(source: string): { line: number; message: string } | undefined {
@@ -36,7 +49,7 @@ export function luaCheck(code: string, defaultFile = "process.lua"): LuaSyntaxEr
   const manifest = readBundleManifest(code);
   if (!manifest) {
     const err = compile(code);
-    return err ? [{ file: defaultFile, ...err }] : [];
+    return err ? [{ file: defaultFile, ...withHint(err, code.split("\n")) }] : [];
   }
   const lines = code.split("\n");
   const errors: LuaSyntaxError[] = [];
@@ -44,13 +57,19 @@ export function luaCheck(code: string, defaultFile = "process.lua"): LuaSyntaxEr
     const own = lines.slice(s.line - 1, s.line - 1 + s.lines);
     own[0] = (own[0] ?? "").slice(s.column);
     const err = compile(own.join("\n"));
-    if (err) errors.push({ file: s.file, ...err });
+    if (err) errors.push({ file: s.file, ...withHint(err, own) });
   }
   if (errors.length) return errors;
   const err = compile(code);
   if (!err) return [];
   const at = mapBundleLine(manifest.segments, err.line);
-  return [at ? { ...at, message: err.message } : { file: `${manifest.entry} (bundle)`, ...err }];
+  const { hint } = withHint(err, lines); // err.line is the bundle's line
+  return [
+    {
+      ...(at ? { ...at, message: err.message } : { file: `${manifest.entry} (bundle)`, ...err }),
+      ...(hint ? { hint } : {}),
+    },
+  ];
 }
 
 export const luaSyntaxCheckError = (errors: LuaSyntaxError[]) =>
