@@ -18,7 +18,7 @@ const unquote = (v: string) => v.replace(/^"(.*)"$/, "$1");
 export function configFixAsYamlEdit(text: string): string {
   return text
     .replace(
-      /pulumi config set --secret (\S+?):(\S+) (?:"[^"]*"|\S+) --stack (\S+)/g,
+      /pulumi config set --secret (\S+?):(\S+) (?:"[^"]*"|<[^>]*>|\S+) --stack ([A-Za-z0-9_-]+)/g,
       (_m, _ns: string, key: string, stack: string) =>
         (
           SECRET_FROM_ENV[key] ??
@@ -26,12 +26,12 @@ export function configFixAsYamlEdit(text: string): string {
         ).replace("<stack>", stack),
     )
     .replace(
-      /pulumi config set (\S+) ("[^"]*"|\S+) --stack (\S+)/g,
+      /pulumi config set (\S+) ("[^"]*"|<[^>]*>|\S+) --stack ([A-Za-z0-9_-]+)/g,
       (_m, key: string, value: string, stack: string) =>
         `in Pulumi.${stack}.yaml, under \`config:\`, set \`${key}: ${unquote(value)}\``,
     )
     .replace(
-      /pulumi config rm (\S+) --stack (\S+)/g,
+      /pulumi config rm (\S+) --stack ([A-Za-z0-9_-]+)/g,
       (_m, key: string, stack: string) => `delete the line \`${key}: ...\` from Pulumi.${stack}.yaml`,
     )
     .replace(/`pulumi up`/g, "`npm run deploy:dev`");
