@@ -8,6 +8,8 @@
  * - "process not found yet" (a NotYetError, thrown by the wait step while the units catch up).
  * Anything else fails at once. Retries back off exponentially with jitter, within a bounded total time;
  * the final error names the step, the endpoint, the last HTTP status and the last error.
+ * A refused connection on a loopback address is a local network that is not running, not a blip: it
+ * gets LOOPBACK_REFUSED_MS (a restart's worth), then fails saying how to start it.
  */
 
 import { isError, namedError } from "./errors";
@@ -71,6 +73,28 @@ export function retryableReason(err: unknown): string | undefined {
 }
 
 export const isRetryable = (err: unknown) => retryableReason(err) !== undefined;
+
+/** How long a refused loopback endpoint is retried: enough for the local network to restart. */
+export const LOOPBACK_REFUSED_MS = 3_000;
+
+/** Whether the URL's host is this machine (a local network), not a remote unit. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const h = new URL(url).hostname;
+    return h === "localhost" || h.endsWith(".localhost") || h === "[::1]" || /^127\./.test(h);
+  } catch {
+    return false;
+  }
+}
+
+/** A connection refused (or aoconnect's wrapper of a rejected fetch, which hides the cause). */
+function refused(err: unknown): boolean {
+  const reason = retryableReason(err);
+  return reason === "ECONNREFUSED" || reason === "fetch failed" || reason === "connection error (aoconnect)";
+}
+
+export const localNetworkHint = (endpoint: string) =>
+  `nothing answers at ${endpoint}: the local AO network is not running. Start it with \`npm run devnet\` (\`npm run deploy:dev\` starts it by itself)`;
 
 export interface RetryOptions {
   /** What is being done, for the final error: "spawn", "wait for the process", "eval result", ... */
@@ -140,12 +164,25 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     onRetry,
   } = options;
   const deadline = now() + totalMs;
+  const local = isLoopbackUrl(endpoint);
+  const localDeadline = now() + Math.min(totalMs, LOOPBACK_REFUSED_MS);
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
       const canRetry = retryable(err);
-      const remaining = deadline - now();
+      const localDown = canRetry && local && refused(err);
+      const remaining = (localDown ? localDeadline : deadline) - now();
+      if (localDown && remaining <= 0) {
+        throw namedError("RetryError", `${step} failed: ${localNetworkHint(endpoint)}`, {
+          step,
+          endpoint,
+          attempts: attempt,
+          status: undefined,
+          lastError: err,
+          retryable: false,
+        });
+      }
       if (!canRetry || remaining <= 0) {
         throw retryError({
           step,

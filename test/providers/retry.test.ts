@@ -144,3 +144,61 @@ describe("withRetry", () => {
     expect(reasons).toEqual(["ECONNREFUSED"]);
   });
 });
+
+describe("a refused local network fails within seconds and says how to start it", () => {
+  it.each([
+    ["ECONNREFUSED", connError("ECONNREFUSED")],
+    ["aoconnect's wrapper", new Error("Error while communicating with MU: {}")],
+  ])("%s on 127.0.0.1 or localhost: gives up after a few seconds, naming npm run devnet", async (_n, err) => {
+    for (const endpoint of ["http://127.0.0.1:4000", "http://localhost:4000"]) {
+      const c = clock();
+      const failure = await withRetry(
+        async () => {
+          throw err;
+        },
+        { step: "spawn", endpoint, totalMs: 120_000, now: c.now, sleep: c.sleep, random: () => 0.5 },
+      ).catch((e: Error) => e);
+      expect((failure as Error).message).toMatch(
+        /spawn failed: nothing answers at .*: the local AO network is not running.*npm run devnet/,
+      );
+      expect(c.now()).toBeLessThanOrEqual(3_000);
+    }
+  });
+
+  it("a remote unit that refuses keeps the whole backoff budget", async () => {
+    const c = clock();
+    const failure = await withRetry(
+      async () => {
+        throw connError("ECONNREFUSED");
+      },
+      {
+        step: "spawn",
+        endpoint: "https://mu.example.org",
+        totalMs: 120_000,
+        now: c.now,
+        sleep: c.sleep,
+        random: () => 0.5,
+      },
+    ).catch((e: Error) => e);
+    expect((failure as Error).message).toMatch(/gave up: retry time exhausted/);
+    expect(c.now()).toBe(120_000);
+  });
+
+  it("a local network answering 503 (up but busy) is still retried for the whole budget", async () => {
+    const c = clock();
+    await withRetry(
+      async () => {
+        throw httpError(503);
+      },
+      {
+        step: "eval",
+        endpoint: "http://127.0.0.1:4000",
+        totalMs: 20_000,
+        now: c.now,
+        sleep: c.sleep,
+        random: () => 0.5,
+      },
+    ).catch(() => {});
+    expect(c.now()).toBe(20_000);
+  });
+});
