@@ -37,6 +37,7 @@ import {
   readState,
   redactSecrets,
   type StackState,
+  stateFileOf,
   writeState,
 } from "./state";
 
@@ -78,7 +79,6 @@ export class EngineError extends Error {
   }
 }
 
-export const stateFileOf = (stateDir: string, stack: string) => join(stateDir, `${stack}.json`);
 export const lockFileOf = (stateDir: string, stack: string) => join(stateDir, `${stack}.lock`);
 export const urnOf = (stack: string, project: string, type: string, name: string) =>
   `urn:pulumi:${stack}::${project}::${type}::${name}`;

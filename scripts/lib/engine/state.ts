@@ -21,12 +21,15 @@ import {
   renameSync,
   writeSync,
 } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { SECRET_SIG, SECRET_SIG_KEY } from "../dynamicHost";
 
 export const STATE_VERSION = 1;
 
 export type Props = Record<string, unknown>;
+
+/** The state file of `stack` in a state directory (its lock is `<stack>.lock` beside it). */
+export const stateFileOf = (stateDir: string, stack: string) => join(stateDir, `${stack}.json`);
 
 export interface ResourceState {
   urn: string;
