@@ -111,6 +111,8 @@ async function run(start: ProgramStart): Promise<void> {
 }
 
 if (require.main === module) {
+  // Load the SDK while the engine decides whether this run is needed (see startProgram).
+  require("@pulumi/pulumi");
   process.once("message", (m: ProgramStart) => {
     // Exit once the last message is out: the runtime may still hold handles of failed registrations.
     run(m).then(

@@ -29,7 +29,7 @@ import {
   stepFor,
 } from "./plan";
 import { formatOutputs, formatPlan, formatStepDone, formatSummary } from "./printer";
-import { runProgram } from "./program";
+import { type ProgramProcess, startProgram } from "./program";
 import type { RegisterRequest } from "./programHost";
 import {
   type Props,
@@ -98,6 +98,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
   const stateFile = stateFileOf(opts.stateDir, opts.stack);
   const lock = opts.preview ? undefined : acquireLock(lockFileOf(opts.stateDir, opts.stack), opts.log);
   let host: DynamicHost | undefined;
+  let updateProgram: ProgramProcess | undefined;
   try {
     const state = readState(stateFile, opts.project, opts.stack);
     const start: StackState = structuredClone(state);
@@ -201,20 +202,24 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       return { urn, old, reg, step };
     };
 
-    // Pass 1: the preview.
+    // Pass 1: the preview. The update's process starts as soon as there is a change to make.
+    const onProgramLog = (l: string) => programLog(opts, l);
+    const warmUpdate = () => {
+      if (!opts.preview) updateProgram ??= startProgram(opts.repoRoot, onProgramLog);
+    };
+    if (state.resources.length === 0 || state.resources.some((r) => r.delete)) warmUpdate();
     const registrations: (Registration & { inputs: Props })[] = [];
-    const previewRun = await runProgram({
-      cwd: opts.repoRoot,
+    const previewRun = await startProgram(opts.repoRoot, onProgramLog).run({
       programDir: opts.programDir ?? join(opts.repoRoot, "infra"),
       project: opts.project,
       stack: opts.stack,
       dryRun: true,
       config: opts.config,
       env: opts.programEnv,
-      onLog: (l) => programLog(opts, l),
       async onRegister(req) {
         const { old, reg, step } = await decide(req);
         registrations.push(reg);
+        if (step.op !== "same") warmUpdate();
         const id = old?.id ?? "";
         if (step.op === "same") return { id, state: old!.outputs };
         if (step.op === "update") return { id, state: { ...old!.outputs, ...reg.inputs } };
@@ -301,15 +306,15 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     };
 
     const replaced: string[] = [];
-    const run = await runProgram({
-      cwd: opts.repoRoot,
+    const program = updateProgram ?? startProgram(opts.repoRoot, onProgramLog);
+    updateProgram = undefined;
+    const run = await program.run({
       programDir: opts.programDir ?? join(opts.repoRoot, "infra"),
       project: opts.project,
       stack: opts.stack,
       dryRun: false,
       config: opts.config,
       env: opts.programEnv,
-      onLog: (l) => programLog(opts, l),
       async onRegister(req) {
         const { urn, old, reg, step } = await decide(req);
         if (!isDynamic(req.resourceType)) {
@@ -388,6 +393,8 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     opts.log(formatOutputs(run.outputs));
     return { outputs: run.outputs, steps, stateFile };
   } finally {
+    // A process started for an update that is not needed (no change after all, or a failure).
+    (updateProgram as ProgramProcess | undefined)?.kill();
     lock?.release();
     await (host as DynamicHost | undefined)?.stop();
   }
