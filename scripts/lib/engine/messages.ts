@@ -18,12 +18,12 @@ const unquote = (v: string) => v.replace(/^"(.*)"$/, "$1");
 export function configFixAsYamlEdit(text: string): string {
   return text
     .replace(
-      /pulumi config set --secret (\S+?):(\S+) (?:"[^"]*"|<[^>]*>|\S+) --stack ([A-Za-z0-9_-]+)/g,
-      (_m, _ns: string, key: string, stack: string) =>
+      /pulumi config set --secret (\S+?):(\S+) (?:"[^"]*"|<[^>]*>|\S+)(?: --stack ([A-Za-z0-9_-]+))?/g,
+      (_m, _ns: string, key: string, stack: string | undefined) =>
         (
           SECRET_FROM_ENV[key] ??
-          `export the value in the environment, or use the Pulumi CLI's encrypted config`
-        ).replace("<stack>", stack),
+          "export the value in the environment, or use the Pulumi CLI's encrypted config"
+        ).replace("<stack>", stack ?? "<stack>"),
     )
     .replace(
       /pulumi config set (\S+) ("[^"]*"|<[^>]*>|\S+) --stack ([A-Za-z0-9_-]+)/g,
