@@ -87,7 +87,7 @@ export function stepFor(old: ResourceState | undefined, reg: Registration, newIn
   // engine computes its detailed diff when a provider gives none.
   const diffs = diff.diffs.length || !newInputs ? diff.diffs : changedKeys(old.inputs, newInputs);
   if (diff.changes === "some") return { ...base, op: "update", diffs, ...resume };
-  if (old.initErrors?.length) return { ...base, op: "update", diffs: [], ...resume };
+  if (old.initErrors?.length) return { ...base, op: "update", diffs, ...resume };
   return { ...base, op: "same" };
 }
 
