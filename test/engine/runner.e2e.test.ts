@@ -74,7 +74,9 @@ describe("the engine's call sequence", () => {
     const next = await run({ aValue: "v2", aKey: "k2" });
     expect(next.result).not.toBeInstanceOf(Error);
     const order = next.text.split("\n").filter((l) => /^ {2}\S+ +pulumi-nodejs:dynamic:Resource /.test(l));
-    expect(order[0]).toMatch(/^ {2}- +pulumi-nodejs:dynamic:Resource +a +delete original +\(pending delete from an earlier run\)$/);
+    expect(order[0]).toMatch(
+      /^ {2}- +pulumi-nodejs:dynamic:Resource +a +delete original +\(pending delete from an earlier run\)$/,
+    );
     expect(state().resources.filter((r) => r.delete)).toEqual([]);
     expect(live("a")[0]).toMatchObject({ id: created!.id, outputs: { ready: true } });
     // b depends on a: its value follows the replacement.
