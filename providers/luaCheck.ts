@@ -6,14 +6,27 @@
  * error names the file and its line.
  */
 import { namedError } from "./errors";
+import { luaVersionHint } from "./luaVersionHint";
 
 export interface LuaSyntaxError {
   file: string;
   line: number;
   message: string;
+  /** What to change when the error is Lua 5.4 syntax (luaVersionHint.ts). */
+  hint?: string;
 }
 
-export const formatLuaError = (e: LuaSyntaxError) => `${e.file}:${e.line}: ${e.message}`;
+export const formatLuaError = (e: LuaSyntaxError) =>
+  `${e.file}:${e.line}: ${e.message}${e.hint ? ` (${e.hint})` : ""}`;
+
+/** The error with its Lua 5.4 hint, from the line it points at in `lines` (1-based `line`). */
+function withHint<T extends { line: number; message: string }>(
+  err: T,
+  lines: string[],
+): T & { hint?: string } {
+  const hint = luaVersionHint(err.message, lines[err.line - 1]);
+  return hint ? { ...err, hint } : err;
+}
 
 /** Compiles one chunk; returns the error (line relative to the chunk) or undefined. */
 function compile(source: string): { line: number; message: string } | undefined {
@@ -31,7 +44,7 @@ function compile(source: string): { line: number; message: string } | undefined 
 /** The code's syntax error, if any, as `file:line: message` (a chunk stops compiling at its first). */
 export function luaCheck(code: string, file = "process.lua"): LuaSyntaxError[] {
   const err = compile(code);
-  return err ? [{ file, ...err }] : [];
+  return err ? [{ file, ...withHint(err, code.split("\n")) }] : [];
 }
 
 export const luaSyntaxCheckError = (errors: LuaSyntaxError[]) =>

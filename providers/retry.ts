@@ -8,6 +8,8 @@
  * - "process not found yet" (a NotYetError, thrown by the wait step while the units catch up).
  * Anything else fails at once. Retries back off exponentially with jitter, within a bounded total time;
  * the final error names the step, the endpoint, the last HTTP status and the last error.
+ * A loopback endpoint that refuses connections is a local network that is not running, not a blip: it
+ * gets LOOPBACK_REFUSED_MS of refusals (a restart's worth), then fails saying how to start it.
  */
 
 import { isError, namedError } from "./errors";
@@ -72,6 +74,51 @@ export function retryableReason(err: unknown): string | undefined {
 
 export const isRetryable = (err: unknown) => retryableReason(err) !== undefined;
 
+/** How long a refused loopback endpoint is retried: enough for the local network to restart. */
+export const LOOPBACK_REFUSED_MS = 3_000;
+
+/** Whether the URL's host is this machine (a local network), not a remote unit. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const h = new URL(url).hostname;
+    return h === "localhost" || h.endsWith(".localhost") || h === "[::1]" || /^127\./.test(h);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether nothing listens at a loopback endpoint: a refused connection error says so itself; aoconnect's
+ * wrapper and undici's "fetch failed" hide the cause, so the port is probed (a dropped reply is not a
+ * refusal: the port still accepts).
+ */
+async function refusedAt(endpoint: string, err: unknown, probe: (endpoint: string) => Promise<boolean>) {
+  const reason = retryableReason(err);
+  if (reason === "ECONNREFUSED") return true;
+  if (reason === "fetch failed" || reason === "connection error (aoconnect)") return probe(endpoint);
+  return false;
+}
+
+/** Connects to the endpoint's port: true when the connection is refused. */
+export function probeRefused(endpoint: string): Promise<boolean> {
+  const net = require("node:net") as typeof import("node:net");
+  const u = new URL(endpoint);
+  const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ""), port });
+    const done = (refused: boolean) => {
+      socket.destroy();
+      resolve(refused);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once("connect", () => done(false));
+    socket.once("error", (e: NodeJS.ErrnoException) => done(e.code === "ECONNREFUSED"));
+  });
+}
+
+export const localNetworkHint = (endpoint: string) =>
+  `nothing answers at ${endpoint}: the local AO network is not running. Start it with \`npm run devnet\` (\`npm run deploy:dev\` starts it by itself)`;
+
 export interface RetryOptions {
   /** What is being done, for the final error: "spawn", "wait for the process", "eval result", ... */
   step: string;
@@ -90,6 +137,8 @@ export interface RetryOptions {
   now?: () => number;
   random?: () => number;
   isRetryable?: (err: unknown) => boolean;
+  /** Whether a loopback endpoint refuses connections (default: probeRefused). */
+  probe?: (endpoint: string) => Promise<boolean>;
   /** Called before each wait (e.g. to log through pulumi.log). */
   onRetry?: (info: {
     step: string;
@@ -137,14 +186,29 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     now = () => new Date().getTime(),
     random = Math.random,
     isRetryable: retryable = isRetryable,
+    probe = probeRefused,
     onRetry,
   } = options;
   const deadline = now() + totalMs;
+  const local = isLoopbackUrl(endpoint);
+  let refusedSince: number | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
       const canRetry = retryable(err);
+      const localDown = canRetry && local && (await refusedAt(endpoint, err, probe));
+      refusedSince = localDown ? (refusedSince ?? now()) : undefined;
+      if (refusedSince !== undefined && now() - refusedSince >= LOOPBACK_REFUSED_MS) {
+        throw namedError("RetryError", `${step} failed: ${localNetworkHint(endpoint)}`, {
+          step,
+          endpoint,
+          attempts: attempt,
+          status: undefined,
+          lastError: err,
+          retryable: false,
+        });
+      }
       const remaining = deadline - now();
       if (!canRetry || remaining <= 0) {
         throw retryError({
@@ -158,7 +222,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       }
       const base = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
       // Equal jitter: half fixed, half random, so concurrent deployers spread out.
-      const delayMs = Math.min(remaining, Math.round(base / 2 + (random() * base) / 2));
+      const budget = refusedSince === undefined ? remaining : refusedSince + LOOPBACK_REFUSED_MS - now();
+      const delayMs = Math.min(remaining, budget, Math.round(base / 2 + (random() * base) / 2));
       onRetry?.({ step, endpoint, attempt, delayMs, reason: retryableReason(err) ?? "retryable" });
       await sleep(delayMs);
     }

@@ -1,24 +1,33 @@
 /**
- * `npm run deploy:dev [-- <extra pulumi up flags>]`: the main job on the embedded default.
+ * `npm run deploy:dev [-- flags]`: the main job, deploying the registry to the local AO network.
  *
- * 1. Finds a Pulumi CLI that runs (PATH, ~/.pulumi/bin, or the official `pulumi` npm launcher); without
- *    one it says how to install it and exits 1, before starting anything.
- * 2. Starts the local AO network when .devnet-data/network.json does not describe one that answers:
+ * 1. Starts the local AO network when .devnet-data/network.json does not describe one that answers:
  *    `devnet/cli.ts` (what `npm run devnet` runs), detached, logging to .devnet-data/devnet.log, and
  *    waits until it has written a fresh network.json whose URLs answer.
- * 3. Creates the dev wallet .devnet-data/dev-wallet.json (ignored by git) when there is none.
- * 4. `pulumi stack select --create dev`, then `pulumi up --stack dev --yes`, with local file state
+ * 2. Creates the dev wallet .devnet-data/dev-wallet.json (ignored by git) when there is none.
+ * 3. With a Pulumi CLI that runs (PATH, ~/.pulumi/bin, or the official `pulumi` npm launcher):
+ *    `pulumi stack select --create dev`, then `pulumi up --stack dev --yes`, with local file state
  *    (.pulumi-state/) and the dev-only passphrase (scripts/lib/devStack.ts).
+ *    Without one (or with --local-engine), says so in one line and runs the same program through the
+ *    local engine (scripts/lib/engine/): `pulumi up` on the state .devnet-data/state/dev.json.
+ *
+ * Flags: --preview (the plan only), --json (stdout: the stack outputs only), --verbose (logs, traces);
+ * local engine: --state DIR, --network-file F, --wallet F, --adopt=<process ID>, --github owner/repo.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";
 import { generateWallet } from "../devnet/wallet";
+import { PROJECT } from "../infra/config";
 import { addressOf } from "../providers/wallet";
-import { DEV_STACK, devPaths, devStackEnv } from "./lib/devStack";
+import { DEV_STACK, devEngineStateDir, devPaths, devStackEnv } from "./lib/devStack";
+import { formatFailure } from "./lib/engine/messages";
+import { up } from "./lib/engine/runner";
+import { stackConfig } from "./lib/engine/stackConfig";
 import { memory64Flags } from "./lib/nodeVersions.cjs";
-import { findPulumiCli, missingPulumiMessage } from "./lib/pulumiCli";
+import { findPulumiCli, missingPulumiMessage, type PulumiCli } from "./lib/pulumiCli";
 
 export const DEFAULT_PORT = 4000;
 
@@ -39,7 +48,7 @@ export async function networkAnswers(info: NetworkInfo, timeoutMs = 2000): Promi
   return results.every(Boolean);
 }
 
-function readNetwork(file: string): NetworkInfo | undefined {
+export function readNetwork(file: string): NetworkInfo | undefined {
   if (!existsSync(file)) return undefined;
   try {
     return parseNetworkFile(readFileSync(file, "utf8"), file);
@@ -141,45 +150,235 @@ export function ensureDevWallet(file: string, log: (line: string) => void = (l) 
   return addressOf(jwk.n);
 }
 
+export interface DeployFlags {
+  localEngine: boolean;
+  networkFile?: string;
+  wallet?: string;
+  github?: { owner: string; repository: string };
+  adopt?: string;
+  state?: string;
+  json: boolean;
+  preview: boolean;
+  verbose: boolean;
+  /** Arguments for `pulumi up` (Pulumi CLI only). */
+  passthrough: string[];
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The command line, checked. Pure. */
+export function parseDeployArgs(argv: string[]): DeployFlags {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    strict: false,
+    tokens: true,
+    options: {
+      "local-engine": { type: "boolean" },
+      "network-file": { type: "string" },
+      wallet: { type: "string" },
+      github: { type: "string" },
+      adopt: { type: "string" },
+      state: { type: "string" },
+      json: { type: "boolean" },
+      preview: { type: "boolean" },
+      verbose: { type: "boolean" },
+    },
+  });
+  const known = new Set([
+    "local-engine",
+    "network-file",
+    "wallet",
+    "github",
+    "adopt",
+    "state",
+    "json",
+    "preview",
+    "verbose",
+  ]);
+  const passthrough: string[] = [];
+  for (const t of tokens ?? []) {
+    if (t.kind === "option" && !known.has(t.name))
+      passthrough.push(t.rawName, ...(t.value !== undefined ? [t.value] : []));
+    else if (t.kind === "positional") passthrough.push(t.value);
+  }
+  for (const k of ["network-file", "wallet", "github", "adopt", "state"] as const) {
+    if (values[k] !== undefined && typeof values[k] !== "string")
+      throw new UsageError(`--${k} needs a value: --${k}=<value>`);
+  }
+  let github: DeployFlags["github"];
+  if (typeof values.github === "string") {
+    const [owner, repository, ...rest] = values.github.split("/");
+    if (!owner || !repository || rest.length)
+      throw new UsageError(`--github ${values.github}: use --github <owner>/<repository>`);
+    github = { owner, repository };
+  }
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  return {
+    localEngine: values["local-engine"] === true,
+    networkFile: str(values["network-file"]),
+    wallet: str(values.wallet),
+    github,
+    adopt: str(values.adopt),
+    state: str(values.state),
+    json: values.json === true,
+    preview: values.preview === true,
+    verbose: values.verbose === true,
+    passthrough,
+  };
+}
+
+/** The local engine: `pulumi up` on a local file state, with Pulumi's dynamic-provider host. */
+async function deployLocally(
+  flags: DeployFlags,
+  env: Record<string, string | undefined>,
+  repoRoot: string,
+  log: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  if (flags.passthrough.length) {
+    throw new UsageError(
+      `${flags.passthrough.join(" ")}: not an option of the local engine (options: --preview, --json, --state, --network-file, --wallet, --adopt, --github, --verbose)`,
+    );
+  }
+  const paths = devPaths(repoRoot);
+  let networkFile = paths.networkFile;
+  if (flags.networkFile) {
+    networkFile = resolve(flags.networkFile);
+    const info = readNetwork(networkFile);
+    if (info && !(await networkAnswers(info))) {
+      throw new UsageError(
+        `the local AO network of ${networkFile} does not answer at ${info.urls.mu}: start it (npm run devnet -- --data ${dirname(networkFile)}), or leave out --network-file and deploy:dev starts one`,
+      );
+    }
+  } else if (!flags.preview) {
+    await ensureNetwork({ repoRoot, dataDir: paths.dataDir, log });
+  }
+
+  // The wallet: --wallet, else the user's AO_WALLET_JWK / AO_WALLET_FILE, else the dev wallet.
+  const hostEnv: Record<string, string | undefined> = { ...env };
+  if (flags.wallet) {
+    hostEnv.AO_WALLET_FILE = resolve(flags.wallet);
+    delete hostEnv.AO_WALLET_JWK;
+  } else if (!env.AO_WALLET_JWK && !env.AO_WALLET_FILE) {
+    hostEnv.AO_WALLET_FILE = paths.wallet;
+    if (!flags.preview) log(`dev wallet ${ensureDevWallet(paths.wallet, log)}`);
+  }
+
+  const key = (k: string) => `${PROJECT}:${k}`;
+  const config = stackConfig(repoRoot, DEV_STACK, {
+    [key("networkFile")]: networkFile,
+    [key("adoptProcessId")]: flags.adopt,
+    [key("githubOwner")]: flags.github?.owner,
+    [key("githubRepository")]: flags.github?.repository,
+  });
+  // The program only checks that a token exists; nothing is sent to GitHub from here.
+  const programEnv: Record<string, string | undefined> = {
+    GITHUB_TOKEN: env.GITHUB_TOKEN || (flags.github ? "local-engine-no-github-call" : undefined),
+  };
+  const result = await up({
+    repoRoot,
+    project: PROJECT,
+    stack: DEV_STACK,
+    config,
+    programEnv,
+    hostEnv,
+    stateDir: flags.state ? resolve(flags.state) : devEngineStateDir(repoRoot),
+    preview: flags.preview,
+    verbose: flags.verbose,
+    log,
+  });
+  return result.outputs;
+}
+
+/** With the Pulumi CLI: `pulumi up` (or `preview`) on the dev stack's local file state. */
+function deployWithCli(
+  cli: PulumiCli,
+  flags: DeployFlags,
+  env: Record<string, string | undefined>,
+  repoRoot: string,
+): number {
+  const localOnly = (["networkFile", "wallet", "github", "adopt", "state"] as const).filter((k) => flags[k]);
+  if (localOnly.length) {
+    throw new UsageError(
+      `${localOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}: options of the local engine; add --local-engine, or with the Pulumi CLI set the stack's config (Pulumi.dev.yaml)`,
+    );
+  }
+  const stackEnv = devStackEnv(repoRoot, env) as NodeJS.ProcessEnv;
+  mkdirSync(devPaths(repoRoot).stateDir, { recursive: true });
+  // With --json, everything pulumi prints goes to stderr: stdout carries the outputs only.
+  const stdio: ("inherit" | number)[] = flags.json ? ["inherit", 2, 2] : ["inherit", "inherit", "inherit"];
+  const run = (args: string[]) => spawnSync(cli.command, args, { cwd: repoRoot, env: stackEnv, stdio });
+  const select = run(["stack", "select", "--create", DEV_STACK]);
+  if (select.status !== 0) return select.status ?? 1;
+  const verb = flags.preview ? ["preview"] : ["up", "--yes"];
+  const upRun = run([...verb, "--stack", DEV_STACK, ...flags.passthrough]);
+  if (upRun.status !== 0) return upRun.status ?? 1;
+  if (flags.json) {
+    const out = spawnSync(cli.command, ["stack", "output", "--json", "--stack", DEV_STACK], {
+      cwd: repoRoot,
+      env: stackEnv,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    return out.status ?? 1;
+  }
+  return 0;
+}
+
 export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
   repoRoot: string,
+  io: { stdout(text: string): void; stderr(line: string): void } = {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (l) => console.error(l),
+  },
 ): Promise<number> {
-  const found = findPulumiCli(env, repoRoot);
-  if (!("cli" in found)) {
-    console.error(missingPulumiMessage(found.tried));
+  let flags: DeployFlags | undefined;
+  let withoutCli = true;
+  try {
+    flags = parseDeployArgs(argv);
+    const stateDir = flags.state ? resolve(flags.state) : devEngineStateDir(repoRoot);
+    if (!flags.localEngine) {
+      const found = findPulumiCli(env, repoRoot);
+      if ("cli" in found) {
+        withoutCli = false;
+        io.stderr(`pulumi ${found.cli.version} (${found.cli.source}: ${found.cli.command})`);
+        const address = flags.preview ? undefined : ensureDevWallet(devPaths(repoRoot).wallet, io.stderr);
+        if (address) io.stderr(`dev wallet ${address}`);
+        if (!flags.preview)
+          await ensureNetwork({ repoRoot, dataDir: devPaths(repoRoot).dataDir, log: io.stderr });
+        return deployWithCli(found.cli, flags, env, repoRoot);
+      }
+      const why = missingPulumiMessage(found.tried).split("\n")[0]!.replace(/\.$/, "");
+      io.stderr(
+        `${why}; deploying with the local engine instead (Pulumi's dynamic-provider host, state in ${stateDir}).`,
+      );
+    } else {
+      io.stderr(`Deploying with the local engine (Pulumi's dynamic-provider host, state in ${stateDir}).`);
+    }
+    const outputs = await deployLocally(flags, env, repoRoot, io.stderr);
+    if (flags.json) io.stdout(`${JSON.stringify(outputs, null, 2)}\n`);
+    else if (!flags.preview)
+      io.stderr("\nDeployed. For a CLI build against the local network: npm run outputs -- --stack dev");
+    return 0;
+  } catch (e) {
+    io.stderr(formatFailure(e, { verbose: flags?.verbose ?? argv.includes("--verbose"), withoutCli }));
     return 1;
   }
-  const { cli } = found;
-  console.error(`pulumi ${cli.version} (${cli.source}: ${cli.command})`);
-
-  const paths = devPaths(repoRoot);
-  await ensureNetwork({ repoRoot, dataDir: paths.dataDir });
-  const address = ensureDevWallet(paths.wallet);
-  console.error(`dev wallet ${address}`);
-
-  const stackEnv = devStackEnv(repoRoot, env) as NodeJS.ProcessEnv;
-  mkdirSync(paths.stateDir, { recursive: true });
-  const run = (args: string[]) =>
-    spawnSync(cli.command, args, { cwd: repoRoot, env: stackEnv, stdio: "inherit" });
-
-  const select = run(["stack", "select", "--create", DEV_STACK]);
-  if (select.status !== 0) return select.status ?? 1;
-  const up = run(["up", "--stack", DEV_STACK, "--yes", ...argv]);
-  if (up.status !== 0) return up.status ?? 1;
-  console.error("\nDeployed. For a CLI build against the local network: npm run outputs -- --stack dev");
-  return 0;
 }
 
 if (require.main === module) {
+  // Exit through process.exit so that the provider host and the program end with this command.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
   main(process.argv.slice(2), process.env, join(__dirname, "..")).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => process.exit(code),
     (err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }

@@ -8,6 +8,7 @@
  *   --env-file <path>     .env to write (default .env; other variables in it are kept)
  *   --json-file <path>    JSON config to write (default registry.config.json)
  *   --print env|json      print one of them to stdout instead of writing files
+ *   --state <dir>         without the Pulumi CLI: the local engine's state directory (default .devnet-data/state)
  *
  * The transform (toCliConfig, toDotEnv, mergeDotEnv) is pure; main() is the thin I/O around it.
  */
@@ -15,9 +16,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { PROJECT } from "../infra/config";
 import { type StackOutputs, stackOutputsSchema } from "../infra/stackOutputs";
 import { propertyOf } from "../providers/aoValues";
-import { DEV_STACK, devStackEnv } from "./lib/devStack";
+import { DEV_STACK, devEngineStateDir, devStackEnv } from "./lib/devStack";
+import { localStackOutputs } from "./lib/engine/stackOutputs";
 import { findPulumiCli, missingPulumiMessage } from "./lib/pulumiCli";
 
 /** What a CLI build reads: the stack's outputs (infra/stackOutputs.ts) it needs, and the stack's name. */
@@ -145,8 +148,8 @@ export interface Io {
   readStdin(): string;
   stdout(text: string): void;
   stderr(text: string): void;
-  /** Runs `pulumi stack output --json --stack <stack>`; returns the JSON text or throws. */
-  stackOutput(stack: string): string;
+  /** Runs `pulumi stack output --json --stack <stack>` (or reads the local engine's state in `stateDir`). */
+  stackOutput(stack: string, stateDir?: string): string;
 }
 
 function writeAtomic(file: string, text: string): void {
@@ -166,6 +169,7 @@ export function main(argv: string[], io: Io): number {
         "env-file": { type: "string", default: ".env" },
         "json-file": { type: "string", default: "registry.config.json" },
         print: { type: "string" },
+        state: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -195,7 +199,7 @@ export function main(argv: string[], io: Io): number {
       ? readFileSync(resolve(io.cwd, values["from-file"] as string), "utf8")
       : values.stdin
         ? io.readStdin()
-        : io.stackOutput(stack);
+        : io.stackOutput(stack, values.state ? resolve(io.cwd, values.state as string) : undefined);
     const config = toCliConfig(text, stack);
     if (values.print === "env") io.stdout(toDotEnv(config));
     else if (values.print === "json") io.stdout(toJson(config));
@@ -218,9 +222,17 @@ export function pulumiStackOutput(
   stack: string,
   env: Record<string, string | undefined>,
   repoRoot: string,
+  stateDir?: string,
 ): string {
+  // A state given on the command line, or no CLI: what the local engine (deploy:dev without it) recorded.
+  const local = () => localStackOutputs(stateDir ?? devEngineStateDir(repoRoot), PROJECT, stack);
+  if (stateDir) return local() ?? "{}";
   const found = findPulumiCli(env, repoRoot);
-  if (!("cli" in found)) throw new OutputsError(missingPulumiMessage(found.tried));
+  if (!("cli" in found)) {
+    const recorded = local();
+    if (recorded !== undefined) return recorded;
+    throw new OutputsError(missingPulumiMessage(found.tried));
+  }
   const r = spawnSync(found.cli.command, ["stack", "output", "--json", "--stack", stack], {
     cwd: repoRoot,
     // The dev stack lives in local file state; any other stack in the user's chosen backend.
@@ -243,6 +255,6 @@ if (require.main === module) {
     readStdin: () => readFileSync(0, "utf8"),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-    stackOutput: (stack) => pulumiStackOutput(stack, process.env, repoRoot),
+    stackOutput: (stack, stateDir) => pulumiStackOutput(stack, process.env, repoRoot, stateDir),
   });
 }

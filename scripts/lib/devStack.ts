@@ -17,6 +17,12 @@ export function devPaths(repoRoot: string) {
 }
 
 /**
+ * The local engine's state (scripts/lib/engine/), beside the local network whose processes it records:
+ * deleting .devnet-data forgets both together.
+ */
+export const devEngineStateDir = (repoRoot: string) => join(devPaths(repoRoot).dataDir, "state");
+
+/**
  * Environment for a Pulumi command on the dev stack. A backend or passphrase the user already chose
  * wins; otherwise local file state and the dev-only passphrase (Pulumi.dev.yaml's salt belongs to it).
  */

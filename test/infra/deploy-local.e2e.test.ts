@@ -1,92 +1,114 @@
 /**
- * An end-to-end deploy without the Pulumi CLI: the real program under setMocks, every dynamic resource
- * handed to @pulumi/pulumi's real dynamic-provider host (Configure, Check, Create over gRPC) against a
- * local AO network. Run as `scripts/deploy-local.ts` in a plain Node child, as the CLI would run the
- * program: closure serialization misbehaves under test runners' module loaders (pulumi/pulumi#10480).
+ * `npm run deploy:dev` without the Pulumi CLI, end to end: the program in its own process, every
+ * dynamic resource through @pulumi/pulumi's real dynamic-provider host, against a local AO network
+ * started here, with a local state. Run as `scripts/deploy-dev.ts --local-engine` in a plain Node
+ * child, as the CLI would run the program: closure serialization misbehaves under test runners'
+ * module loaders (pulumi/pulumi#10480).
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
+import type { StackState } from "../../scripts/lib/engine/state";
 import { toCliConfig } from "../../scripts/outputs";
-import { aoClient, type Devnet, withDevnet } from "../support/devnet";
+import { startFaultProxy } from "../providers/support/faultProxy";
+import { infoTags, spawnsOf } from "../providers/support/network";
+import { aoClient, type Devnet, graphql, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 const REPO = join(__dirname, "..", "..");
 const deployer = testWallet("infra-deploy-local");
+const GITHUB = "agent-skills/agent-skills-cli";
 let net: Devnet & { cleanup(): Promise<void> };
-let result: {
-  outputs: Record<string, string> & { endpoints: Record<string, string> };
-  github: Record<string, string>;
-};
-
 let walletFile: string;
+let stateDir: string;
+type Outputs = Record<string, string> & { endpoints: Record<string, string> };
+let first: { outputs: Outputs; stderr: string };
 
-type Result = {
-  outputs: Record<string, string> & { endpoints: Record<string, string> };
-  github: Record<string, string>;
-};
-
-/** One `npm run deploy:local`, asynchronously: the network runs in this process and must keep serving. */
-async function deployLocal(...extra: string[]): Promise<Result> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "scripts/deploy-local.ts",
-      "--network-file",
-      net.networkFile,
-      "--wallet",
-      walletFile,
-      "--github",
-      "agent-skills/agent-skills-cli",
-      ...extra,
-    ],
-    {
-      cwd: REPO,
-      encoding: "utf8",
-      env: { ...process.env, AO_WALLET_JWK: "", GITHUB_TOKEN: "" },
-      timeout: 240_000,
-    },
-  );
-  return JSON.parse(stdout);
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
-async function info(processId: string): Promise<Record<string, string>> {
-  const res = await aoClient(net, deployer.jwk).dryrun({
-    process: processId,
-    tags: [{ name: "Action", value: "Info" }],
-    data: "{}",
-    owner: deployer.address,
+/** One `npm run deploy:dev -- --local-engine ...`, asynchronously: the network runs in this process. */
+function deploy(args: string[], opts: { state?: string; networkFile?: string } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "scripts/deploy-dev.ts",
+        "--local-engine",
+        "--network-file",
+        opts.networkFile ?? net.networkFile,
+        "--wallet",
+        walletFile,
+        "--state",
+        opts.state ?? stateDir,
+        "--github",
+        GITHUB,
+        ...args,
+      ],
+      {
+        cwd: REPO,
+        encoding: "utf8",
+        env: { ...process.env, AO_WALLET_JWK: "", GITHUB_TOKEN: "" },
+        timeout: 240_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
-  expect(res.Error).toBeFalsy();
-  const tags: Record<string, string> = {};
-  for (const m of res.Messages ?? []) for (const t of m.Tags ?? []) tags[t.name] = t.value;
-  return tags;
 }
+
+async function deployJson(...args: string[]): Promise<{ outputs: Outputs; stderr: string }> {
+  const r = await deploy(["--json", ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return { outputs: JSON.parse(r.stdout) as Outputs, stderr: r.stderr };
+}
+
+const readStateFile = (dir = stateDir) =>
+  JSON.parse(readFileSync(join(dir, "dev.json"), "utf8")) as StackState;
+
+/** Every process the deploying wallet has spawned on the network, as the gateway lists them. */
+async function processesOfDeployer(): Promise<string[]> {
+  const data = await graphql<{ transactions: { edges: { node: { id: string } }[] } }>(
+    net,
+    `query($o: [String!]) { transactions(owners: $o, tags: [{ name: "Type", values: ["Process"] }], first: 100) { edges { node { id } } } }`,
+    { o: [deployer.address] },
+  );
+  return data.transactions.edges.map((e) => e.node.id).sort();
+}
+
+const secretDigest = (value: string) =>
+  `sha256:${createHash("sha256").update(JSON.stringify(value)).digest("hex")}`;
 
 beforeAll(async () => {
   net = await withDevnet();
-  walletFile = join(mkdtempSync(join(tmpdir(), "deploy-local-wallet-")), "wallet.json");
+  const dir = mkdtempSync(join(tmpdir(), "deploy-local-"));
+  walletFile = join(dir, "wallet.json");
+  stateDir = join(dir, "state");
   writeFileSync(walletFile, JSON.stringify(deployer.jwk), { mode: 0o600 });
-  result = await deployLocal();
+  first = await deployJson();
 }, 300_000);
 
 afterAll(async () => {
   await net?.cleanup();
 });
 
-describe("deploy:local: the program through the real dynamic-provider host on the local network", () => {
-  it("spawns a real process owned by the deploying wallet, on the module production runs", () => {
-    expect(result.outputs.processId).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(result.outputs.owner).toBe(deployer.address);
-    expect(result.outputs.module).toBe(AOS_MODULE_ID);
-    expect(result.outputs.scheduler).toBe(net.schedulerId);
-    expect(result.outputs.endpoints).toEqual({
+describe("deploy:dev without the Pulumi CLI: the first run", () => {
+  it("prints only the stack outputs on stdout, as one JSON object, with a real process owned by the wallet", () => {
+    const o = first.outputs;
+    expect(o.processId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(o.owner).toBe(deployer.address);
+    expect(o.module).toBe(AOS_MODULE_ID);
+    expect(o.scheduler).toBe(net.schedulerId);
+    expect(o.endpoints).toEqual({
       network: "legacy",
       mu: net.urls.mu,
       cu: net.urls.cu,
@@ -94,47 +116,189 @@ describe("deploy:local: the program through the real dynamic-provider host on th
     });
   });
 
-  it("gives the GitHub secret REGISTRY_PROCESS_ID the real process ID", () => {
-    expect(result.github).toEqual({
-      owner: "agent-skills",
-      repository: "agent-skills-cli",
-      secretName: "REGISTRY_PROCESS_ID",
-      value: result.outputs.processId,
-    });
+  it("printed the plan before acting, in Pulumi's notation", () => {
+    const plan = first.stderr.slice(0, first.stderr.indexOf("created"));
+    expect(plan).toMatch(/^ {2}\+ +ao:AoProcess +registry +create$/m);
+    expect(plan).toMatch(/^ {2}\+ +github:index\/actionsSecret:ActionsSecret +registry-process-id +create$/m);
+    expect(plan).toContain("Resources: + 3 to create");
   });
 
-  it("the process in the secret answers a dry-run Info with the deployed code's hash", async () => {
-    expect((await info(result.github.value!))["Code-Sha256"]).toBe(result.outputs.codeSha256);
+  it("records the process, and the GitHub secret holding its ID as a digest, in the state", () => {
+    const s = readStateFile();
+    const registry = s.resources.find((r) => r.name === "registry")!;
+    expect(registry.id).toBe(first.outputs.processId);
+    expect(registry.initErrors).toBeUndefined();
+    const secret = s.resources.find((r) => r.type === "github:index/actionsSecret:ActionsSecret")!;
+    expect(secret.inputs.value).toEqual({ secret: secretDigest(first.outputs.processId!) });
+    expect(s.outputs).toEqual(first.outputs);
+    expect(s.pendingOperations).toEqual([]);
   });
 
-  it("its outputs configure a CLI build", () => {
-    const config = toCliConfig(JSON.stringify(result.outputs), "dev");
-    expect(config.processId).toBe(result.outputs.processId);
-    expect(config.endpoints).toEqual({
-      network: "legacy",
-      mu: net.urls.mu,
-      cu: net.urls.cu,
-      gateway: net.urls.gateway,
-    });
+  it("the process answers a dry-run Info with the deployed code's hash", async () => {
+    expect((await infoTags(net, deployer, first.outputs.processId!))["Code-Sha256"]).toBe(
+      first.outputs.codeSha256,
+    );
+  });
+
+  it("its outputs configure a CLI build, and `npm run outputs -- --stack dev` reads them from the state", async () => {
+    expect(toCliConfig(JSON.stringify(first.outputs), "dev").processId).toBe(first.outputs.processId);
+    const r = await new Promise<Run>((resolve) =>
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "scripts/outputs.ts", "--stack", "dev", "--state", stateDir, "--print", "env"],
+        { cwd: REPO, encoding: "utf8" },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`REGISTRY_PROCESS_ID=${first.outputs.processId}`);
+    expect(r.stdout).toContain(`AO_CU_URL=${net.urls.cu}`);
   });
 });
 
-describe("rollback by adoption (what rollback.yml runs), through the same host", () => {
-  it("points the stack and the secret back at the previous process without spawning one", async () => {
-    const next = await deployLocal();
-    expect(next.outputs.processId).not.toBe(result.outputs.processId);
-
-    const t0 = performance.now();
-    // "=" form: a process ID may start with "-", which would read as an option.
-    const back = await deployLocal(`--adopt=${result.outputs.processId!}`);
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(
-      `rollback by adoption on the local network: ${seconds.toFixed(1)} s (program, host, Eval, verify)`,
-    );
-
-    expect(back.outputs.processId).toBe(result.outputs.processId);
-    expect(back.github.value).toBe(result.outputs.processId);
-    expect(back.outputs.deploymentId).not.toBe(result.outputs.deploymentId);
-    expect((await info(result.outputs.processId!))["Code-Sha256"]).toBe(back.outputs.codeSha256);
+describe("a second run with no change", () => {
+  it("spawns nothing and prints the same outputs", async () => {
+    const before = await processesOfDeployer();
+    const again = await deployJson();
+    expect(again.outputs).toEqual(first.outputs);
+    expect(again.stderr).toContain("no changes");
+    expect(await processesOfDeployer()).toEqual(before);
   }, 300_000);
+});
+
+describe("--preview", () => {
+  it("prints the replacement an adoption would make, with the property that forces it, and changes nothing", async () => {
+    const before = readFileSync(join(stateDir, "dev.json"), "utf8");
+    const other = "A".repeat(43);
+    const r = await deploy(["--preview", `--adopt=${other}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /^ {2}\+- +ao:AoProcess +registry +replace +\[diff: .*~processId.*\] forces replacement: processId$/m,
+    );
+    expect(r.stderr).toMatch(
+      /^ {2}~ +github:index\/actionsSecret:ActionsSecret +registry-process-id +update/m,
+    );
+    expect(r.stderr).toMatch(/^ {2}- +ao:AoProcess +registry +delete original$/m);
+    expect(readFileSync(join(stateDir, "dev.json"), "utf8")).toBe(before);
+  }, 120_000);
+});
+
+describe("rollback by adoption (what rollback.yml runs), through the same engine", () => {
+  it("replaces the process by an adopted one, then adopts the first back, without spawning", async () => {
+    const other = await aoClient(net, deployer.jwk).spawn({
+      module: net.moduleId,
+      scheduler: net.schedulerId,
+      signer: aoClient(net, deployer.jwk).signer,
+      tags: [{ name: "Authority", value: net.authority }],
+    });
+    const moved = await deployJson(`--adopt=${other}`);
+    expect(moved.outputs.processId).toBe(other);
+    expect(moved.stderr).toMatch(/\+- ao:AoProcess registry replaced/);
+    expect(moved.stderr).toMatch(/- ao:AoProcess registry deleted original/);
+    expect(
+      readStateFile()
+        .resources.filter((r) => r.name === "registry")
+        .map((r) => r.id),
+    ).toEqual([other]);
+
+    const spawned = await processesOfDeployer();
+    const back = await deployJson(`--adopt=${first.outputs.processId!}`);
+    expect(back.outputs.processId).toBe(first.outputs.processId);
+    expect(back.outputs.deploymentId).not.toBe(first.outputs.deploymentId);
+    const secret = readStateFile().resources.find(
+      (r) => r.type === "github:index/actionsSecret:ActionsSecret",
+    )!;
+    expect(secret.inputs.value).toEqual({ secret: secretDigest(first.outputs.processId!) });
+    expect((await infoTags(net, deployer, first.outputs.processId!))["Code-Sha256"]).toBe(
+      back.outputs.codeSha256,
+    );
+    expect(await processesOfDeployer()).toEqual(spawned);
+  }, 300_000);
+});
+
+describe("an interrupted run", () => {
+  it("is finished by the next run in the same process; a concurrent run is refused meanwhile", async () => {
+    // The messenger behind a proxy that refuses every Eval while `hold` is set: the run spawns, then waits.
+    let hold = true;
+    let posts = 0;
+    const mu = await startFaultProxy(net.urls.mu, (r) =>
+      r.method === "POST" && ++posts > 1 && hold ? { status: 503 } : "pass",
+    );
+    const dir = mkdtempSync(join(tmpdir(), "deploy-interrupted-"));
+    const networkFile = join(dir, "network.json");
+    const info = JSON.parse(readFileSync(net.networkFile, "utf8"));
+    writeFileSync(networkFile, JSON.stringify({ ...info, urls: { ...info.urls, mu: mu.url } }));
+    const state = join(dir, "state");
+    try {
+      const child: ChildProcess = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "scripts/deploy-dev.ts",
+          "--local-engine",
+          "--network-file",
+          networkFile,
+          "--wallet",
+          walletFile,
+          "--state",
+          state,
+        ],
+        { cwd: REPO, detached: true, stdio: "ignore", env: { ...process.env, AO_WALLET_JWK: "" } },
+      );
+      // Wait until the spawn is journaled, then kill the run and its provider host (-9, whole group).
+      let journaled: string | undefined;
+      for (let i = 0; i < 600 && !journaled; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        if (!existsSync(join(state, "dev.json"))) continue;
+        const r = readStateFile(state).resources.find((x) => x.name === "registry");
+        if (r?.initErrors) journaled = r.id;
+      }
+      expect(journaled).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+      const second = await deploy(["--json"], { state, networkFile });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/^error: another deploy of this stack is running \(pid \d+/m);
+      expect(second.stderr).not.toMatch(/^\s+at /m);
+
+      process.kill(-child.pid!, "SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      hold = false;
+
+      const resumed = await deploy(["--json"], { state, networkFile });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(/taking over the lock .*no longer running/);
+      expect(resumed.stderr).toMatch(
+        /^ {2}~ +ao:AoProcess +registry +update .*\(resume after an init error\)$/m,
+      );
+      const outputs = JSON.parse(resumed.stdout) as Outputs;
+      expect(outputs.processId).toBe(journaled);
+      expect(await spawnsOf(net, outputs.deploymentId!)).toEqual([journaled]);
+      expect((await infoTags(net, deployer, journaled!))["Code-Sha256"]).toBe(outputs.codeSha256);
+      expect(readStateFile(state).resources.find((x) => x.name === "registry")!.initErrors).toBeUndefined();
+    } finally {
+      hold = false;
+      await mu.close();
+    }
+  }, 300_000);
+});
+
+describe("a stopped local network", () => {
+  it("fails within seconds in one line that says how to start it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-stopped-"));
+    const networkFile = join(dir, "network.json");
+    const info = JSON.parse(readFileSync(net.networkFile, "utf8"));
+    const dead = "http://127.0.0.1:9";
+    writeFileSync(
+      networkFile,
+      JSON.stringify({ ...info, urls: { mu: dead, cu: dead, su: dead, gateway: dead } }),
+    );
+    const r = await deploy([], { state: join(dir, "state"), networkFile });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: the local AO network of .* does not answer at http:\/\/127\.0\.0\.1:9: start it \(npm run devnet/m,
+    );
+    expect(r.stderr).not.toMatch(/retrying|^\s+at /m);
+  }, 60_000);
 });

@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { checkInputs, Provider } from "../../providers/aoProcess";
 import { sha256Hex } from "../../providers/hash";
 
+/** What the Lua 5.3 check adds to a Lua 5.4 attribute error (providers/luaVersionHint.ts). */
+const LUA54_HINT =
+  "(`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute)";
+
 const ID = (c: string) => c.repeat(43);
 
 import { PREVIEW_UNKNOWN as UNKNOWN } from "../../providers/aoValues";
@@ -33,7 +37,7 @@ describe("check", () => {
   it("fails on a Lua syntax error with file:line, before anything reaches the network", async () => {
     const result = await new Provider().check({} as never, { ...news, code: "local x <const> = 1" } as never);
     expect(result.failures).toEqual([
-      { property: "code", reason: "process.lua:1: unexpected symbol near '<'" },
+      { property: "code", reason: `process.lua:1: unexpected symbol near '<' ${LUA54_HINT}` },
     ]);
     expect(result.inputs).toBeUndefined();
   });

@@ -28,6 +28,10 @@ import {
   serializeProviderInChild,
 } from "./support/serializedProvider";
 
+/** What the Lua 5.3 check adds to a Lua 5.4 attribute error (providers/luaVersionHint.ts). */
+const LUA54_HINT =
+  "(`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute)";
+
 const ROOT = path.join(__dirname, "..", "..");
 const deployer = testWallet("aoprocess-deployer");
 const KEY_PARTS = ["d", "p", "q", "dp", "dq", "qi"] as const;
@@ -197,7 +201,7 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     expect(bad.failures).toEqual([{ property: "code", reason: "process.lua:2: unexpected symbol near '='" }]);
     const lua54 = await host.check(urn("lua54"), {}, programInputs({ code: "local x <const> = 1" }));
     expect(lua54.failures).toEqual([
-      { property: "code", reason: "process.lua:1: unexpected symbol near '<'" },
+      { property: "code", reason: `process.lua:1: unexpected symbol near '<' ${LUA54_HINT}` },
     ]);
   });
 

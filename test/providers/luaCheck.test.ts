@@ -21,7 +21,12 @@ describe("luaCheck", () => {
 
   it("rejects Lua 5.4-only syntax (<const>), as aos (Lua 5.3) would", () => {
     expect(luaCheck("\nlocal x <const> = 1", "p.lua")).toEqual([
-      { file: "p.lua", line: 2, message: "unexpected symbol near '<'" },
+      {
+        file: "p.lua",
+        line: 2,
+        message: "unexpected symbol near '<'",
+        hint: "`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute",
+      },
     ]);
   });
 

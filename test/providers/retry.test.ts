@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorStatus, isRetryable, notYetError, withRetry } from "../../providers/retry";
+import { errorStatus, isRetryable, notYetError, probeRefused, withRetry } from "../../providers/retry";
 
 /** A fake clock: sleep advances time instantly and records the delays. */
 function clock() {
@@ -142,5 +142,91 @@ describe("withRetry", () => {
       { step: "s", endpoint: "e", sleep: c.sleep, now: c.now, onRetry: (i) => reasons.push(i.reason) },
     );
     expect(reasons).toEqual(["ECONNREFUSED"]);
+  });
+});
+
+describe("a refused local network fails within seconds and says how to start it", () => {
+  it.each([
+    ["ECONNREFUSED", connError("ECONNREFUSED")],
+    ["aoconnect's wrapper, the port refusing", new Error("Error while communicating with MU: {}")],
+  ])("%s on 127.0.0.1 or localhost: gives up after a few seconds, naming npm run devnet", async (_n, err) => {
+    for (const endpoint of ["http://127.0.0.1:4000", "http://localhost:4000"]) {
+      const c = clock();
+      const failure = await withRetry(
+        async () => {
+          throw err;
+        },
+        { step: "spawn", endpoint, totalMs: 120_000, now: c.now, sleep: c.sleep, random: () => 0.5 },
+      ).catch((e: Error) => e);
+      expect((failure as Error).message).toMatch(
+        /spawn failed: nothing answers at .*: the local AO network is not running.*npm run devnet/,
+      );
+      expect(c.now()).toBeLessThanOrEqual(3_000);
+    }
+  });
+
+  it("a remote unit that refuses keeps the whole backoff budget", async () => {
+    const c = clock();
+    const failure = await withRetry(
+      async () => {
+        throw connError("ECONNREFUSED");
+      },
+      {
+        step: "spawn",
+        endpoint: "https://mu.example.org",
+        totalMs: 120_000,
+        now: c.now,
+        sleep: c.sleep,
+        random: () => 0.5,
+      },
+    ).catch((e: Error) => e);
+    expect((failure as Error).message).toMatch(/gave up: retry time exhausted/);
+    expect(c.now()).toBe(120_000);
+  });
+
+  it("aoconnect's wrapper of a dropped reply, the port accepting: retried for the whole budget", async () => {
+    const c = clock();
+    await withRetry(
+      async () => {
+        throw new Error("Error while communicating with MU: {}");
+      },
+      {
+        step: "spawn",
+        endpoint: "http://127.0.0.1:4000",
+        totalMs: 20_000,
+        now: c.now,
+        sleep: c.sleep,
+        probe: async () => false,
+      },
+    ).catch(() => {});
+    expect(c.now()).toBe(20_000);
+  });
+
+  it("the probe tells a closed port from an open one", async () => {
+    const { createServer } = await import("node:net");
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    expect(await probeRefused(`http://127.0.0.1:${port}`)).toBe(false);
+    await new Promise((r) => server.close(r));
+    expect(await probeRefused(`http://127.0.0.1:${port}`)).toBe(true);
+  });
+
+  it("a local network answering 503 (up but busy) is still retried for the whole budget", async () => {
+    const c = clock();
+    await withRetry(
+      async () => {
+        throw httpError(503);
+      },
+      {
+        step: "eval",
+        endpoint: "http://127.0.0.1:4000",
+        totalMs: 20_000,
+        now: c.now,
+        sleep: c.sleep,
+        random: () => 0.5,
+      },
+    ).catch(() => {});
+    expect(c.now()).toBe(20_000);
   });
 });

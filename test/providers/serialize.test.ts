@@ -15,6 +15,10 @@ import {
   serializeProviderInChild,
 } from "./support/serializedProvider";
 
+/** What the Lua 5.3 check adds to a Lua 5.4 attribute error (providers/luaVersionHint.ts). */
+const LUA54_HINT =
+  "(`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute)";
+
 const ROOT = path.join(__dirname, "..", "..");
 const HOST = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider", "index.js");
 const wallet = testWallet("aoprocess-deployer");
@@ -87,7 +91,9 @@ describe("the serialized provider", () => {
 
   it("checks: compiles Lua 5.3 and reports a syntax error with file and line", async () => {
     const bad = await provider.check({}, { ...news, code: "local x <const> = 1" });
-    expect(bad.failures).toEqual([{ property: "code", reason: "process.lua:1: unexpected symbol near '<'" }]);
+    expect(bad.failures).toEqual([
+      { property: "code", reason: `process.lua:1: unexpected symbol near '<' ${LUA54_HINT}` },
+    ]);
     const ok = await provider.check({}, news);
     expect(ok.inputs.codeSha256).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -1,23 +1,26 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
-import { ensureNetwork, networkAnswers } from "../../scripts/deploy-dev";
+import { ensureNetwork, type NetworkHandle, networkAnswers } from "../../scripts/deploy-dev";
 import { tempDataDir } from "../support/devnet";
+import { testWallet } from "../support/wallets";
 
 const REPO = join(__dirname, "..", "..");
 
 describe("deploy:dev starts the local network when it is not running", () => {
   const dataDir = tempDataDir("deploy-dev-");
-  let pid: number | undefined;
+  let started: NetworkHandle;
 
   afterAll(() => {
-    if (pid) process.kill(pid, "SIGTERM");
+    if (started?.startedPid) process.kill(started.startedPid, "SIGTERM");
   });
 
   it("starts it detached, waits for a network.json whose URLs answer, then reuses it", async () => {
-    const started = await ensureNetwork({ repoRoot: REPO, dataDir, port: 0, log: () => {} });
-    pid = started.startedPid;
+    started = await ensureNetwork({ repoRoot: REPO, dataDir, port: 0, log: () => {} });
+    const pid = started.startedPid;
     expect(pid).toBeGreaterThan(0);
     expect(readFileSync(join(dataDir, "devnet.pid"), "utf8").trim()).toBe(String(pid));
     expect(started.info.modules.map((m) => m.id)).toContain(AOS_MODULE_ID);
@@ -27,4 +30,42 @@ describe("deploy:dev starts the local network when it is not running", () => {
     expect(again.startedPid).toBeUndefined();
     expect(again.info.urls).toEqual(started.info.urls);
   }, 120_000);
+
+  it("`npm run -s deploy:dev -- --json` prints only the stack outputs, one JSON object that scripts can parse", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-dev-json-"));
+    const wallet = join(dir, "wallet.json");
+    const deployer = testWallet("deploy-dev-json");
+    writeFileSync(wallet, JSON.stringify(deployer.jwk), { mode: 0o600 });
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(
+        "npm",
+        [
+          "run",
+          "-s",
+          "deploy:dev",
+          "--",
+          "--json",
+          "--local-engine",
+          "--network-file",
+          join(dataDir, "network.json"),
+          "--wallet",
+          wallet,
+          "--state",
+          join(dir, "state"),
+        ],
+        { cwd: REPO, encoding: "utf8", env: { ...process.env, AO_WALLET_JWK: "" }, timeout: 240_000 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+      ),
+    );
+    const outputs = JSON.parse(stdout) as Record<string, unknown>;
+    expect(outputs.processId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(outputs.owner).toBe(deployer.address);
+    expect(outputs.endpoints).toEqual({
+      mu: started.info.urls.mu,
+      cu: started.info.urls.cu,
+      gateway: started.info.urls.gateway,
+    });
+    expect(stderr).toMatch(/^Deploying with the local engine/);
+  }, 300_000);
 });

@@ -9,24 +9,47 @@ import { devnetCommand, ensureDevWallet, networkAnswers } from "../../scripts/de
 import { devStackEnv } from "../../scripts/lib/devStack";
 import { memory64Flags } from "../../scripts/lib/nodeVersions.cjs";
 import { DEV_PASSPHRASE } from "../../scripts/lib/passphrase";
-import { INSTALL_URL, pulumiCandidates } from "../../scripts/lib/pulumiCli";
+import { pulumiCandidates } from "../../scripts/lib/pulumiCli";
 
 const REPO = join(__dirname, "..", "..");
 
 describe("deploy:dev without a Pulumi CLI", () => {
-  it("says the CLI is missing and how to install it, and exits non-zero before starting anything", () => {
+  it("says so in one line and runs the local engine, whose configuration fixes are edits of Pulumi.dev.yaml", () => {
     const home = mkdtempSync(join(tmpdir(), "no-pulumi-home-"));
-    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/deploy-dev.ts"], {
-      cwd: REPO,
-      // Only node itself on PATH; an empty HOME: no ~/.pulumi/bin.
-      env: { PATH: dirname(process.execPath), HOME: home },
-      encoding: "utf8",
-      timeout: 200_000,
-    });
+    const missing = join(home, "no-network", "network.json");
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "scripts/deploy-dev.ts",
+        "--preview",
+        "--network-file",
+        missing,
+        "--state",
+        join(home, "state"),
+      ],
+      {
+        cwd: REPO,
+        // Only node itself on PATH; an empty HOME: no ~/.pulumi/bin.
+        env: { PATH: dirname(process.execPath), HOME: home },
+        encoding: "utf8",
+        timeout: 200_000,
+      },
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("The Pulumi CLI is missing");
-    expect(r.stderr).toContain(INSTALL_URL);
-    expect(r.stderr).toContain("npm run deploy:local");
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(
+      /^The Pulumi CLI is missing.*; deploying with the local engine instead \(.*state in /,
+    );
+    expect(lines.filter((l) => /Pulumi CLI/.test(l))).toHaveLength(1);
+    // The program's configuration error, with the fix as the edit to make, and no stack trace.
+    expect(r.stderr).toContain(`${missing} does not exist`);
+    expect(r.stderr).toContain(
+      "in Pulumi.dev.yaml, under `config:`, set `aoRegistry:networkFile: <path>/network.json`",
+    );
+    expect(r.stderr).not.toContain("pulumi config set");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr).not.toContain("starting the local AO network");
   });
 });
