@@ -174,7 +174,7 @@ describe("--preview", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(
-      /^ {2}\+- +ao:AoProcess +registry +replace +\[diff: .*~processId.*\] forces replacement: processId$/m,
+      /^ {2}\+- +ao:AoProcess +registry +replace +\[diff: .*~adoptProcessId.*\] forces replacement: adoptProcessId$/m,
     );
     expect(r.stderr).toMatch(
       /^ {2}~ +github:index\/actionsSecret:ActionsSecret +registry-process-id +update/m,

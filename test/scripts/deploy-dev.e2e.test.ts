@@ -62,6 +62,7 @@ describe("deploy:dev starts the local network when it is not running", () => {
     expect(outputs.processId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(outputs.owner).toBe(deployer.address);
     expect(outputs.endpoints).toEqual({
+      network: "legacy",
       mu: started.info.urls.mu,
       cu: started.info.urls.cu,
       gateway: started.info.urls.gateway,
