@@ -269,34 +269,27 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       state.pendingOperations.push({ urn, type: "creating", startedAt: new Date().toISOString() });
       save();
       creating.set(urn, { req, inputs, replacing });
-      try {
-        const r = await h.create(urn, inputs);
+      // A created resource, even one with init errors, is live: the one it replaces is deleted last.
+      const created = (id: string, outputs: Props, initErrors?: string[]) => {
         if (replacing) replacing.delete = true;
         upsertLive({
           urn,
           type: req.resourceType,
           name: req.name,
           custom: true,
-          id: r.id,
+          id,
           inputs,
-          outputs: r.properties,
+          outputs,
+          initErrors,
         });
+      };
+      try {
+        const r = await h.create(urn, inputs);
+        created(r.id, r.properties);
         return { id: r.id, state: r.properties };
       } catch (e) {
         const f = e instanceof DynamicHostError ? e.initFailed : undefined;
-        if (f) {
-          if (replacing) replacing.delete = true;
-          upsertLive({
-            urn,
-            type: req.resourceType,
-            name: req.name,
-            custom: true,
-            id: f.id,
-            inputs,
-            outputs: f.properties,
-            initErrors: f.reasons,
-          });
-        }
+        if (f) created(f.id, f.properties, f.reasons);
         throw e;
       } finally {
         creating.delete(urn);
