@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { memory64Flags } from "./scripts/lib/nodeVersions.cjs";
+import { memory64Flags } from "./devnet/nodeVersions.cjs";
 
 export default defineConfig({
   test: {

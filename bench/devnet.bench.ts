@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevnet } from "../devnet";
-import { memory64Flags } from "../scripts/lib/nodeVersions.cjs";
+import { memory64Flags } from "../devnet/nodeVersions.cjs";
 import { startAosInstance } from "../test/support/aosInstance";
 import { aoClient, startDevnetProcess } from "../test/support/devnet";
 import { testWallet } from "../test/support/wallets";

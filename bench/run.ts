@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { memory64Problem } from "../scripts/lib/nodeVersions.cjs";
+import { memory64Problem } from "../devnet/nodeVersions.cjs";
 
 // Runs every bench/*.bench.ts (or those named on the command line) in turn, in this process.
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { memory64Problem } from "../scripts/lib/nodeVersions.cjs";
 import { DEFAULT_COMPUTE_DEADLINE_MS, startDevnet } from "./index";
+import { memory64Problem } from "./nodeVersions.cjs";
 
 const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data .devnet-data] [--max-live 16]
                        [--compute-deadline-ms ${DEFAULT_COMPUTE_DEADLINE_MS}]

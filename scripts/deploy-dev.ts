@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, wr
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";
+import { memory64Flags } from "../devnet/nodeVersions.cjs";
 import { generateWallet } from "../devnet/wallet";
 import { PROJECT } from "../infra/config";
 import { addressOf } from "../providers/wallet";
@@ -26,7 +27,6 @@ import { DEV_STACK, devEngineStateDir, devPaths, devStackEnv } from "./lib/devSt
 import { formatFailure } from "./lib/engine/messages";
 import { up } from "./lib/engine/runner";
 import { stackConfig } from "./lib/engine/stackConfig";
-import { memory64Flags } from "./lib/nodeVersions.cjs";
 import { findPulumiCli, missingPulumiMessage, type PulumiCli } from "./lib/pulumiCli";
 
 export const DEFAULT_PORT = 4000;

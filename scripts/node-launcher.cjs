@@ -6,7 +6,7 @@
  * `engines.node` (what vitest and @pulumi/pulumi need); otherwise under a pinned Node.js 22 that it
  * installs from the npm registry into this project (.node/, ignored by git), saying so in one line.
  * It passes `--experimental-wasm-memory64` only to a Node.js that needs it for aos 2.0.x (wasm64).
- * The decisions are in lib/nodeVersions.cjs; this file does the installing and the running.
+ * The decisions are in devnet/nodeVersions.cjs (beside the aos module whose flags they decide); this file does the installing and the running.
  *
  * Plain CommonJS with no dependencies: it must run on the Node.js 20 that Debian ships.
  */
@@ -14,7 +14,7 @@
 const { spawn, spawnSync } = require("node:child_process");
 const { existsSync, mkdirSync, renameSync, rmSync } = require("node:fs");
 const { delimiter, dirname, join, relative } = require("node:path");
-const { chooseNode, memory64Flags, PINNED_NODE } = require("./lib/nodeVersions.cjs");
+const { chooseNode, memory64Flags, PINNED_NODE } = require("../devnet/nodeVersions.cjs");
 
 /** Where `npm install --global --prefix <prefix> node` puts the binary. */
 function nodeBinIn(prefix) {

@@ -3,7 +3,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startDevnet } from "../../devnet";
-import { memory64Flags } from "../../scripts/lib/nodeVersions.cjs";
+import { memory64Flags } from "../../devnet/nodeVersions.cjs";
 import { aoClient, graphql, startDevnetProcess, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 

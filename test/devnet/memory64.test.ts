@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { adaptMemory64, growDelta, takesBigIntPages } from "../../devnet/memory64";
-import { parseVersion } from "../../scripts/lib/nodeVersions.cjs";
+import { parseVersion } from "../../devnet/nodeVersions.cjs";
 
 /** `(module (memory (export "m") i64 1))`: a one-page 64-bit memory, as aos 2.0.x has. */
 // biome-ignore format: one line per section

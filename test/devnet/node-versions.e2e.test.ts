@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { memory64Flags, parseVersion } from "../../scripts/lib/nodeVersions.cjs";
+import { memory64Flags, parseVersion } from "../../devnet/nodeVersions.cjs";
 
 /**
  * The local network's main path (test/support/nodeSmoke.ts) under this Node.js and under each one named

@@ -5,9 +5,9 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
 import { describeNetwork } from "../../devnet/networkFile";
+import { memory64Flags } from "../../devnet/nodeVersions.cjs";
 import { devnetCommand, ensureDevWallet, networkAnswers } from "../../scripts/deploy-dev";
 import { devStackEnv } from "../../scripts/lib/devStack";
-import { memory64Flags } from "../../scripts/lib/nodeVersions.cjs";
 import { DEV_PASSPHRASE } from "../../scripts/lib/passphrase";
 import { pulumiCandidates } from "../../scripts/lib/pulumiCli";
 

@@ -11,7 +11,7 @@ import {
   missingMemory64Flags,
   PINNED_NODE,
   satisfies,
-} from "../../scripts/lib/nodeVersions.cjs";
+} from "../../devnet/nodeVersions.cjs";
 import { launch } from "../../scripts/node-launcher.cjs";
 import { REPO } from "../infra/support/yaml";
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Devnet, type DevnetOptions, type NetworkInfo, startDevnet } from "../../devnet";
+import { memory64Flags } from "../../devnet/nodeVersions.cjs";
 import type { Jwk } from "../../providers/wallet";
-import { memory64Flags } from "../../scripts/lib/nodeVersions.cjs";
 
 export type { Devnet };
 

@@ -1,4 +1,4 @@
-/** Types of scripts/lib/nodeVersions.cjs (plain CommonJS so that the launcher loads it on Node.js 20). */
+/** Types of devnet/nodeVersions.cjs (plain CommonJS so that the launcher loads it on Node.js 20). */
 export declare const PINNED_NODE: string;
 export declare const MEMORY64_FLAG: string;
 export declare function parseVersion(version: string): [number, number, number];
