@@ -5,6 +5,7 @@ import { tagValue } from "./dataItem";
 import { DeadlineError, IsolatedVm } from "./isolatedVm";
 import { Journal } from "./journal";
 import type { AosModule } from "./modules";
+import { NotFoundError } from "./notFound";
 import { loadResults, resultRecord } from "./resultsLog";
 import type { ProcessSchedule, Scheduled, Scheduler } from "./scheduler";
 import { latestSnapshotNonce, readSnapshot, writeSnapshot } from "./snapshots";
@@ -68,9 +69,16 @@ interface ProcessState {
 /** Dry-run results kept per process, for the current state only. */
 const DRY_RUN_CACHE = 256;
 
-export class NotFoundError extends Error {
-  readonly status = 404;
+/** Where a result stands in a process's order: its message's timestamp, then its nonce. */
+export interface Position {
+  timestamp: number;
+  ordinate: number;
 }
+
+const before = (a: Position, b: Position) =>
+  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.ordinate < b.ordinate);
+
+const cursorOf = (at: Position): string => Buffer.from(JSON.stringify(at)).toString("base64url");
 
 export interface ComputeUnitOptions {
   dir: string;
@@ -155,6 +163,30 @@ export class ComputeUnit {
   /** Results already stored for a process (loads its state). */
   storedResults(processId: string): { nonce: number; result: StoredResult }[] {
     return this.state(processId).results.map((result, nonce) => ({ nonce, result }));
+  }
+
+  /**
+   * `GET /results/<pid>`: a page of stored results in the sort's direction; `from` is exclusive and `to`
+   * inclusive, as positions (timestamp, then nonce) that a page's cursors carry.
+   */
+  resultsPage(processId: string, q: { sort: "ASC" | "DESC"; limit: number; from?: Position; to?: Position }) {
+    const schedule = this.o.scheduler.processes.get(processId);
+    if (!schedule) throw new NotFoundError(`process ${processId} is not known to this network`);
+    const { from, to } = q;
+    let rows = this.storedResults(processId).map(({ nonce, result }) => {
+      const s = schedule.messages[nonce]!;
+      return { at: { timestamp: s.timestamp, ordinate: nonce }, result };
+    });
+    if (q.sort === "ASC") {
+      rows = rows.filter((r) => (!from || before(from, r.at)) && (!to || !before(to, r.at)));
+    } else {
+      rows = rows.reverse().filter((r) => (!from || before(r.at, from)) && (!to || !before(r.at, to)));
+    }
+    const page = rows.slice(0, q.limit);
+    return {
+      pageInfo: { hasNextPage: rows.length > page.length },
+      edges: page.map((r) => ({ cursor: cursorOf(r.at), node: r.result })),
+    };
   }
 
   /** Waits until the message is evaluated and returns its result. */

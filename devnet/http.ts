@@ -1,15 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { z } from "zod";
 import { wallClock } from "./clock";
-import { type ComputeUnit, NotFoundError } from "./computeUnit";
+import type { ComputeUnit } from "./computeUnit";
 import { RejectedItemError } from "./dataItem";
 import type { Gateway } from "./gateway";
 import type { Messenger } from "./messenger";
+import { NotFoundError } from "./notFound";
 import { aoId, HttpError, readBody, readJson, readQuery } from "./requestInput";
 import { dryRunBody, GRAPHQL_BODY_LIMIT, graphqlBody, MESSAGE_BODY_LIMIT, queries } from "./requestSchemas";
-import type { Scheduled, Scheduler } from "./scheduler";
+import type { Scheduler } from "./scheduler";
 
 export interface Units {
   messenger: Messenger;
@@ -24,38 +24,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
   res.end(text);
-}
-
-/** The message and its assignment, in the shape AO's scheduler serves them. */
-function suMessage(s: Scheduled, suAddress: string) {
-  return {
-    message: {
-      id: s.item.id,
-      owner: { address: s.item.owner, key: s.item.ownerKey },
-      data: s.item.data,
-      tags: s.item.tags,
-      signature: s.item.signature,
-      target: s.item.target,
-      anchor: s.item.anchor,
-    },
-    assignment: {
-      id: s.assignmentId,
-      owner: { address: suAddress, key: "" },
-      tags: [
-        { name: "Process", value: s.process },
-        { name: "Epoch", value: String(s.epoch) },
-        { name: "Nonce", value: String(s.nonce) },
-        { name: "Hash-Chain", value: s.hashChain },
-        { name: "Block-Height", value: String(s.blockHeight).padStart(12, "0") },
-        { name: "Timestamp", value: String(s.timestamp) },
-        { name: "Message", value: s.item.id },
-      ],
-    },
-  };
-}
-
-function cursorOf(nonce: number, timestamp: number): string {
-  return Buffer.from(JSON.stringify({ timestamp, ordinate: nonce })).toString("base64url");
 }
 
 /** How long an idle keep-alive connection stays open; clients close theirs a little before (Keep-Alive header). */
@@ -77,9 +45,6 @@ function pathId(value: string, what: string, route: string): string {
   }
   return id;
 }
-
-const before = (a: { timestamp: number; ordinate: number }, b: { timestamp: number; ordinate: number }) =>
-  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.ordinate < b.ordinate);
 
 export function createHttpServer(u: Units): { server: Server; close: () => Promise<void> } {
   const sockets = new Set<Socket>();
@@ -116,7 +81,7 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       return send(
         res,
         200,
-        results(pathId(m[1]!, "process id", route), readQuery(q, route, queries.results)),
+        u.cu.resultsPage(pathId(m[1]!, "process id", route), readQuery(q, route, queries.results)),
       );
     }
     if (method === "POST" && path === "/dry-run") {
@@ -145,54 +110,14 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
     m = /^\/su\/([^/]+)$/.exec(path);
     if (method === "GET" && m) {
       const route = "GET /su/<process or message id>";
-      return send(res, 200, suRead(pathId(m[1]!, "ID", route), readQuery(q, route, queries.su)));
+      const { "process-id": processId, ...page } = readQuery(q, route, queries.su);
+      return send(res, 200, u.scheduler.read(pathId(m[1]!, "ID", route), { processId, ...page }));
     }
     if (method === "GET" && (path === "/" || path === "/info")) {
       readQuery(q, at, queries.none);
       return send(res, 200, u.info());
     }
     throw new HttpError(404, `no route ${method} ${path}`);
-  }
-
-  function results(pid: string, q: z.infer<z.ZodObject<typeof queries.results>>) {
-    const { sort, limit, from, to } = q;
-    const schedule = u.scheduler.processes.get(pid);
-    if (!schedule) throw new NotFoundError(`process ${pid} is not known to this network`);
-    // `from` is exclusive and `to` inclusive, in the direction of the sort.
-    let rows = u.cu.storedResults(pid).map(({ nonce, result }) => {
-      const s = schedule.messages[nonce]!;
-      return { at: { timestamp: s.timestamp, ordinate: nonce }, result };
-    });
-    if (sort === "ASC") {
-      rows = rows.filter((r) => (!from || before(from, r.at)) && (!to || !before(to, r.at)));
-    } else {
-      rows = rows.reverse().filter((r) => (!from || before(r.at, from)) && (!to || !before(r.at, to)));
-    }
-    const page = rows.slice(0, limit);
-    return {
-      pageInfo: { hasNextPage: rows.length > page.length },
-      edges: page.map((r) => ({ cursor: cursorOf(r.at.ordinate, r.at.timestamp), node: r.result })),
-    };
-  }
-
-  function suRead(id: string, q: z.infer<z.ZodObject<typeof queries.su>>) {
-    const { "process-id": processId, limit } = q;
-    const schedule = u.scheduler.processes.get(id);
-    if (schedule && (!processId || processId === id)) {
-      const from = q.from ?? Number.NEGATIVE_INFINITY;
-      const to = q.to ?? Number.POSITIVE_INFINITY;
-      const rows = schedule.messages.filter(
-        (s) => s.nonce <= schedule.durable && s.timestamp >= from && s.timestamp <= to,
-      );
-      const page = rows.slice(0, limit);
-      return {
-        page_info: { has_next_page: rows.length > page.length },
-        edges: page.map((s) => ({ cursor: String(s.timestamp), node: suMessage(s, u.scheduler.address) })),
-      };
-    }
-    const s = u.scheduler.find(id);
-    if (!s || (processId && s.process !== processId)) throw new NotFoundError(`message ${id} not found`);
-    return suMessage(s, u.scheduler.address);
   }
 
   const server = createServer((req, res) => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { wallClock } from "./clock";
 import type { Item } from "./dataItem";
 import { Journal, JournalDamageError, type JournalScan } from "./journal";
+import { NotFoundError } from "./notFound";
 
 /** Where a cranked message came from: the process, the message that produced it, its place in the outbox. */
 export interface CrankOrigin {
@@ -188,6 +189,29 @@ export class Scheduler {
     return this.assign(schedule, item, crankedFrom);
   }
 
+  /**
+   * `GET /su/<id>`: a process's assignments in timestamp order (a page of at most `limit`, between
+   * `from` and `to` inclusive), or one message with its assignment.
+   */
+  read(id: string, q: { processId?: string; from?: number; to?: number; limit: number }) {
+    const schedule = this.processes.get(id);
+    if (schedule && (!q.processId || q.processId === id)) {
+      const from = q.from ?? Number.NEGATIVE_INFINITY;
+      const to = q.to ?? Number.POSITIVE_INFINITY;
+      const rows = schedule.messages.filter(
+        (s) => s.nonce <= schedule.durable && s.timestamp >= from && s.timestamp <= to,
+      );
+      const page = rows.slice(0, q.limit);
+      return {
+        page_info: { has_next_page: rows.length > page.length },
+        edges: page.map((s) => ({ cursor: String(s.timestamp), node: suMessage(s, this.address) })),
+      };
+    }
+    const s = this.find(id);
+    if (!s || (q.processId && s.process !== q.processId)) throw new NotFoundError(`message ${id} not found`);
+    return suMessage(s, this.address);
+  }
+
   close(): void {
     for (const p of this.processes.values()) p.journal.close();
   }
@@ -223,4 +247,32 @@ export class Scheduler {
     this.byMessage.set(s.item.id, { process: s.process, nonce: s.nonce });
     if (s.crankedFrom) this.cranked.add(crankKey(s.crankedFrom));
   }
+}
+
+/** The message and its assignment, in the shape AO's scheduler serves them. */
+export function suMessage(s: Scheduled, suAddress: string) {
+  return {
+    message: {
+      id: s.item.id,
+      owner: { address: s.item.owner, key: s.item.ownerKey },
+      data: s.item.data,
+      tags: s.item.tags,
+      signature: s.item.signature,
+      target: s.item.target,
+      anchor: s.item.anchor,
+    },
+    assignment: {
+      id: s.assignmentId,
+      owner: { address: suAddress, key: "" },
+      tags: [
+        { name: "Process", value: s.process },
+        { name: "Epoch", value: String(s.epoch) },
+        { name: "Nonce", value: String(s.nonce) },
+        { name: "Hash-Chain", value: s.hashChain },
+        { name: "Block-Height", value: String(s.blockHeight).padStart(12, "0") },
+        { name: "Timestamp", value: String(s.timestamp) },
+        { name: "Message", value: s.item.id },
+      ],
+    },
+  };
 }
