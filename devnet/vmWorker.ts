@@ -70,8 +70,7 @@ async function start(data: VmStart): Promise<void> {
   reply({ id: 0, ready: true, thread: threadPath() });
 }
 
-// Loaded ahead of the start: the code that every instance needs.
-require("@permaweb/ao-loader");
+// ao-loader, the code every instance needs, is loaded ahead of the start by vmWorker.cjs.
 port.once("message", (data: VmStart) => {
   start(data).catch((e: unknown) => fail(0, e));
 });
