@@ -1,14 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkInputs, Provider } from "../../providers/aoProcess";
-import { sha256Hex } from "../../providers/hash";
-
-/** What the Lua 5.3 check adds to a Lua 5.4 attribute error (providers/luaVersionHint.ts). */
-const LUA54_HINT =
-  "(`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute)";
-
-const ID = (c: string) => c.repeat(43);
-
 import { PREVIEW_UNKNOWN as UNKNOWN } from "../../providers/aoValues";
+import { sha256Hex } from "../../providers/hash";
+import { ID, LUA54_HINT } from "./support/inputs";
 
 const news = {
   code: "return 1",

@@ -21,16 +21,13 @@ import {
 } from "../../scripts/lib/dynamicHost";
 import { type Devnet, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
+import { LUA54_HINT } from "./support/inputs";
 import { infoTags, networkInputs, spawnsOf } from "./support/network";
 import {
   programConfigEnv,
   type SerializedProvider,
   serializeProviderInChild,
 } from "./support/serializedProvider";
-
-/** What the Lua 5.3 check adds to a Lua 5.4 attribute error (providers/luaVersionHint.ts). */
-const LUA54_HINT =
-  "(`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute)";
 
 const ROOT = path.join(__dirname, "..", "..");
 const deployer = testWallet("aoprocess-deployer");

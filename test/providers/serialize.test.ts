@@ -9,15 +9,12 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROVIDER_PACKAGE } from "../../providers/shim";
 import { testWallet } from "../support/wallets";
+import { LUA54_HINT } from "./support/inputs";
 import {
   programConfigEnv,
   type SerializedProvider,
   serializeProviderInChild,
 } from "./support/serializedProvider";
-
-/** What the Lua 5.3 check adds to a Lua 5.4 attribute error (providers/luaVersionHint.ts). */
-const LUA54_HINT =
-  "(`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute)";
 
 const ROOT = path.join(__dirname, "..", "..");
 const HOST = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider", "index.js");

@@ -94,6 +94,13 @@ function withoutCode(inputs: Props): Props {
   return rest;
 }
 
+/** A custom resource's state record, as the engine keeps it for a registration. */
+const customResource = (
+  urn: string,
+  req: Pick<RegisterRequest, "resourceType" | "name">,
+  fields: Pick<ResourceState, "id" | "inputs" | "outputs" | "initErrors">,
+): ResourceState => ({ urn, type: req.resourceType, name: req.name, custom: true, ...fields });
+
 export async function up(opts: UpOptions): Promise<UpResult> {
   const stateFile = stateFileOf(opts.stateDir, opts.stack);
   const lock = opts.preview ? undefined : acquireLock(lockFileOf(opts.stateDir, opts.stack), opts.log);
@@ -140,16 +147,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       if (opts.preview || creating.size !== 1) return;
       const [urn, c] = [...creating][0]!;
       if (c.replacing) c.replacing.delete = true;
-      upsertLive({
-        urn,
-        type: c.req.resourceType,
-        name: c.req.name,
-        custom: true,
-        id: processId,
-        inputs: c.inputs,
-        outputs: { ...withoutCode(c.inputs), processId, deploymentId },
-        initErrors: [`interrupted after spawning ${processId} (deployment ${deploymentId})`],
-      });
+      upsertLive(
+        customResource(urn, c.req, {
+          id: processId,
+          inputs: c.inputs,
+          outputs: { ...withoutCode(c.inputs), processId, deploymentId },
+          initErrors: [`interrupted after spawning ${processId} (deployment ${deploymentId})`],
+        }),
+      );
       save();
     };
 
@@ -272,16 +277,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       // A created resource, even one with init errors, is live: the one it replaces is deleted last.
       const created = (id: string, outputs: Props, initErrors?: string[]) => {
         if (replacing) replacing.delete = true;
-        upsertLive({
-          urn,
-          type: req.resourceType,
-          name: req.name,
-          custom: true,
-          id,
-          inputs,
-          outputs,
-          initErrors,
-        });
+        upsertLive(customResource(urn, req, { id, inputs, outputs, initErrors }));
       };
       try {
         const r = await h.create(urn, inputs);
@@ -315,15 +311,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
           const id = old?.id ?? `${req.name}-local`;
           if (step.op !== "same") {
             await timed(step, async () => {
-              upsertLive({
-                urn,
-                type: req.resourceType,
-                name: req.name,
-                custom: true,
-                id,
-                inputs: reg.inputs,
-                outputs: reg.inputs,
-              });
+              upsertLive(customResource(urn, req, { id, inputs: reg.inputs, outputs: reg.inputs }));
               save();
             });
           }

@@ -24,3 +24,7 @@ export function rawInputs(patch: Record<string, unknown> = {}): Record<string, u
   const { code, module, scheduler, name, endpoints } = sampleInputs();
   return { code, module, scheduler, name, endpoints, ...patch };
 }
+
+/** What the Lua 5.3 check adds to a Lua 5.4 attribute error (providers/luaVersionHint.ts). */
+export const LUA54_HINT =
+  "(`<const>` is Lua 5.4 syntax; the process runs Lua 5.3 (aos): write `local name = value` without the attribute)";
