@@ -16,7 +16,8 @@ export function syncDir(dir: string): void {
  * a temporary file, fsync, rename over the target, fsync of the directory.
  */
 export function writeFileDurably(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${path}.tmp`;
+  // One temporary file per process: two processes writing the same file never share one.
+  const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, "w", mode);
   try {
     writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);

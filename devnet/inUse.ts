@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
+import { type NetworkInfo, parseNetworkFile } from "./networkFile";
 
 /** What answers on an address: a local network of this project answers `/info` with its scheduler. */
 export type Holder =
@@ -49,11 +50,12 @@ function alive(pid: number): boolean {
   }
 }
 
-function readNetworkFile(dataDir: string): { urls?: { cu?: unknown }; pid?: unknown } | undefined {
+/** What this data directory's network.json says, through its one schema; nothing when absent or unreadable. */
+function readNetworkFile(dataDir: string): NetworkInfo | undefined {
   const file = join(dataDir, "network.json");
   if (!existsSync(file)) return undefined;
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as { urls?: { cu?: unknown }; pid?: unknown };
+    return parseNetworkFile(readFileSync(file, "utf8"), file);
   } catch {
     return undefined;
   }
@@ -82,8 +84,8 @@ export async function runningOn(
   dataDir: string,
   schedulerId: string,
 ): Promise<{ url: string; pid?: number } | undefined> {
-  const cu = readNetworkFile(dataDir)?.urls?.cu;
-  if (typeof cu !== "string") return undefined;
+  const cu = readNetworkFile(dataDir)?.urls.cu;
+  if (cu === undefined) return undefined;
   let origin: string;
   try {
     origin = new URL(cu).origin;

@@ -20,7 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";
 import { memory64Flags } from "../devnet/nodeVersions.cjs";
-import { generateWallet } from "../devnet/wallet";
+import { createWallet } from "../devnet/wallet";
 import { PROJECT } from "../infra/config";
 import { addressOf } from "../providers/wallet";
 import { DEV_STACK, devEngineStateDir, devPaths, devStackEnv } from "./lib/devStack";
@@ -138,10 +138,7 @@ export async function ensureNetwork(opts: EnsureNetworkOptions): Promise<Network
 /** Creates the dev wallet when missing (mode 0600, written atomically); returns its address. */
 export function ensureDevWallet(file: string, log: (line: string) => void = (l) => console.error(l)): string {
   if (!existsSync(file)) {
-    mkdirSync(join(file, ".."), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(generateWallet()), { mode: 0o600 });
-    renameSync(tmp, file);
+    createWallet(file);
     log(`created the dev wallet ${file} (never commit it; it is ignored by git)`);
   }
   const jwk = JSON.parse(readFileSync(file, "utf8")) as { n?: string };

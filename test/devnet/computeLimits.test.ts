@@ -3,8 +3,14 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startDevnet } from "../../devnet";
-import { memory64Flags } from "../../devnet/nodeVersions.cjs";
-import { aoClient, graphql, startDevnetProcess, tempDataDir, withDevnet } from "../support/devnet";
+import {
+  aoClient,
+  devnetCliArgs,
+  graphql,
+  startDevnetProcess,
+  tempDataDir,
+  withDevnet,
+} from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 /**
@@ -187,20 +193,9 @@ describe("the deadline is configurable", () => {
         /computeDeadlineMs .*: use a positive whole number of milliseconds/,
       );
     }
-    const cli = spawnSync(
-      process.execPath,
-      [
-        ...memory64Flags(process.version),
-        "--import",
-        "tsx",
-        join(__dirname, "../../devnet/cli.ts"),
-        "--data",
-        dataDir,
-        "--compute-deadline-ms",
-        "soon",
-      ],
-      { encoding: "utf8" },
-    );
+    const cli = spawnSync(process.execPath, devnetCliArgs(dataDir, ["--compute-deadline-ms", "soon"]), {
+      encoding: "utf8",
+    });
     expect(cli.status).toBe(1);
     expect(cli.stderr).toContain("--compute-deadline-ms soon: use a positive whole number of milliseconds");
   });

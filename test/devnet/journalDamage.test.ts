@@ -17,7 +17,7 @@ import { type Devnet, startDevnet } from "../../devnet";
 import { Journal, JournalDamageError } from "../../devnet/journal";
 import { decodeSnapshot, encodeSnapshot } from "../../devnet/snapshots";
 import { generateWallet } from "../../devnet/wallet";
-import { aoClient, tempDataDir } from "../support/devnet";
+import { aoClient, devnetCliArgs, tempDataDir } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 const alice = testWallet("alice");
@@ -385,15 +385,7 @@ describe("a damaged messages log", () => {
 test("the network's CLI refuses a damaged log with the message on stderr and exit code 1, changing no file", () => {
   const dir = damagedCopy((d) => flipSignatureChar(messagesLog(d), 3));
   const before = hashTree(dir);
-  const cli = join(__dirname, "../../devnet/cli.ts");
-  const run = spawnSync(
-    process.execPath,
-    ["--experimental-wasm-memory64", "--import", "tsx", cli, "--port", "0", "--data", dir],
-    {
-      encoding: "utf8",
-      timeout: 60_000,
-    },
-  );
+  const run = spawnSync(process.execPath, devnetCliArgs(dir), { encoding: "utf8", timeout: 60_000 });
   expect(run.status).toBe(1);
   expect(run.stderr).toContain(
     `devnet: ${messagesLog(dir)}: record 3 (line 3, byte ${offsetOf(messagesLog(dir), 3)}) is damaged`,

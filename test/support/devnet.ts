@@ -92,6 +92,21 @@ export async function graphql<T>(
   return body.data;
 }
 
+/** How to run the network's own CLI (`npm run devnet`) on `dataDir` with this Node.js: its arguments. */
+export function devnetCliArgs(dataDir: string, args: string[] = []): string[] {
+  return [
+    ...memory64Flags(process.version),
+    "--import",
+    "tsx",
+    join(__dirname, "../../devnet/cli.ts"),
+    "--port",
+    "0",
+    "--data",
+    dataDir,
+    ...args,
+  ];
+}
+
 /**
  * The network's own CLI (`npm run devnet`) in a child process, so that it can be killed with SIGKILL.
  * Resolves once it prints its URLs, with what its `/info` says.
@@ -100,21 +115,7 @@ export async function startDevnetProcess(
   dataDir: string,
   args: string[] = [],
 ): Promise<NetworkInfo & { child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...memory64Flags(process.version),
-      "--import",
-      "tsx",
-      join(__dirname, "../../devnet/cli.ts"),
-      "--port",
-      "0",
-      "--data",
-      dataDir,
-      ...args,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, devnetCliArgs(dataDir, args), { stdio: ["ignore", "pipe", "pipe"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {

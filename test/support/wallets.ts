@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateWallet } from "../../devnet/wallet";
+import { createWallet } from "../../devnet/wallet";
 import { addressOf, type Jwk } from "../../providers/wallet";
 
 // RSA-4096 generation costs 1-2 s: test wallets are made once per machine and reused (never committed).
@@ -10,12 +10,7 @@ const DIR = join(tmpdir(), "ao-registry-test-wallets");
 /** A named test wallet, the same across test files and runs. */
 export function testWallet(name: string): { jwk: Jwk; address: string } {
   const file = join(DIR, `${name}.json`);
-  if (!existsSync(file)) {
-    mkdirSync(DIR, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(generateWallet()), { mode: 0o600 });
-    renameSync(tmp, file);
-  }
+  if (!existsSync(file)) createWallet(file);
   const jwk = JSON.parse(readFileSync(file, "utf8")) as Jwk;
   return { jwk, address: addressOf(jwk.n) };
 }
