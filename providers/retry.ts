@@ -156,10 +156,13 @@ export interface RetryErrorFields {
   status: number | undefined;
   lastError: unknown;
   retryable: boolean;
+  /** What is known to be wrong, when it is more than the last error says (a local network not running). */
+  why?: string;
 }
 
 /** The final error: names the step, the endpoint, the attempts, the last status and the last error. */
 export function retryError(f: RetryErrorFields) {
+  if (f.why) return namedError("RetryError", `${f.step} failed: ${f.why}`, f);
   const last = (f.lastError as ErrorLike)?.message ?? String(f.lastError);
   return namedError(
     "RetryError",
@@ -199,25 +202,17 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       const canRetry = retryable(err);
       const localDown = canRetry && local && (await refusedAt(endpoint, err, probe));
       refusedSince = localDown ? (refusedSince ?? now()) : undefined;
-      if (refusedSince !== undefined && now() - refusedSince >= LOOPBACK_REFUSED_MS) {
-        throw namedError("RetryError", `${step} failed: ${localNetworkHint(endpoint)}`, {
-          step,
-          endpoint,
-          attempts: attempt,
-          status: undefined,
-          lastError: err,
-          retryable: false,
-        });
-      }
+      const down = refusedSince !== undefined && now() - refusedSince >= LOOPBACK_REFUSED_MS;
       const remaining = deadline - now();
-      if (!canRetry || remaining <= 0) {
+      if (!canRetry || remaining <= 0 || down) {
         throw retryError({
           step,
           endpoint,
           attempts: attempt,
           status: errorStatus(err),
           lastError: err,
-          retryable: canRetry,
+          retryable: canRetry && !down,
+          ...(down ? { why: localNetworkHint(endpoint) } : {}),
         });
       }
       const base = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
