@@ -10,7 +10,7 @@ import {
   writeSync,
 } from "node:fs";
 import { crc32 } from "node:zlib";
-import { writeFileDurably } from "./durableFile";
+import { writeFileDurably } from "../providers/durableFile";
 
 /**
  * Record format: one JSON object per line whose last field is `"#crc":"<8 hex>"`, the CRC-32 of the

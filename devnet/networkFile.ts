@@ -15,7 +15,7 @@
 
 import { z } from "zod";
 import { aoIdSchema, endpointUrlSchema, propertyOf } from "../providers/aoValues";
-import { writeFileDurably } from "./durableFile";
+import { writeFileDurably } from "../providers/durableFile";
 
 export const networkInfoSchema = z.object({
   urls: z.object({

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { writeFileDurably } from "./durableFile";
+import { writeFileDurably } from "../providers/durableFile";
 import { Journal, type JournalScan } from "./journal";
 import type { ProcessSchedule, Scheduled } from "./scheduler";
 import type { AosResult } from "./vm";

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { syncDir, writeFileDurably } from "./durableFile";
+import { syncDir, writeFileDurably } from "../providers/durableFile";
 
 /**
  * A snapshot of a process's memory after the message at `nonce`, in `snapshot-<nonce>.bin`:

@@ -38,6 +38,7 @@ export const DEFAULTS = {
   appName: "Agent-Skills-Registry",
   upgrade: "replace",
   adoptProcessId: "",
+  acceptDataLoss: "false",
   githubOwner: "",
   githubRepository: "",
   githubToken: "",
@@ -82,6 +83,8 @@ export interface StackSettings {
   upgrade: UpgradeStrategy;
   /** Adopt this existing process instead of spawning one (rollback, or moving a process under management). */
   adoptProcessId?: string;
+  /** Name a process that cannot take the state (a rollback to a release without the protocol) anyway. */
+  acceptDataLoss: boolean;
   github?: GitHubTarget;
   /** Absolute path of the local network's network.json, when the stack deploys to one. */
   networkFile?: string;
@@ -224,6 +227,12 @@ export function resolveSettings(src: ConfigSource): StackSettings {
   if (!appName)
     problems.push(`${key("appName")} must not be empty: ${fix(stack, "appName", "Agent-Skills-Registry")}`);
 
+  const acceptDataLoss = raw("acceptDataLoss");
+  if (acceptDataLoss !== "true" && acceptDataLoss !== "false")
+    problems.push(
+      `${key("acceptDataLoss")} ${JSON.stringify(acceptDataLoss)} must be true or false: ${fix(stack, "acceptDataLoss", "false")}`,
+    );
+
   const upgrade = raw("upgrade");
   const upgradeProblem = problemOf(upgradeStrategySchema(), upgrade);
   if (upgradeProblem)
@@ -285,6 +294,7 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     tags: { "App-Name": appName },
     upgrade: upgrade as UpgradeStrategy,
     ...(adoptProcessId ? { adoptProcessId } : {}),
+    acceptDataLoss: acceptDataLoss === "true",
     ...(github ? { github } : {}),
     ...(networkFile ? { networkFile } : {}),
   };

@@ -8,6 +8,7 @@
 import * as path from "node:path";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { AoActiveProcess } from "../providers/activeProcess";
 import { AoProcess } from "../providers/aoProcess";
 import type { StackSettings } from "./config";
 import type { StackOutputValues } from "./stackOutputs";
@@ -24,6 +25,8 @@ export interface RegistryOptions {
 
 export interface Registry {
   process: AoProcess;
+  /** The process the stack names: its outputs change only when a move into a new process completes. */
+  active: AoActiveProcess;
   githubProvider?: github.Provider;
   secret?: github.ActionsSecret;
   outputs: StackOutputValues;
@@ -40,6 +43,13 @@ export function declareRegistry(settings: StackSettings, opts: RegistryOptions =
     endpoints: settings.endpoints,
     upgrade: settings.upgrade,
     ...(settings.adoptProcessId ? { adoptProcessId: settings.adoptProcessId } : {}),
+    stateTransfer: true,
+  });
+  // A replacement's state moves in this resource's update (providers/activeProcess.ts); everything the
+  // stack says about its process comes from it.
+  const active = new AoActiveProcess("registry-active", {
+    process,
+    acceptDataLoss: settings.acceptDataLoss,
   });
 
   let githubProvider: github.Provider | undefined;
@@ -52,26 +62,27 @@ export function declareRegistry(settings: StackSettings, opts: RegistryOptions =
     });
     secret = new github.ActionsSecret(
       "registry-process-id",
-      { repository: gh.repository, secretName: gh.secretName, value: process.processId },
-      // The secret follows the process: a replaced process rewrites it; deleting the stack removes it.
+      { repository: gh.repository, secretName: gh.secretName, value: active.processId },
+      // The secret follows the active process: rewritten when a move completes; deleting the stack removes it.
       { provider: githubProvider, deleteBeforeReplace: true },
     );
   }
 
   return {
     process,
+    active,
     githubProvider,
     secret,
     outputs: {
-      processId: process.processId,
-      codeSha256: process.codeSha256,
-      owner: process.owner,
-      module: process.module,
-      scheduler: process.scheduler,
+      processId: active.processId,
+      codeSha256: active.codeSha256,
+      owner: active.owner,
+      module: active.module,
+      scheduler: active.scheduler,
       authority: settings.authority,
       endpoints: settings.endpoints,
-      deploymentId: process.deploymentId,
-      deployedAt: process.deployedAt,
+      deploymentId: active.deploymentId,
+      deployedAt: active.deployedAt,
       githubSecret: gh ? `${gh.owner}/${gh.repository}:${gh.secretName}` : undefined,
     },
   };

@@ -6,7 +6,7 @@
 import { DEPLOYMENT_ID_TAG, legacyUnits } from "./aoValues";
 import { namedError } from "./errors";
 import type { Endpoints, Tag } from "./types";
-import type { Jwk } from "./wallet";
+import { type Jwk, walletAddress } from "./wallet";
 
 export interface AoMessage {
   Tags?: Tag[];
@@ -40,6 +40,24 @@ export interface AoClient {
 export const httpStatusError = (status: number, message: string) =>
   namedError("HttpStatusError", message, { status });
 
+type Signer = ReturnType<typeof import("@permaweb/aoconnect").createDataItemSigner>;
+const signers = new Map<string, Signer>();
+
+/**
+ * One signer per wallet for the life of the provider's process (a deploy): aoconnect throws
+ * CRYPTO_RATE_LIMIT_EXCEEDED at the 101st signer made for one key within a minute, and a move sends
+ * a message per page.
+ */
+export function signerFor(wallet: Jwk, create: (jwk: Jwk) => Signer): Signer {
+  const address = walletAddress(wallet);
+  let signer = signers.get(address);
+  if (!signer) {
+    signer = create(wallet);
+    signers.set(address, signer);
+  }
+  return signer;
+}
+
 /** aoconnect's legacy `message` answers the ID, some versions `{ id }`. */
 const idOf = (sent: unknown): string =>
   typeof sent === "string" ? sent : String((sent as { id?: unknown } | undefined)?.id ?? "");
@@ -63,7 +81,7 @@ export function createAoClient(network: Endpoints, wallet: Jwk | undefined): AoC
       throw new Error(
         "this AO call needs the wallet (stack config secret <project>:wallet, AO_WALLET_JWK or AO_WALLET_FILE)",
       );
-    return ao.createDataItemSigner(wallet);
+    return signerFor(wallet, ao.createDataItemSigner);
   };
   return {
     async spawn({ module, scheduler, tags, data }) {

@@ -17,14 +17,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { bundleLua } from "./bundle";
 import { checkInputs } from "./check";
 import { diff } from "./diff";
-import { newDeploymentId, pipelineEnv } from "./effects";
+import { CHECK_RETRY_MS, newDeploymentId, pipelineEnv } from "./effects";
 import { hostError } from "./hostError";
 import { log } from "./log";
 import { createStart, deployWith, refreshWith, settledUpdate, updateStart } from "./pipeline";
+import { replacementReadinessWith } from "./replacementReadiness";
 import { ProviderShim } from "./shim";
-import { stackWallet } from "./stackWallet";
+import { optionalStackWallet, withStackWallet } from "./stackWallet";
 import type { Inputs, Outputs, Tag, UpgradeStrategy } from "./types";
-import { type Jwk, walletAddress } from "./wallet";
+import { walletAddress } from "./wallet";
 
 export { checkInputs } from "./check";
 
@@ -55,6 +56,11 @@ export interface AoProcessArgs {
   }>;
   /** Adopt this existing process instead of spawning one. */
   adoptProcessId?: pulumi.Input<string>;
+  /**
+   * The process speaks the state-transfer protocol (STATE-TRANSFER.md): a replacement first checks that
+   * the old process can hand its state over, and an AoActiveProcess moves it. Default false.
+   */
+  stateTransfer?: pulumi.Input<boolean>;
 }
 
 const providerOf = (inputs: Inputs) => ({ __provider: (inputs as { __provider?: unknown }).__provider });
@@ -73,12 +79,29 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
     return result.failures.length ? { failures: result.failures } : { inputs: result.inputs! };
   }
 
+  /**
+   * The pure diff; a replacement of a process whose state must follow is first proven possible
+   * (replacementReadiness: the old process speaks the state-transfer protocol and the wallet owns it),
+   * so that an impossible move stops the deploy before anything is spawned.
+   */
   async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
-    return diff(olds, news);
+    const result = diff(olds, news);
+    if (result.replaces?.length && news.stateTransfer) {
+      const wallet = optionalStackWallet(this.stackConfig);
+      try {
+        await replacementReadinessWith(pipelineEnv(olds.endpoints ?? news.endpoints, wallet, CHECK_RETRY_MS), log)(
+          olds,
+          wallet && walletAddress(wallet),
+        );
+      } catch (err) {
+        throw hostError(err, wallet);
+      }
+    }
+    return result;
   }
 
   async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outputs>> {
-    return this.withWallet(async (wallet) => {
+    return withStackWallet(this.stackConfig, async (wallet) => {
       const start = createStart(inputs, walletAddress(wallet), newDeploymentId());
       const outs = await deployWith(pipelineEnv(inputs.endpoints, wallet))(start, providerOf(inputs));
       return { id: outs.processId, outs };
@@ -89,7 +112,7 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
   async update(id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
     const settled = settledUpdate(id, olds, news);
     if (settled) return { outs: settled };
-    return this.withWallet(async (wallet) => {
+    return withStackWallet(this.stackConfig, async (wallet) => {
       const start = updateStart(id, olds, news, walletAddress(wallet), newDeploymentId());
       return { outs: await deployWith(pipelineEnv(news.endpoints, wallet))(start, providerOf(news)) };
     });
@@ -109,17 +132,6 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
   async delete(id: string): Promise<void> {
     log(`process ${id} is no longer managed; AO processes cannot be destroyed, so it keeps running`);
   }
-
-  /** Runs `fn` with the wallet; any error leaves redacted and bounded. */
-  private async withWallet<T>(fn: (wallet: Jwk) => Promise<T>): Promise<T> {
-    let wallet: Jwk | undefined;
-    try {
-      wallet = stackWallet(this.stackConfig);
-      return await fn(wallet);
-    } catch (err) {
-      throw hostError(err, wallet);
-    }
-  }
 }
 
 export class AoProcess extends pulumi.dynamic.Resource {
@@ -131,6 +143,7 @@ export class AoProcess extends pulumi.dynamic.Resource {
   declare readonly owner: pulumi.Output<string>;
   declare readonly deployedAt: pulumi.Output<string>;
   declare readonly deploymentId: pulumi.Output<string>;
+  declare readonly endpoints: pulumi.Output<Outputs["endpoints"]>;
 
   constructor(name: string, args: AoProcessArgs, opts?: pulumi.CustomResourceOptions) {
     if ((args.entry === undefined) === (args.code === undefined)) {

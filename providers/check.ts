@@ -38,6 +38,7 @@ export function checkInputs(news: Record<string, unknown>): { inputs?: Inputs; f
     codeSha256: code === PREVIEW_UNKNOWN ? PREVIEW_UNKNOWN : sha256Hex(code),
     tags: raw.tags as Tag[],
     upgrade: (raw.upgrade as UpgradeStrategy | undefined) ?? "replace",
+    stateTransfer: (raw.stateTransfer as boolean | undefined) ?? false,
     validation: { ...DEFAULT_VALIDATION, ...validation },
   };
   return { inputs, failures: [] };

@@ -5,7 +5,7 @@
  *   code under `replace`, module, scheduler, authority, name, tags, or an `adoptProcessId` that
  *   differs from the process the state holds. `replaces` names each property, which preview shows.
  * - In-place update: code under `eval` (or when the adopted process stays the same: replacing it would
- *   give the same process), endpoints, validation options, the upgrade strategy.
+ *   give the same process), endpoints, validation options, the upgrade strategy, `stateTransfer`.
  * - `__provider` and outputs are ignored. `deleteBeforeReplace` is false: the new process comes first.
  * - Removing `adoptProcessId` after an adoption keeps the adopted process (it is now managed). The
  *   comparison is with the state's `processId`, so state from release 0.1.0 (input `processId`, output
@@ -50,6 +50,8 @@ export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffR
   for (const key of ["endpoints", "validation", "upgrade"] as const) {
     if (!same(olds[key], news[key])) updates.push(key);
   }
+  // State written before the option existed is a process without it.
+  if ((olds.stateTransfer ?? false) !== (news.stateTransfer ?? false)) updates.push("stateTransfer");
 
   if (replaces.length) return { changes: true, replaces, deleteBeforeReplace: false };
   if (updates.length)

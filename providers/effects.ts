@@ -13,14 +13,17 @@ import type { Jwk } from "./wallet";
 /** How long a step may keep retrying. */
 const STEP_RETRY_MS = 120_000;
 
-export function pipelineEnv(endpoints: Endpoints, wallet: Jwk | undefined): PipelineEnv {
+/** How long a check made during a diff may retry: a preview must not wait on an unreachable network. */
+export const CHECK_RETRY_MS = 10_000;
+
+export function pipelineEnv(endpoints: Endpoints, wallet: Jwk | undefined, retryMs = STEP_RETRY_MS): PipelineEnv {
   return {
     client: createAoClient(endpoints, wallet),
     retry: (step, endpoint, fn) =>
       withRetry(fn, {
         step,
         endpoint,
-        totalMs: STEP_RETRY_MS,
+        totalMs: retryMs,
         onRetry: (i) => log(`${i.step} at ${i.endpoint}: ${i.reason}, retrying in ${i.delayMs} ms`),
       }),
     now: () => new Date(),

@@ -30,11 +30,17 @@ export class ProviderShim implements pulumi.dynamic.ResourceProvider {
   /** The loaded provider; created in the host on the first call, never serialized (unset until then). */
   private implementation?: Implementation;
 
-  constructor(private readonly packageName: string = PROVIDER_PACKAGE) {}
+  constructor(
+    private readonly packageName: string = PROVIDER_PACKAGE,
+    /** The provider class the package exports under this name (one shim type serves every resource). */
+    private readonly exportName: string = "Provider",
+  ) {}
 
   private provider(): Implementation {
     if (!this.implementation) {
-      const { Provider } = require(this.packageName) as { Provider: new () => Implementation };
+      const exported = require(this.packageName) as Record<string, new () => Implementation>;
+      const Provider = exported[this.exportName];
+      if (!Provider) throw new Error(`${this.packageName} exports no provider named ${this.exportName}: run npm ci`);
       this.implementation = new Provider();
     }
     return this.implementation;

@@ -40,6 +40,8 @@ export interface Inputs {
   validation: ValidationOptions;
   /** Adopt this existing process instead of spawning one (stack config `adoptProcessId`, same name). */
   adoptProcessId?: string;
+  /** The process speaks the state-transfer protocol: a replacement is checked for it (STATE-TRANSFER.md). */
+  stateTransfer: boolean;
 }
 
 /**

@@ -62,6 +62,9 @@ function tagProblems(tag: unknown): string[] {
   return problems;
 }
 
+export const booleanRule = () =>
+  rule<boolean>((v) => (typeof v === "boolean" ? undefined : `${show(v)} must be true or false`));
+
 /** The raw (unchecked) resource inputs. */
 export function inputsSchema() {
   const z = (require("zod") as typeof import("zod")).z;
@@ -100,9 +103,7 @@ export function inputsSchema() {
       {
         action: tagField("action"),
         hashTag: tagField("hashTag"),
-        skip: rule<boolean>((v) =>
-          typeof v === "boolean" ? undefined : `${show(v)} must be true or false`,
-        ).optional(),
+        skip: booleanRule().optional(),
       },
       {
         errorMap: (_i, ctx) => ({
@@ -123,6 +124,7 @@ export function inputsSchema() {
     endpoints: endpointsSchema(),
     upgrade: upgradeStrategySchema().optional(),
     validation: validation.optional(),
+    stateTransfer: booleanRule().optional(),
   });
 }
 
@@ -141,7 +143,12 @@ const messageOf = (issue: Z.ZodIssue) =>
 
 /** Every failure for the raw (unchecked) inputs; none for a value unknown during preview. */
 export function validateInputs(news: Record<string, unknown>): CheckFailure[] {
-  const result = inputsSchema().safeParse(news);
+  return schemaFailures(inputsSchema(), news);
+}
+
+/** Every failure of `news` against a resource's input schema, each naming its property. */
+export function schemaFailures(schema: Z.ZodTypeAny, news: Record<string, unknown>): CheckFailure[] {
+  const result = schema.safeParse(news);
   if (result.success) return [];
   return result.error.issues
     .filter((issue) => valueAt(news, issue.path) !== PREVIEW_UNKNOWN)

@@ -74,7 +74,15 @@ describe("resolveSettings: a public network from explicit keys", () => {
       processName: "Skills Registry Process",
       tags: { "App-Name": "Agent-Skills-Registry" },
       upgrade: "replace",
+      acceptDataLoss: false,
     });
+  });
+
+  it("takes acceptDataLoss as true or false only, naming the fix", () => {
+    expect(resolveSettings(source({ ...production, acceptDataLoss: "true" })).acceptDataLoss).toBe(true);
+    expect(() => resolveSettings(source({ ...production, acceptDataLoss: "yes" }))).toThrow(
+      /aoRegistry:acceptDataLoss "yes" must be true or false: pulumi config set aoRegistry:acceptDataLoss false/,
+    );
   });
 
   it("treats the empty-string defaults Pulumi applies as unset", () => {

@@ -8,6 +8,7 @@ import { STACK_OUTPUT_NAMES, stackOutputsSchema } from "../../infra/stackOutputs
 import { testWallet } from "../support/wallets";
 import {
   ACTIONS_SECRET_TYPE,
+  ACTIVE_PROCESS_TYPE,
   AO_PROCESS_TYPE,
   GITHUB_PROVIDER_TYPE,
   MOCK_OWNER,
@@ -49,11 +50,24 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
   const run = () =>
     runProgram({ stack: "production", config: stackConfig("production"), preview, env: { GITHUB_TOKEN } });
 
-  it("declares the registry process, a GitHub provider and the REGISTRY_PROCESS_ID secret, nothing else", async () => {
+  it("declares the registry process, the active process, a GitHub provider and the REGISTRY_PROCESS_ID secret, nothing else", async () => {
     const r = await run();
     expect(r.registrations.map((x) => x.type).sort()).toEqual(
-      [ACTIONS_SECRET_TYPE, AO_PROCESS_TYPE, GITHUB_PROVIDER_TYPE].sort(),
+      [ACTIONS_SECRET_TYPE, ACTIVE_PROCESS_TYPE, AO_PROCESS_TYPE, GITHUB_PROVIDER_TYPE].sort(),
     );
+  });
+
+  it("opts the registry in to state transfer and names it through the active process", async () => {
+    const r = await run();
+    expect(only(r.byType(AO_PROCESS_TYPE)).inputs.stateTransfer).toBe(true);
+    const active = only(r.byType(ACTIVE_PROCESS_TYPE));
+    expect(active.name).toBe("registry-active");
+    expect(active.inputs.acceptDataLoss).toBe(false);
+    if (!preview) {
+      expect(active.inputs.processId).toBe(MOCK_PROCESS_ID);
+      expect(active.inputs.owner).toBe(MOCK_OWNER);
+      expect(active.inputs.endpoints).toMatchObject({ mu: "https://mu.ao-testnet.xyz" });
+    }
   });
 
   it("gives the AoProcess the production inputs and the bundled registry code", async () => {
@@ -162,7 +176,7 @@ describe("production without a GitHub token", () => {
 describe.each([false, true])("dev stack (preview: %s)", (preview) => {
   it("deploys to the local network from network.json and creates nothing for GitHub", async () => {
     const r = await runProgram({ stack: "dev", config: devConfig(), preview, env: { GITHUB_TOKEN } });
-    expect(r.registrations.map((x) => x.type)).toEqual([AO_PROCESS_TYPE]);
+    expect(r.registrations.map((x) => x.type)).toEqual([AO_PROCESS_TYPE, ACTIVE_PROCESS_TYPE]);
     const p = only(r.byType(AO_PROCESS_TYPE));
     expect(p.inputs).toMatchObject({
       module: AOS_MODULE_ID,

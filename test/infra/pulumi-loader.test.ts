@@ -52,6 +52,7 @@ it("the program loads with Pulumi's own TypeScript loader (vendored ts-node, typ
   expect(result.tsnode).toContain("ts-node@7.0.1");
   expect(result.types).toEqual([
     "github:index/actionsSecret:ActionsSecret",
+    "pulumi-nodejs:dynamic/ao:ActiveProcess",
     "pulumi-nodejs:dynamic/ao:AoProcess",
     "pulumi:providers:github",
   ]);

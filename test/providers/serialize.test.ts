@@ -75,7 +75,7 @@ describe("the serialized provider", () => {
     expect(serialized.text).not.toMatch(/\/(work|home|tmp|root|Users)\//);
     // What that name resolves to from the host's path: the compiled package, which `npm ci` builds.
     const resolved = require.resolve(PROVIDER_PACKAGE, { paths: [path.dirname(HOST)] });
-    expect(resolved).toBe(path.join(ROOT, "providers", "dist", "aoProcess.js"));
+    expect(resolved).toBe(path.join(ROOT, "providers", "dist", "index.js"));
   });
 
   it("contains no secret and no key material", () => {

@@ -13,6 +13,8 @@ import { readYaml } from "./yaml";
 export type Registration = pulumiType.runtime.MockResourceArgs & { urn?: string };
 
 export const AO_PROCESS_TYPE = "pulumi-nodejs:dynamic/ao:AoProcess";
+/** Its create and update return its inputs (plus what a move reports), which the mock does too. */
+export const ACTIVE_PROCESS_TYPE = "pulumi-nodejs:dynamic/ao:ActiveProcess";
 export const GITHUB_PROVIDER_TYPE = "pulumi:providers:github";
 export const ACTIONS_SECRET_TYPE = "github:index/actionsSecret:ActionsSecret";
 

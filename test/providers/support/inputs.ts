@@ -16,6 +16,7 @@ export function sampleInputs(code = "return 1"): Inputs {
     endpoints: { mu: "http://127.0.0.1:1", cu: "http://127.0.0.1:2", gateway: "http://127.0.0.1:3" },
     upgrade: "replace",
     validation: DEFAULT_VALIDATION,
+    stateTransfer: false,
   };
 }
 

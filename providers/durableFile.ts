@@ -1,3 +1,4 @@
+/** Durable whole-file writes: the local network's journals and snapshots, and the provider's move backups. */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
