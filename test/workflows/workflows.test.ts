@@ -289,8 +289,21 @@ describe("rollback.yml: manual, adopts a previous process without spawning", () 
     });
     const adopt = job.steps!.find((s) => s.run?.includes("ADOPT_CONFIG="));
     expect(adopt!.run).toContain('aoRegistry:adoptProcessId\\":{\\"value\\":\\"$PROCESS_ID\\"');
-    expect(adopt!.env).toEqual({ PROCESS_ID: gh("inputs.process_id") });
+    expect(adopt!.run).toContain('aoRegistry:acceptDataLoss\\":{\\"value\\":\\"$ACCEPT_DATA_LOSS\\"');
+    expect(adopt!.env).toEqual({
+      PROCESS_ID: gh("inputs.process_id"),
+      ACCEPT_DATA_LOSS: gh("inputs.accept_data_loss"),
+    });
     expect(up!.env?.AO_WALLET_JWK).toBe(gh("secrets.AO_WALLET_JWK"));
+  });
+
+  it("accepts a data loss only when the operator asks for it (a boolean input, off by default)", () => {
+    expect(w.on.workflow_dispatch.inputs.accept_data_loss).toMatchObject({ type: "boolean", default: false });
+  });
+
+  it("keeps the backup of the moved state as an artifact, even when the run fails", () => {
+    const keep = job.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact"));
+    expect(keep).toMatchObject({ if: "always()", with: { path: ".ao-backups/" } });
   });
 
   it("loads the code of the release that deployed the process, and checks production follows it", () => {
