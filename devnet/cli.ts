@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   compute    ${net.urls.cu}
   scheduler  ${net.urls.su}   (address ${net.schedulerId})
   gateway    ${net.urls.gateway}/graphql
+  node       ${net.urls.node}   (AO mainnet's HyperBEAM routes: aoconnect's URL in MODE 'mainnet')
   module     ${net.moduleId} (aos ${net.modules[0]!.aosVersion})
   authority  ${net.authority}   (the messenger's address: list it in a process's Authority tag)
   data       ${net.dataDir}   (${net.networkFile})`);

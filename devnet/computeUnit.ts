@@ -195,9 +195,22 @@ export class ComputeUnit {
     if (!s || s.process !== processId) {
       throw new NotFoundError(`message ${messageId} is not scheduled on process ${processId}`);
     }
+    return this.resultAt(processId, s.nonce);
+  }
+
+  /**
+   * Waits until the message at `slot` of a process's schedule (its nonce, which HyperBEAM calls the slot)
+   * is evaluated and returns its result.
+   */
+  async resultAt(processId: string, slot: number): Promise<StoredResult> {
     const p = this.state(processId);
-    await this.evaluatedThrough(p, s.nonce);
-    return p.results[s.nonce]!;
+    if (slot > p.schedule.durable) {
+      throw new NotFoundError(
+        `slot ${slot} of process ${processId} is not assigned yet: its latest slot is ${p.schedule.durable}`,
+      );
+    }
+    await this.evaluatedThrough(p, slot);
+    return p.results[slot]!;
   }
 
   /** Resolves once the message at `nonce` is evaluated. */

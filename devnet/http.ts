@@ -5,9 +5,11 @@ import { wallClock } from "./clock";
 import type { ComputeUnit } from "./computeUnit";
 import { RejectedItemError } from "./dataItem";
 import type { Gateway } from "./gateway";
+import { serveHyperbeam } from "./hyperbeam";
+import { parseHyperbeamPath } from "./hyperbeamPaths";
 import type { Messenger } from "./messenger";
 import { NotFoundError } from "./notFound";
-import { aoId, HttpError, readBody, readJson, readQuery } from "./requestInput";
+import { HttpError, pathId, readBody, readJson, readQuery } from "./requestInput";
 import { dryRunBody, GRAPHQL_BODY_LIMIT, graphqlBody, MESSAGE_BODY_LIMIT, queries } from "./requestSchemas";
 import type { Scheduler } from "./scheduler";
 
@@ -20,31 +22,23 @@ export interface Units {
   log: (line: string) => void;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+/** JSON for anything but a string, which is sent as text (HyperBEAM answers some reads as text). */
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const [type, text] =
+    typeof body === "string"
+      ? ["text/plain; charset=utf-8", body]
+      : ["application/json", JSON.stringify(body)];
+  res.writeHead(status, { ...headers, "Content-Type": type, "Content-Length": Buffer.byteLength(text) });
   res.end(text);
 }
 
 /** How long an idle keep-alive connection stays open; clients close theirs a little before (Keep-Alive header). */
 const KEEP_ALIVE_MS = 30_000;
-
-/** An ID in a route's path; a malformed one is a 400 rather than a lookup that cannot succeed. */
-function pathId(value: string, what: string, route: string): string {
-  let id = value;
-  try {
-    id = decodeURIComponent(value);
-  } catch {
-    // not percent-encoding: refused as it stands below
-  }
-  if (!aoId.safeParse(id).success) {
-    throw new HttpError(
-      400,
-      `invalid ${what} ${JSON.stringify(id)} in ${route}: use a 43-character base64url ID`,
-    );
-  }
-  return id;
-}
 
 export function createHttpServer(u: Units): { server: Server; close: () => Promise<void> } {
   const sockets = new Set<Socket>();
@@ -116,6 +110,13 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
     if (method === "GET" && (path === "/" || path === "/info")) {
       readQuery(q, at, queries.none);
       return send(res, 200, u.info());
+    }
+    // HyperBEAM (mainnet): the same units behind AO mainnet's paths (devnet/hyperbeam.ts).
+    const node = parseHyperbeamPath(method, url.pathname);
+    if (node) {
+      readQuery(q, at, queries.none);
+      const r = await serveHyperbeam(node, req, u);
+      return send(res, r.status, r.body, r.headers);
     }
     throw new HttpError(404, `no route ${method} ${path}`);
   }

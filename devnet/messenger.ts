@@ -24,19 +24,22 @@ export class Messenger {
   /** `POST /`: a raw data item. Answers the status and JSON body to send. */
   async post(raw: Buffer): Promise<{ status: number; body: Record<string, unknown> }> {
     const item = await verifyItem(raw);
+    const s = await this.accept(item);
+    return { status: 200, body: { id: item.id, message: "Processing DataItem", timestamp: s.timestamp } };
+  }
+
+  /**
+   * Schedules a verified item, for both front doors: `Type=Process` spawns (nonce 0 of its own schedule),
+   * `Type=Message` goes to its target's schedule. The same signed item sent again (a client retrying
+   * after a lost reply) is found where it was scheduled, never scheduled twice.
+   */
+  async accept(item: Item): Promise<Scheduled> {
     const existing = this.o.scheduler.find(item.id);
-    if (existing) {
-      // The same signed item sent again (a client retrying after a lost reply): already scheduled.
-      return {
-        status: 200,
-        body: { id: item.id, message: "Processing DataItem", timestamp: existing.timestamp },
-      };
-    }
+    if (existing) return existing;
     const type = tagValue(item.tags, "Type");
     if (type === "Process") {
       this.checkSpawn(item);
-      const s = await this.o.scheduler.spawn(item);
-      return { status: 200, body: { id: item.id, message: "Processing DataItem", timestamp: s.timestamp } };
+      return this.o.scheduler.spawn(item);
     }
     if (type === "Message") {
       if (!item.target) {
@@ -48,8 +51,7 @@ export class Messenger {
           404,
         );
       }
-      const s = await this.o.scheduler.schedule(item.target, item);
-      return { status: 200, body: { id: item.id, message: "Processing DataItem", timestamp: s.timestamp } };
+      return this.o.scheduler.schedule(item.target, item);
     }
     throw new RejectedItemError(
       `missing or unsupported Type tag ${JSON.stringify(type ?? null)}: use Type=Process to spawn or Type=Message to send`,

@@ -4,7 +4,8 @@
  * and the tests read it through `parseNetworkFile`, so writer and readers share one type and one schema.
  *
  *   {
- *     "urls": { "mu": "http://127.0.0.1:4000", "cu": ..., "su": "http://127.0.0.1:4000/su", "gateway": ... },
+ *     "urls": { "mu": "http://127.0.0.1:4000", "cu": ..., "su": "http://127.0.0.1:4000/su", "gateway": ...,
+ *               "node": <the mainnet front door, HyperBEAM's routes: aoconnect's URL in mainnet mode> },
  *     "modules": [{ "id": "<43-character module ID>", "aosVersion": "2.0.x", "default": true }],
  *     "moduleId": "<the default module's ID>",
  *     "schedulerId": "<the scheduler's address: a process's Scheduler tag>",
@@ -23,6 +24,9 @@ export const networkInfoSchema = z.object({
     cu: endpointUrlSchema(),
     su: endpointUrlSchema(),
     gateway: endpointUrlSchema(),
+    /** The mainnet front door (HyperBEAM's routes, aoconnect's `URL` in mainnet mode); absent in files
+     * written before it existed. */
+    node: endpointUrlSchema().optional(),
   }),
   modules: z
     .array(z.object({ id: aoIdSchema(), aosVersion: z.string(), default: z.boolean() }))
@@ -37,8 +41,9 @@ export const networkInfoSchema = z.object({
 export type NetworkInfo = z.infer<typeof networkInfoSchema>;
 
 /**
- * What a network at `baseUrl` says about itself: one origin serves every unit; the first module is the
- * default; one wallet is the scheduler and the messenger (the authority).
+ * What a network at `baseUrl` says about itself: one origin serves every unit and the mainnet front door;
+ * the first module is the default; one wallet is the scheduler, the messenger (the authority) and the
+ * node's address.
  */
 export function describeNetwork(
   baseUrl: string,
@@ -46,7 +51,7 @@ export function describeNetwork(
   address: string,
 ): NetworkInfo {
   return {
-    urls: { mu: baseUrl, cu: baseUrl, su: `${baseUrl}/su`, gateway: baseUrl },
+    urls: { mu: baseUrl, cu: baseUrl, su: `${baseUrl}/su`, gateway: baseUrl, node: baseUrl },
     modules: modules.map((m, i) => ({ id: m.id, aosVersion: m.aosVersion, default: i === 0 })),
     moduleId: modules[0]!.id,
     schedulerId: address,

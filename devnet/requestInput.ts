@@ -134,6 +134,33 @@ export function readQuery<S extends z.ZodRawShape>(
 /** An Arweave/AO ID: 43 characters of base64url. */
 export const aoId = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "use a 43-character base64url ID");
 
+/**
+ * A percent-decoded part of a path. Each run of `%XX` escapes is decoded on its own, and one that is not
+ * UTF-8 is kept as it stands: aoconnect writes tag values into HyperBEAM paths unencoded and URL encoding
+ * escapes only some characters, so a literal `%` arrives beside escapes that must be decoded.
+ */
+export function decodePathPart(value: string): string {
+  return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+/** An ID in a route's path; a malformed one is a 400 rather than a lookup that cannot succeed. */
+export function pathId(value: string, what: string, route: string): string {
+  const id = decodePathPart(value);
+  if (!aoId.safeParse(id).success) {
+    throw new HttpError(
+      400,
+      `invalid ${what} ${JSON.stringify(id)} in ${route}: use a 43-character base64url ID`,
+    );
+  }
+  return id;
+}
+
 /** A page size from 1 to `max`. */
 export const pageLimit = (max: number) =>
   z

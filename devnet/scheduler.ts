@@ -189,6 +189,13 @@ export class Scheduler {
     return this.assign(schedule, item, crankedFrom);
   }
 
+  /** The latest slot (nonce) of a process written durably: what HyperBEAM's `slot/current` answers. */
+  currentSlot(processId: string): number {
+    const schedule = this.processes.get(processId);
+    if (!schedule) throw new NotFoundError(`process ${processId} is not known to this network`);
+    return schedule.durable;
+  }
+
   /**
    * `GET /su/<id>`: a process's assignments in timestamp order (a page of at most `limit`, between
    * `from` and `to` inclusive), or one message with its assignment.

@@ -1,0 +1,113 @@
+/**
+ * The HyperBEAM paths that the unmodified `@permaweb/aoconnect` 0.0.98 requests in mainnet mode
+ * (src/client/ao-core.js), parsed into what the mainnet front door (devnet/hyperbeam.ts) serves. Pure.
+ *
+ *   GET  /~meta@1.0/info/address                         the node's address (text)
+ *   POST /push                                           spawn
+ *   POST /<pid>~process@1.0/push                         message, answered with its slot
+ *   POST /<pid>~process@1.0/compute/results=<slot>       result of a slot (`result`)
+ *   POST /<pid>/compute/results=<slot>                   the same (`results`)
+ *   POST /<pid>/slot/current                             the latest slot (text, `results`)
+ *   POST /<pid>~process@1.0/as=execution/compute&<Name>=<value>&…   dry-run, its tags in the path
+ */
+
+import type { Tag } from "./dataItem";
+import { decodePathPart, HttpError, pathId } from "./requestInput";
+
+export type HyperbeamRoute =
+  | { kind: "address" }
+  | { kind: "spawn" }
+  | { kind: "message"; process: string }
+  | { kind: "result"; process: string; slot: number }
+  | { kind: "currentSlot"; process: string }
+  | { kind: "dryRun"; process: string; tags: Tag[] };
+
+/** How each route is named in errors. */
+export const HYPERBEAM_ROUTES = {
+  address: "GET /~meta@1.0/info/address",
+  spawn: "POST /push",
+  message: "POST /<process id>~process@1.0/push",
+  result: "POST /<process id>~process@1.0/compute/results=<slot>",
+  currentSlot: "POST /<process id>/slot/current",
+  dryRun: "POST /<process id>~process@1.0/as=execution/compute&<Name>=<value>&…",
+} as const;
+
+// The process's segment: an ID, optionally addressed to its device (`~process@1.0`).
+const PROCESS = "([^/~]+)";
+const DEVICE = "~process@1\\.0";
+const shapes = {
+  address: /^\/~meta@1\.0\/info\/address\/?$/,
+  spawn: /^\/push\/?$/,
+  message: new RegExp(`^/${PROCESS}${DEVICE}/push/?$`),
+  result: new RegExp(`^/${PROCESS}(?:${DEVICE})?/compute/results=([^/]*)/?$`),
+  currentSlot: new RegExp(`^/${PROCESS}(?:${DEVICE})?/slot/current/?$`),
+  // Everything after `compute` is tags: a tag's value may hold a `/`, which aoconnect does not encode.
+  dryRun: new RegExp(`^/${PROCESS}${DEVICE}/as=execution/compute(.*)$`),
+};
+
+/**
+ * The HyperBEAM route of a request, or undefined when `rawPath` (the path as sent, still percent-encoded)
+ * is none of them. A path of a HyperBEAM shape with a bad part (an ID, a slot, a tag) throws a 400 naming it.
+ */
+export function parseHyperbeamPath(method: string, rawPath: string): HyperbeamRoute | undefined {
+  if (method === "GET") return shapes.address.test(rawPath) ? { kind: "address" } : undefined;
+  if (method !== "POST") return undefined;
+  if (shapes.spawn.test(rawPath)) return { kind: "spawn" };
+  let m = shapes.message.exec(rawPath);
+  if (m) return { kind: "message", process: pathId(m[1]!, "process id", HYPERBEAM_ROUTES.message) };
+  m = shapes.result.exec(rawPath);
+  if (m) {
+    const process = pathId(m[1]!, "process id", HYPERBEAM_ROUTES.result);
+    return { kind: "result", process, slot: slotOf(decodePathPart(m[2]!)) };
+  }
+  m = shapes.currentSlot.exec(rawPath);
+  if (m) return { kind: "currentSlot", process: pathId(m[1]!, "process id", HYPERBEAM_ROUTES.currentSlot) };
+  m = shapes.dryRun.exec(rawPath);
+  if (m) {
+    const process = pathId(m[1]!, "process id", HYPERBEAM_ROUTES.dryRun);
+    return { kind: "dryRun", process, tags: pathTags(m[2]!) };
+  }
+  return undefined;
+}
+
+function slotOf(text: string): number {
+  const slot = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(slot)) {
+    throw new HttpError(
+      400,
+      `invalid slot ${JSON.stringify(text)} in ${HYPERBEAM_ROUTES.result}: use the slot number that POST /<process id>~process@1.0/push answered`,
+    );
+  }
+  return slot;
+}
+
+/**
+ * A dry-run's tags, `&<Name>=<value>` each, as aoconnect folds them into the path (so a name appears once;
+ * a value holding `&` or `=` cannot be told apart, as on a HyperBEAM node).
+ */
+export function pathTags(rest: string): Tag[] {
+  if (rest === "" || rest === "/") return [];
+  const route = HYPERBEAM_ROUTES.dryRun;
+  if (!rest.startsWith("&")) {
+    throw new HttpError(
+      400,
+      `unexpected ${JSON.stringify(decodePathPart(rest))} after "compute" in ${route}: tags follow as &<Name>=<value>`,
+    );
+  }
+  const tags: Tag[] = [];
+  for (const part of rest.slice(1).split("&")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) {
+      const problem = part === "" ? "an empty tag (&&)" : eq === 0 ? "a tag with no name" : "a tag with no =";
+      throw new HttpError(
+        400,
+        `${problem} ${JSON.stringify(decodePathPart(part))} in the path of ${route}: write each tag as &<Name>=<value>`,
+      );
+    }
+    const name = decodePathPart(part.slice(0, eq));
+    if (tags.some((t) => t.name === name))
+      throw new HttpError(400, `tag ${name} is given twice in the path of ${route}: give it once`);
+    tags.push({ name, value: decodePathPart(part.slice(eq + 1)) });
+  }
+  return tags;
+}
