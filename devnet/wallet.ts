@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Jwk } from "../providers/wallet";
 import { writeFileDurably } from "../providers/durableFile";
+import type { Jwk } from "../providers/wallet";
 
 /** RSA-4096, e=65537: the only key kind Arweave's signature type 1 accepts. Takes 1-2 s. */
 export function generateWallet(): Jwk {

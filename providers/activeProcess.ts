@@ -12,13 +12,14 @@
  * create opens a fresh process (nothing to move into it). delete does nothing: AO processes stay.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { AoProcess } from "./aoProcess";
 import { aoIdSchema, type Endpoints, endpointsSchema, PREVIEW_UNKNOWN, rule, show } from "./aoValues";
 import { DEFAULT_BACKUP_DIR, fileBackupStore } from "./backupStore";
 import { CHECK_RETRY_MS, pipelineEnv } from "./effects";
 import { isError } from "./errors";
 import { logFor } from "./log";
-import type { AoProcess } from "./aoProcess";
-import { ProviderShim, PROVIDER_PACKAGE } from "./shim";
+import { PROVIDER_PACKAGE, ProviderShim } from "./shim";
+import { withStackWallet } from "./stackWallet";
 import { describeSize, type MoveReport, moveStateWith, settleProcessWith } from "./stateMove";
 import {
   DEFAULT_PAGE_BYTES,
@@ -27,7 +28,6 @@ import {
   type TransferClient,
   transferClient,
 } from "./stateTransfer";
-import { optionalStackWallet, withStackWallet } from "./stackWallet";
 import { booleanRule, type CheckFailure, schemaFailures } from "./validate";
 import { type Jwk, walletAddress } from "./wallet";
 
@@ -145,7 +145,9 @@ export class ActiveProcessProvider implements pulumi.dynamic.ResourceProvider<Ac
         const info = await transferClient(env, olds.endpoints, olds.processId, undefined).info();
         log(`will move the state of ${olds.processId} (${describeSize(info, news.pageBytes)}) into ${next}`);
       } catch (err) {
-        log(`will move the state of ${olds.processId} into ${next} (its size could not be read: ${(err as Error).message})`);
+        log(
+          `will move the state of ${olds.processId} into ${next} (its size could not be read: ${(err as Error).message})`,
+        );
       }
     }
     return result;
@@ -158,7 +160,11 @@ export class ActiveProcessProvider implements pulumi.dynamic.ResourceProvider<Ac
     }));
   }
 
-  async update(_id: string, olds: ActiveOutputs, news: ActiveInputs): Promise<pulumi.dynamic.UpdateResult<ActiveOutputs>> {
+  async update(
+    _id: string,
+    olds: ActiveOutputs,
+    news: ActiveInputs,
+  ): Promise<pulumi.dynamic.UpdateResult<ActiveOutputs>> {
     return withStackWallet(this.stackConfig, async (wallet) => {
       if (olds.processId === news.processId) {
         const { previousProcessId, lastMove } = olds;
@@ -191,7 +197,11 @@ export class ActiveProcessProvider implements pulumi.dynamic.ResourceProvider<Ac
     const outs: ActiveOutputs = { ...recorded(inputs), ...stripUndefined(kept) };
     if (!inputs.stateTransfer) return outs;
     const clientFor = this.clients(inputs.endpoints, wallet);
-    const info = await settleProcessWith({ log })(clientFor(inputs.processId), walletAddress(wallet), clientFor);
+    const info = await settleProcessWith({ log })(
+      clientFor(inputs.processId),
+      walletAddress(wallet),
+      clientFor,
+    );
     return { ...outs, digest: info.digest, entries: info.entries };
   }
 

@@ -89,10 +89,10 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
     if (result.replaces?.length && news.stateTransfer) {
       const wallet = optionalStackWallet(this.stackConfig);
       try {
-        await replacementReadinessWith(pipelineEnv(olds.endpoints ?? news.endpoints, wallet, CHECK_RETRY_MS), log)(
-          olds,
-          wallet && walletAddress(wallet),
-        );
+        await replacementReadinessWith(
+          pipelineEnv(olds.endpoints ?? news.endpoints, wallet, CHECK_RETRY_MS),
+          log,
+        )(olds, wallet && walletAddress(wallet));
       } catch (err) {
         throw hostError(err, wallet);
       }

@@ -11,7 +11,8 @@ import { BACKUP_FORMAT, type BackupFile, type BackupStore } from "./stateMove";
 /** Where backups go unless the resource says otherwise (relative to the deploy's working directory). */
 export const DEFAULT_BACKUP_DIR = ".ao-backups";
 
-export const backupPath = (dir: string, from: string, to: string) => join(resolve(dir), `${from}-to-${to}.json`);
+export const backupPath = (dir: string, from: string, to: string) =>
+  join(resolve(dir), `${from}-to-${to}.json`);
 
 export function fileBackupStore(dir: string): BackupStore {
   return {

@@ -16,7 +16,11 @@ const STEP_RETRY_MS = 120_000;
 /** How long a check made during a diff may retry: a preview must not wait on an unreachable network. */
 export const CHECK_RETRY_MS = 10_000;
 
-export function pipelineEnv(endpoints: Endpoints, wallet: Jwk | undefined, retryMs = STEP_RETRY_MS): PipelineEnv {
+export function pipelineEnv(
+  endpoints: Endpoints,
+  wallet: Jwk | undefined,
+  retryMs = STEP_RETRY_MS,
+): PipelineEnv {
   return {
     client: createAoClient(endpoints, wallet),
     retry: (step, endpoint, fn) =>

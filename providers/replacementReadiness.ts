@@ -5,10 +5,11 @@
  * An unreachable network is not a refusal here (a preview works offline); the move checks again before
  * it freezes anything. Logs what will move, which is what the preview shows.
  */
-import { moveRefused, ownerProblem, describeSize } from "./stateMove";
-import { transferClient } from "./stateTransfer";
+
 import { isError } from "./errors";
 import type { PipelineEnv } from "./pipeline";
+import { describeSize, moveRefused, ownerProblem } from "./stateMove";
+import { transferClient } from "./stateTransfer";
 import type { Outputs } from "./types";
 
 export const replacementReadinessWith =
@@ -26,7 +27,9 @@ export const replacementReadinessWith =
             `that speaks the protocol into ${id} first, keeping its data: deploy once with the upgrade strategy ` +
             `"eval" (pulumi config set aoRegistry:upgrade eval), then set it back to "replace".`,
         );
-      log(`could not read the state of ${id} (${(err as Error).message}); the move checks it again before freezing anything`);
+      log(
+        `could not read the state of ${id} (${(err as Error).message}); the move checks it again before freezing anything`,
+      );
       return;
     }
     if (wallet) {

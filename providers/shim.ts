@@ -40,7 +40,8 @@ export class ProviderShim implements pulumi.dynamic.ResourceProvider {
     if (!this.implementation) {
       const exported = require(this.packageName) as Record<string, new () => Implementation>;
       const Provider = exported[this.exportName];
-      if (!Provider) throw new Error(`${this.packageName} exports no provider named ${this.exportName}: run npm ci`);
+      if (!Provider)
+        throw new Error(`${this.packageName} exports no provider named ${this.exportName}: run npm ci`);
       this.implementation = new Provider();
     }
     return this.implementation;

@@ -12,9 +12,10 @@
  * Nothing is kept between runs but what the processes report and the backup file: a rerun after a
  * failure at any step reads both processes and continues where they are.
  */
+
+import { namedError } from "./errors";
 import type { Entry, TransferClient, TransferInfo } from "./stateTransfer";
 import { DEFAULT_PAGE_BYTES, digestOf } from "./stateTransfer";
-import { namedError } from "./errors";
 
 export const BACKUP_FORMAT = "ao-state-backup/1";
 
@@ -131,7 +132,9 @@ export function moveSituation(
         `or a predecessor frozen for ${from.id}).`,
     );
   if (t.status === "frozen" && !rollbackTarget)
-    throw moveRefused(`process ${to.id} is frozen for a move to ${t.successor}: it cannot take ${from.id}'s data.`);
+    throw moveRefused(
+      `process ${to.id} is frozen for a move to ${t.successor}: it cannot take ${from.id}'s data.`,
+    );
   if (t.status === "sealed" && t.import && t.import.from !== from.id)
     throw moveRefused(
       `process ${to.id} is importing from another process (${t.import.from}): it cannot take ${from.id}'s data too.`,
@@ -199,7 +202,9 @@ export const moveStateWith =
     let frozenAt: number | undefined;
     if (situation.unfreezeFirst) {
       await from.unfreeze();
-      env.log(`abandoned the unfinished move of ${from.processId} to ${fromInfo.successor} (it never opened)`);
+      env.log(
+        `abandoned the unfinished move of ${from.processId} to ${fromInfo.successor} (it never opened)`,
+      );
     }
     if (situation.freeze) {
       fromInfo = (await from.freeze(to.processId)).info;
@@ -214,8 +219,14 @@ export const moveStateWith =
     // The backup: reused when an earlier run wrote it for this very state.
     let backup = env.backup.read(from.processId, to.processId);
     let backupFile: string | undefined;
-    if (backup && backup.digest === fromInfo.digest && digestOf(backup.pages.flat()).digest === fromInfo.digest) {
-      env.log(`backup of ${from.processId} found (${backup.pages.length} pages, digest verified): reusing it`);
+    if (
+      backup &&
+      backup.digest === fromInfo.digest &&
+      digestOf(backup.pages.flat()).digest === fromInfo.digest
+    ) {
+      env.log(
+        `backup of ${from.processId} found (${backup.pages.length} pages, digest verified): reusing it`,
+      );
     } else {
       const exported = await exportAll(from, fromInfo, pageBytes, env.log);
       backup = {
@@ -230,12 +241,15 @@ export const moveStateWith =
         pages: exported.pages,
       };
       backupFile = env.backup.write(backup);
-      env.log(`backup written: ${backupFile} (${describeSize(fromInfo, pageBytes)}, digest ${fromInfo.digest} verified)`);
+      env.log(
+        `backup written: ${backupFile} (${describeSize(fromInfo, pageBytes)}, digest ${fromInfo.digest} verified)`,
+      );
     }
 
     // Import what the new process does not have. A rollback target (frozen for `from`) starts over at 1.
     const current = await to.info();
-    const have = current.status === "sealed" && current.import?.from === from.processId ? current.import.pages : 0;
+    const have =
+      current.status === "sealed" && current.import?.from === from.processId ? current.import.pages : 0;
     const total = backup.pages.length;
     for (let page = have + 1; page <= total; page++) {
       await to.importPage(from.processId, page, backup.pages[page - 1]!);

@@ -138,7 +138,11 @@ export interface TransferClient {
   freeze(successor: string): Promise<{ already: boolean; info: TransferInfo }>;
   unfreeze(): Promise<{ already: boolean; info: TransferInfo }>;
   exportPage(cursor: string | null, maxBytes: number): Promise<ExportPage>;
-  importPage(from: string, page: number, entries: Entry[]): Promise<{ duplicate: boolean; info: TransferInfo }>;
+  importPage(
+    from: string,
+    page: number,
+    entries: Entry[],
+  ): Promise<{ duplicate: boolean; info: TransferInfo }>;
   open(digest?: string): Promise<{ already: boolean; info: TransferInfo }>;
 }
 
@@ -160,7 +164,12 @@ export function transferClient(
   const read = async (action: string, data: unknown) =>
     replyOf(
       await retry(`${action} (dry-run)`, cu, () =>
-        client.dryrun({ process: processId, tags: [{ name: "Action", value: action }], data: json(data), owner }),
+        client.dryrun({
+          process: processId,
+          tags: [{ name: "Action", value: action }],
+          data: json(data),
+          owner,
+        }),
       ),
       processId,
       action,
@@ -169,9 +178,7 @@ export function transferClient(
     const message = await retry(action, mu, () =>
       client.message({ process: processId, tags: [{ name: "Action", value: action }], data: json(data) }),
     );
-    const result = await retry(`${action} result`, cu, () =>
-      client.result({ process: processId, message }),
-    );
+    const result = await retry(`${action} result`, cu, () => client.result({ process: processId, message }));
     return replyOf(result, processId, action);
   };
   const withInfo = (body: Reply) => ({ already: body.already === true, info: infoOf(body, processId) });

@@ -15,7 +15,7 @@
  * local engine: --state DIR, --network-file F, --wallet F, --adopt=<process ID>, --github owner/repo.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";

@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { describeSize, moveSituation } from "../../providers/stateMove";
 import { canonicalJson, digestOf, EMPTY_DIGEST, type TransferInfo } from "../../providers/stateTransfer";
-import { ID } from "./support/inputs";
 import { thrown } from "../support/thrown";
+import { ID } from "./support/inputs";
 
 const sha = (s: string) => BigInt(`0x${createHash("sha256").update(s, "utf8").digest("hex")}`);
 const hex = (n: bigint) => (n % (1n << 256n)).toString(16).padStart(64, "0");
@@ -18,7 +18,7 @@ describe("canonical JSON (RFC 8785 for the values entries use)", () => {
     expect(canonicalJson({ b: 1, a: [true, null, "x"], c: { z: 0, y: -5 } })).toBe(
       '{"a":[true,null,"x"],"b":1,"c":{"y":-5,"z":0}}',
     );
-    expect(canonicalJson("tab\there\nquote\" back\\ \u0001 \u007f é 😀 /")).toBe(
+    expect(canonicalJson('tab\there\nquote" back\\ \u0001 \u007f é 😀 /')).toBe(
       '"tab\\there\\nquote\\" back\\\\ \\u0001 \u007f é 😀 /"',
     );
   });
@@ -91,7 +91,11 @@ describe("what a move does, given what its two processes report", () => {
     );
 
   it("freezes an open process and moves into a sealed one", () => {
-    expect(situation({}, { status: "sealed" })).toEqual({ action: "move", freeze: true, unfreezeFirst: false });
+    expect(situation({}, { status: "sealed" })).toEqual({
+      action: "move",
+      freeze: true,
+      unfreezeFirst: false,
+    });
   });
 
   it("resumes without freezing again, whatever the new process already holds", () => {
@@ -120,16 +124,31 @@ describe("what a move does, given what its two processes report", () => {
       freeze: true,
       unfreezeFirst: true,
     });
-    expect(thrown(() => situation(frozenForC, { status: "sealed" }, { status: "open", predecessor: A }), Error).message).toMatch(
+    expect(
+      thrown(() => situation(frozenForC, { status: "sealed" }, { status: "open", predecessor: A }), Error)
+        .message,
+    ).toMatch(
       new RegExp(`${A} was moved to ${C}, which is open and holds its data: the stack should name ${C}`),
     );
   });
 
   it.each([
     ["the wallet owns neither end", {}, { status: "sealed" as const }, ID("x"), /does not own process/],
-    ["the old process was never opened", { status: "sealed" as const }, { status: "sealed" as const }, W, /is sealed: it was never opened/],
+    [
+      "the old process was never opened",
+      { status: "sealed" as const },
+      { status: "sealed" as const },
+      W,
+      /is sealed: it was never opened/,
+    ],
     ["the new process is open", {}, { status: "open" as const }, W, /already open and taking writes/],
-    ["the new process is frozen for another", {}, { status: "frozen" as const, successor: C }, W, /frozen for a move to/],
+    [
+      "the new process is frozen for another",
+      {},
+      { status: "frozen" as const, successor: C },
+      W,
+      /frozen for a move to/,
+    ],
     [
       "the new process imports from another",
       {},

@@ -298,7 +298,8 @@ describe("rollback.yml: manual, adopts a previous process without spawning", () 
   });
 
   it("accepts a data loss only when the operator asks for it (a boolean input, off by default)", () => {
-    expect(w.on.workflow_dispatch.inputs.accept_data_loss).toMatchObject({ type: "boolean", default: false });
+    const inputs = (w.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs;
+    expect(inputs.accept_data_loss).toMatchObject({ type: "boolean", default: false, required: false });
   });
 
   it("keeps the backup of the moved state as an artifact, even when the run fails", () => {
