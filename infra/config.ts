@@ -39,6 +39,7 @@ export const DEFAULTS = {
   upgrade: "replace",
   adoptProcessId: "",
   acceptDataLoss: "false",
+  movePageBytes: "262144",
   githubOwner: "",
   githubRepository: "",
   githubToken: "",
@@ -85,6 +86,8 @@ export interface StackSettings {
   adoptProcessId?: string;
   /** Name a process that cannot take the state (a rollback to a release without the protocol) anyway. */
   acceptDataLoss: boolean;
+  /** Canonical bytes of registry entries per page when the state moves into a replacement. */
+  movePageBytes: number;
   github?: GitHubTarget;
   /** Absolute path of the local network's network.json, when the stack deploys to one. */
   networkFile?: string;
@@ -233,6 +236,12 @@ export function resolveSettings(src: ConfigSource): StackSettings {
       `${key("acceptDataLoss")} ${JSON.stringify(acceptDataLoss)} must be true or false: ${fix(stack, "acceptDataLoss", "false")}`,
     );
 
+  const movePageBytes = Number(raw("movePageBytes"));
+  if (!Number.isInteger(movePageBytes) || movePageBytes < 1024 || movePageBytes > 524288)
+    problems.push(
+      `${key("movePageBytes")} ${JSON.stringify(raw("movePageBytes"))} must be a whole number of bytes from 1024 to 524288: ${fix(stack, "movePageBytes", "262144")}`,
+    );
+
   const upgrade = raw("upgrade");
   const upgradeProblem = problemOf(upgradeStrategySchema(), upgrade);
   if (upgradeProblem)
@@ -295,6 +304,7 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     upgrade: upgrade as UpgradeStrategy,
     ...(adoptProcessId ? { adoptProcessId } : {}),
     acceptDataLoss: acceptDataLoss === "true",
+    movePageBytes,
     ...(github ? { github } : {}),
     ...(networkFile ? { networkFile } : {}),
   };

@@ -50,6 +50,7 @@ export function declareRegistry(settings: StackSettings, opts: RegistryOptions =
   const active = new AoActiveProcess("registry-active", {
     process,
     acceptDataLoss: settings.acceptDataLoss,
+    pageBytes: settings.movePageBytes,
   });
 
   let githubProvider: github.Provider | undefined;

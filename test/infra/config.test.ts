@@ -75,7 +75,16 @@ describe("resolveSettings: a public network from explicit keys", () => {
       tags: { "App-Name": "Agent-Skills-Registry" },
       upgrade: "replace",
       acceptDataLoss: false,
+      movePageBytes: 262144,
     });
+  });
+
+  it("takes movePageBytes from 1 KiB to 512 KiB, naming the fix", () => {
+    expect(resolveSettings(source({ ...production, movePageBytes: "1024" })).movePageBytes).toBe(1024);
+    for (const bad of ["1023", "524289", "12.5", "lots"])
+      expect(() => resolveSettings(source({ ...production, movePageBytes: bad }))).toThrow(
+        /aoRegistry:movePageBytes .* must be a whole number of bytes from 1024 to 524288: pulumi config set aoRegistry:movePageBytes 262144/,
+      );
   });
 
   it("takes acceptDataLoss as true or false only, naming the fix", () => {
