@@ -53,8 +53,8 @@ async function lua(code: string): Promise<{ out: string; ms: number }> {
 async function request(action: string, data: unknown, from = p.owner) {
   const r = await p.evaluate(p.msg(OWNER_TAGS(action), JSON.stringify(data), from));
   expect(r.Error).toBeFalsy();
-  const m = r.Messages.find((x: { Tags: Tag[] }) =>
-    x.Tags.some((t) => t.name === "Action" && t.value === `${action}-Response`),
+  const m = r.Messages.find((x) =>
+    (x.Tags ?? []).some((t) => t.name === "Action" && t.value === `${action}-Response`),
   );
   // biome-ignore lint/suspicious/noExplicitAny: reply bodies are checked by assertions
   return JSON.parse(m!.Data as string) as any;
@@ -138,10 +138,16 @@ describe("entries and the digest", () => {
       ).ok,
     ).toBe(true);
     for (const v of ["2.0.0-rc.1", "1.10.0", "2.0.0-alpha.beta", "2.0.0"]) {
-      const r = await request("Publish-Version", { name: "texty", version: v, txId: tx(v), contentHash: hash(2) }, BOB);
+      const r = await request(
+        "Publish-Version",
+        { name: "texty", version: v, txId: tx(v), contentHash: hash(2) },
+        BOB,
+      );
       expect(r.ok).toBe(true);
     }
-    expect((await request("Deprecate-Skill", { name: "plain", reason: "use\ttexty\n" }, ALICE)).ok).toBe(true);
+    expect((await request("Deprecate-Skill", { name: "plain", reason: "use\ttexty\n" }, ALICE)).ok).toBe(
+      true,
+    );
     expect((await request("Transfer-Skill", { name: "texty", to: ALICE }, BOB)).ok).toBe(true);
     expect((await request("Update-Skill", { name: "texty", tags: [] }, ALICE)).ok).toBe(true);
 
@@ -163,7 +169,12 @@ describe("entries and the digest", () => {
     ]);
     for (const [i, t] of texts.entries()) expect(t).toBe(canonicalize(parsed[i]));
     expect(parsed[0]).toMatchObject({ deprecated: true, deprecationReason: "use\ttexty\n", tags: [] });
-    expect(parsed[1]).toMatchObject({ publisher: ALICE, deprecationReason: null, deprecatedAt: null, tags: [] });
+    expect(parsed[1]).toMatchObject({
+      publisher: ALICE,
+      deprecationReason: null,
+      deprecatedAt: null,
+      tags: [],
+    });
     expect(Object.keys(parsed[2]).sort()).toEqual(
       ["contentHash", "kind", "publishedAt", "publishedBy", "skill", "txId", "version"].sort(),
     );
@@ -258,13 +269,18 @@ describe("State-Import", () => {
     }
     const t = performance.now();
     const r = await q.evaluate(
-      q.msg([{ name: "Action", value: "State-Import" }], JSON.stringify({ from: "F".repeat(43), page: 1, entries })),
+      q.msg(
+        [{ name: "Action", value: "State-Import" }],
+        JSON.stringify({ from: "F".repeat(43), page: 1, entries }),
+      ),
     );
     const ms = performance.now() - t;
     const body = JSON.parse(r.Messages[0]!.Data as string);
     expect(body.stateTransfer).toMatchObject({ entries: entries.length, bytes, status: "sealed" });
     expect(body.stateTransfer.digest).toBe(digestOf(entries.map(canonicalize)));
-    console.log(`State-Import of a ${(bytes / 1024).toFixed(0)} KiB page (${entries.length} entries): ${Math.round(ms)} ms`);
+    console.log(
+      `State-Import of a ${(bytes / 1024).toFixed(0)} KiB page (${entries.length} entries): ${Math.round(ms)} ms`,
+    );
     expect(ms).toBeLessThan(10_000);
   }, 120_000);
 });

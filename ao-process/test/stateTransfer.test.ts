@@ -54,7 +54,9 @@ async function exportPages(r: Registry, maxBytes?: number): Promise<Body[]> {
   const pages: Body[] = [];
   let cursor: string | null = null;
   do {
-    const page: Body = expectOk(await r.read(owner, "State-Export", { cursor, ...(maxBytes ? { maxBytes } : {}) }));
+    const page: Body = expectOk(
+      await r.read(owner, "State-Export", { cursor, ...(maxBytes ? { maxBytes } : {}) }),
+    );
     pages.push(page);
     cursor = page.nextCursor;
   } while (cursor !== null && pages.length < 1000);
@@ -71,7 +73,10 @@ async function newRegistry(name: string, open: boolean): Promise<Registry> {
 
 const WRITES: [string, (r: string) => object][] = [
   ["Register-Skill", () => ({ name: "late-comer", description: "too late" })],
-  ["Publish-Version", () => ({ name: "pdf-tools", version: "9.0.0", txId: txId("late"), contentHash: contentHash(99) })],
+  [
+    "Publish-Version",
+    () => ({ name: "pdf-tools", version: "9.0.0", txId: txId("late"), contentHash: contentHash(99) }),
+  ],
   ["Update-Skill", () => ({ name: "pdf-tools", description: "changed" })],
   ["Deprecate-Skill", () => ({ name: "pdf-tools" })],
   ["Transfer-Skill", () => ({ name: "pdf-tools", to: bob.address })],
@@ -81,7 +86,9 @@ const WRITES: [string, (r: string) => object][] = [
 async function move(from: Registry, to: Registry, maxBytes?: number): Promise<void> {
   const pages = await exportPages(from, maxBytes);
   for (const [i, page] of pages.entries()) {
-    const r = expectOk(await to.send(owner, "State-Import", { from: from.processId, page: i + 1, entries: page.entries }));
+    const r = expectOk(
+      await to.send(owner, "State-Import", { from: from.processId, page: i + 1, entries: page.entries }),
+    );
     expect(r).toMatchObject({ page: i + 1, duplicate: false });
   }
   const d = (await info(from)).digest;
@@ -99,7 +106,7 @@ beforeAll(async () => {
   expectOk(
     await reg(alice, {
       name: "pdf-tools",
-      description: "Read, split\tand merge PDF files\nwith \"quotes\", a \\ backslash, é ✓ 😀 and / slash",
+      description: 'Read, split\tand merge PDF files\nwith "quotes", a \\ backslash, é ✓ 😀 and / slash',
       tags: ["pdf", "documents"],
       version: "1.0.0+build.5",
       txId: txId("pdf-1"),
@@ -205,7 +212,10 @@ describe("freezing", () => {
       expectError(await r.send(owner, "State-Open", {}), "E_MOVED"),
     );
     for (const reply of replies) expect(reply.tags["Moved-To"], reply.tags.Action).toBe(successor);
-    expectError(await r.send(owner, "State-Import", { from: source.processId, page: 1, entries: [] }), "E_IMPORT_CLOSED");
+    expectError(
+      await r.send(owner, "State-Import", { from: source.processId, page: 1, entries: [] }),
+      "E_IMPORT_CLOSED",
+    );
 
     expect(expectOk(await r.send(owner, "State-Unfreeze", {}))).toMatchObject({
       already: false,
@@ -286,7 +296,12 @@ describe("State-Import and State-Open", () => {
     expectError(await target.send(owner, "State-Open", { digest: "f".repeat(64) }), "E_DIGEST_MISMATCH");
     expect(await info(target)).toMatchObject({ status: "sealed", digest: want, predecessor: null });
     const opened = expectOk(await target.send(owner, "State-Open", { digest: want }));
-    expect(opened.stateTransfer).toMatchObject({ status: "open", predecessor: from, import: null, digest: want });
+    expect(opened.stateTransfer).toMatchObject({
+      status: "open",
+      predecessor: from,
+      import: null,
+      digest: want,
+    });
   });
 
   it("move a registry whole: same digest, same answers, publishers keep their rights", async () => {
@@ -298,7 +313,9 @@ describe("State-Import and State-Open", () => {
       const b = expectOk(await target.read(alice, "Get-Skill", { name }));
       expect(b).toEqual(a);
     }
-    expect(expectOk(await target.read(alice, "Get-Skill", { name: "pdf-tools", version: "1.0.0" })).version).toEqual(
+    expect(
+      expectOk(await target.read(alice, "Get-Skill", { name: "pdf-tools", version: "1.0.0" })).version,
+    ).toEqual(
       expectOk(await source.read(alice, "Get-Skill", { name: "pdf-tools", version: "1.0.0" })).version,
     );
     const listA = expectOk(await source.read(alice, "List-Skills", { limit: 100 }));
@@ -318,8 +335,14 @@ describe("State-Import and State-Open", () => {
         contentHash: contentHash(200),
       }),
     );
-    expectError(await target.send(owner, "Update-Skill", { name: "pdf-tools", description: "x" }), "E_NOT_PUBLISHER");
-    const moved = expectError(await source.send(alice, "Update-Skill", { name: "pdf-tools", description: "x" }), "E_MOVED");
+    expectError(
+      await target.send(owner, "Update-Skill", { name: "pdf-tools", description: "x" }),
+      "E_NOT_PUBLISHER",
+    );
+    const moved = expectError(
+      await source.send(alice, "Update-Skill", { name: "pdf-tools", description: "x" }),
+      "E_MOVED",
+    );
     expect(moved.tags["Moved-To"]).toBe(target.processId);
   });
 
@@ -341,8 +364,15 @@ describe("State-Import and State-Open", () => {
     }
     expect(await info(source)).toMatchObject({ status: "sealed", successor: null, import: { from: next } });
     expectOk(await source.send(owner, "State-Open", { digest: wanted.digest }));
-    expect(await info(source)).toMatchObject({ status: "open", digest: wanted.digest, entries: wanted.entries, predecessor: next });
-    expect(expectOk(await source.read(alice, "Get-Skill", { name: "pdf-tools" })).skill.latestVersion).toBe("2.0.0");
+    expect(await info(source)).toMatchObject({
+      status: "open",
+      digest: wanted.digest,
+      entries: wanted.entries,
+      predecessor: next,
+    });
+    expect(expectOk(await source.read(alice, "Get-Skill", { name: "pdf-tools" })).skill.latestVersion).toBe(
+      "2.0.0",
+    );
   });
 });
 
@@ -386,11 +416,24 @@ describe("owner-only actions and hostile pages", () => {
     expect(o.body.error.message).toContain(orphan.skill);
     const skill = entries.find((e: Body) => e.kind === "skill" && !e.deprecated);
     expectError(
-      await r.send(owner, "State-Import", { from, page: 1, entries: [{ ...skill, deprecationReason: "no" }] }),
+      await r.send(owner, "State-Import", {
+        from,
+        page: 1,
+        entries: [{ ...skill, deprecationReason: "no" }],
+      }),
       "E_INVALID_FIELD",
     );
-    const huge = await r.send(owner, "State-Import", { from, page: 1, entries: [{ pad: "x".repeat(1024 * 1024) }] });
+    const huge = await r.send(owner, "State-Import", {
+      from,
+      page: 1,
+      entries: [{ pad: "x".repeat(1024 * 1024) }],
+    });
     expectError(huge, "E_MESSAGE_TOO_LARGE");
-    expect(await info(r)).toMatchObject({ status: "sealed", entries: 0, import: null, digest: "0".repeat(64) });
+    expect(await info(r)).toMatchObject({
+      status: "sealed",
+      entries: 0,
+      import: null,
+      digest: "0".repeat(64),
+    });
   });
 });
