@@ -11,6 +11,9 @@
 -- The sender is decided by registry/identity.lua (never a From-Process tag a
 -- wallet set), Data is decoded by registry/json.lua (never by aos), and
 -- messages no handler takes are dropped (registry/ingress.lua).
+-- The State-* actions implement the state-transfer protocol
+-- (providers/STATE-TRANSFER.md): a new process is sealed until opened, and a
+-- frozen one refuses writes and names its successor on every reply.
 -- ao-process/README.md documents each action.
 
 local json = require("registry.json")
@@ -18,13 +21,16 @@ local V = require("registry.validate")
 local store = require("registry.store")
 local identity = require("registry.identity")
 local ingress = require("registry.ingress")
+local digest = require("registry.digest")
 
-local PROTOCOL_VERSION = "1.1.0"
+local PROTOCOL_VERSION = "1.2.0"
 local REGISTRY_NAME = "Agent Skills Registry"
 local LIMITS = V.LIMITS
 local err = V.err
 
--- State survives loading this code again (an `eval` upgrade or a resumed deployment).
+-- State survives loading this code again (an `eval` upgrade or a resumed
+-- deployment). A brand-new process starts sealed; a state that predates the
+-- state-transfer protocol starts open (store.migrate).
 Registry = store.migrate(Registry or store.new())
 ingress.install()
 
@@ -98,6 +104,12 @@ end
 -- wins, as msg.reply does for every aos process).
 local function send(msg, sender, action, body, tags)
   tags = tags or {}
+  -- Every reply of a frozen process says where the registry went, so that a
+  -- client never reads stale data without knowing (rawget: even a broken state).
+  local s = rawget(_G, "Registry")
+  if type(s) == "table" and s.status == "frozen" and type(s.successor) == "string" then
+    tags["Moved-To"] = s.successor
+  end
   tags.Action = action .. "-Response"
   tags["Protocol-Version"] = PROTOCOL_VERSION
   tags["Content-Type"] = "application/json"
@@ -183,6 +195,8 @@ actions["Info"] = {
     return {
       registry = REGISTRY_NAME,
       protocolVersion = PROTOCOL_VERSION,
+      status = s.status,
+      successor = orNull(s.status == "frozen" and s.successor or nil),
       process = orNull(ao and ao.id),
       name = orNull(rawget(_G, "Name")),
       owner = orNull(Owner),
@@ -435,59 +449,105 @@ actions["Export-State"] = {
   end,
 }
 
+---------------------------------------------------------------------------
+-- Imported records and entries: validated like live requests, plus timestamps
+-- and addresses, before anything is written.
+
+-- A skill's own fields, as exported (Export-State records, State-Export skill entries).
+local SKILL_FIELDS = {
+  name = { check = V.name, required = true },
+  publisher = { check = V.address, required = true },
+  description = { check = V.description, required = true },
+  tags = { check = V.tags },
+  createdAt = { check = V.timestamp, required = true },
+  updatedAt = { check = V.timestamp, required = true },
+  deprecated = { check = V.boolean },
+  deprecationReason = { check = V.reason },
+  deprecatedAt = { check = V.timestamp },
+}
+
+-- A version's fields, as exported.
+local VERSION_FIELDS = {
+  version = { check = V.version, required = true },
+  txId = { check = V.txId, required = true },
+  contentHash = { check = V.contentHash, required = true },
+  publishedAt = { check = V.timestamp, required = true },
+  publishedBy = { check = V.address, required = true },
+}
+
+local function withFields(base, extra)
+  local out = {}
+  for k, v in pairs(base) do out[k] = v end
+  for k, v in pairs(extra) do out[k] = v end
+  return out
+end
+
+local function checkKind(kind)
+  return function(v, field)
+    if v ~= kind then return nil, err("E_INVALID_FIELD", field .. " must be \"" .. kind .. "\"", field) end
+    return v
+  end
+end
+
+local RECORD_SPEC = withFields(SKILL_FIELDS, {
+  versions = {
+    check = function(v, field)
+      if not json.isArray(v) then
+        return nil, err("E_INVALID_FIELD", field .. " must be an array of versions", field)
+      end
+      if #v > LIMITS.versionsPerSkill then
+        return nil, err("E_LIMIT_REACHED", string.format("%s has %d versions; the limit is %d",
+          field, #v, LIMITS.versionsPerSkill), field)
+      end
+      return v
+    end,
+  },
+})
+local SKILL_ENTRY_SPEC = withFields(SKILL_FIELDS, { kind = { check = checkKind("skill"), required = true } })
+local VERSION_ENTRY_SPEC = withFields(VERSION_FIELDS, {
+  kind = { check = checkKind("version"), required = true },
+  skill = { check = V.name, required = true },
+})
+
+-- Deprecation details belong to a deprecated skill only (the live actions never store them otherwise).
+local function checkDeprecation(rec, prefix)
+  if not rec.deprecated and (rec.deprecationReason or rec.deprecatedAt) then
+    local field = rec.deprecationReason and "deprecationReason" or "deprecatedAt"
+    return err("E_INVALID_FIELD", string.format(
+      "%s%s is set on a skill that is not deprecated; drop it, or set deprecated to true", prefix, field),
+      prefix .. field)
+  end
+end
+
+-- A validated version (VERSION_FIELDS) as store.installVersion takes it.
+local function versionRecord(v)
+  return {
+    version = v.version.text,
+    txId = v.txId,
+    contentHash = v.contentHash,
+    publishedAt = v.publishedAt,
+    publishedBy = v.publishedBy,
+    prerelease = #v.version.prerelease > 0,
+  }
+end
+
 -- Validates one exported record; returns the record ready for store.install.
 local function checkRecord(raw, prefix)
-  local rec, e = V.object(raw, {
-    name = { check = V.name, required = true },
-    publisher = { check = V.address, required = true },
-    description = { check = V.description, required = true },
-    tags = { check = V.tags },
-    createdAt = { check = V.timestamp, required = true },
-    updatedAt = { check = V.timestamp, required = true },
-    deprecated = { check = V.boolean },
-    deprecationReason = { check = V.reason },
-    deprecatedAt = { check = V.timestamp },
-    versions = {
-      check = function(v, field)
-        if not json.isArray(v) then
-          return nil, err("E_INVALID_FIELD", field .. " must be an array of versions", field)
-        end
-        if #v > LIMITS.versionsPerSkill then
-          return nil, err("E_LIMIT_REACHED", string.format("%s has %d versions; the limit is %d",
-            field, #v, LIMITS.versionsPerSkill), field)
-        end
-        return v
-      end,
-    },
-  }, "a skill record", prefix)
+  local rec, e = V.object(raw, RECORD_SPEC, "a skill record", prefix)
   if not rec then return nil, e end
+  e = checkDeprecation(rec, prefix)
+  if e then return nil, e end
   local versions, seen = {}, {}
   for i, rawVersion in ipairs(rec.versions or {}) do
     local vprefix = string.format("%sversions[%d].", prefix, i - 1)
-    local v, ve = V.object(rawVersion, {
-      version = { check = V.version, required = true },
-      txId = { check = V.txId, required = true },
-      contentHash = { check = V.contentHash, required = true },
-      publishedAt = { check = V.timestamp, required = true },
-      publishedBy = { check = V.address, required = true },
-    }, "a version record", vprefix)
+    local v, ve = V.object(rawVersion, VERSION_FIELDS, "a version record", vprefix)
     if not v then return nil, ve end
     if seen[v.version.core] then
       return nil, err("E_VERSION_EXISTS", string.format("%s lists version %s twice", prefix .. "versions",
         v.version.core), vprefix .. "version")
     end
     seen[v.version.core] = true
-    versions[#versions + 1] = {
-      parsed = v.version,
-      record = {
-        version = v.version.text,
-        txId = v.txId,
-        contentHash = v.contentHash,
-        publishedAt = v.publishedAt,
-        publishedBy = v.publishedBy,
-        prerelease = #v.version.prerelease > 0,
-      },
-    }
+    versions[#versions + 1] = { parsed = v.version, record = versionRecord(v) }
   end
   rec.versions = versions
   return rec
@@ -514,8 +574,8 @@ actions["Import-State"] = {
   run = function(_, req)
     if not store.acceptsImport(state()) then
       return nil, err("E_IMPORT_CLOSED",
-        "Import-State only fills a new registry: this one has taken live writes (Register-Skill, Publish-Version, "
-        .. "Update-Skill, Deprecate-Skill or Transfer-Skill), and an import could replace their skills. "
+        "Import-State only fills a sealed registry (freshly deployed, not yet opened): this one is "
+        .. state().status .. ", so it may hold skills their publishers wrote, which an import could replace. "
         .. "Import into a freshly deployed registry process instead")
     end
     local records, names = {}, {}
@@ -538,6 +598,231 @@ actions["Import-State"] = {
 }
 
 ---------------------------------------------------------------------------
+-- State transfer (providers/STATE-TRANSFER.md)
+
+local TRANSFER_PROTOCOL = 1
+
+local function transferView()
+  local s = state()
+  return {
+    protocol = TRANSFER_PROTOCOL,
+    status = s.status,
+    digest = digest.hex(s.digest),
+    entries = s.entries,
+    bytes = s.bytes,
+    successor = orNull(s.successor),
+    predecessor = orNull(s.predecessor),
+    import = s.import and { from = s.import.from, pages = s.import.pages } or json.null,
+    owner = orNull(Owner),
+  }
+end
+
+local function sealedError(action)
+  return err("E_SEALED", action .. " refused: this registry process is sealed, not open yet (a deployment is "
+    .. "moving data into it, or has not opened it). Use the registry process your stack names "
+    .. "(AoActiveProcess), or retry later")
+end
+
+local function movedError(action)
+  local to = state().successor
+  return err("E_MOVED", string.format("%s refused: this registry has moved to process %s and takes no writes "
+    .. "here; send this request to %s (reads here may be stale)", action, to, to))
+end
+
+-- Why a write action is refused in the current status, if it is.
+local function writeRefusal(action)
+  local status = state().status
+  if status == "sealed" then return sealedError(action) end
+  if status == "frozen" then return movedError(action) end
+end
+
+actions["State-Info"] = {
+  spec = {},
+  run = function()
+    return { stateTransfer = transferView() }
+  end,
+}
+
+actions["State-Freeze"] = {
+  ownerOnly = true,
+  spec = { successor = { check = V.address, required = true } },
+  run = function(_, req)
+    local s = state()
+    if req.successor == (ao and ao.id) then
+      return nil, err("E_INVALID_FIELD", "successor is this process itself; name the process that replaces it", "successor")
+    end
+    if s.status == "sealed" then return nil, sealedError("State-Freeze") end
+    if s.status == "frozen" then
+      if s.successor ~= req.successor then
+        return nil, err("E_MOVE_CONFLICT", string.format(
+          "this registry is already frozen for successor %s; send State-Unfreeze first to move it elsewhere",
+          s.successor), "successor")
+      end
+      return { already = true, stateTransfer = transferView() }
+    end
+    s.status, s.successor = "frozen", req.successor
+    return { already = false, stateTransfer = transferView() }
+  end,
+}
+
+actions["State-Unfreeze"] = {
+  ownerOnly = true,
+  spec = {},
+  run = function()
+    local s = state()
+    if s.status == "sealed" then return nil, sealedError("State-Unfreeze") end
+    if s.status == "open" then return { already = true, stateTransfer = transferView() } end
+    s.status, s.successor = "open", nil
+    return { already = false, stateTransfer = transferView() }
+  end,
+}
+
+actions["State-Export"] = {
+  ownerOnly = true,
+  spec = {
+    cursor = { check = V.transferCursor },
+    maxBytes = { check = V.pageBytes },
+  },
+  run = function(_, req)
+    local s = state()
+    local entries, nextCursor = store.exportPage(s, req.cursor, req.maxBytes or LIMITS.transferPageBytesDefault)
+    return { entries = entries, nextCursor = orNull(nextCursor), digest = digest.hex(s.digest), total = s.entries }
+  end,
+}
+
+-- Validates a State-Import page whole against the state it goes into (`base`;
+-- nil when a rollback empties the state first). Returns the installs to make,
+-- in order, or nil and an error naming the entry.
+local function checkPage(entries, base)
+  local skills = {} -- name -> { cores = {core = true}, count } as the page leaves it
+  local function known(name)
+    if skills[name] then return skills[name] end
+    local existing = base and store.get(base, name)
+    if not existing then return nil end
+    skills[name] = { cores = existing.versions, count = #existing.order, base = true }
+    return skills[name]
+  end
+  local out = {}
+  for i, raw in ipairs(entries) do
+    local prefix = string.format("entries[%d].", i - 1)
+    local kind = json.isObject(raw) and raw.kind
+    if kind == "skill" then
+      local fields, e = V.object(raw, SKILL_ENTRY_SPEC, "a skill entry", prefix)
+      if not fields then return nil, e end
+      e = checkDeprecation(fields, prefix)
+      if e then return nil, e end
+      known(fields.name)
+      skills[fields.name] = skills[fields.name] or { cores = {}, count = 0 }
+      out[#out + 1] = { skill = fields }
+    elseif kind == "version" then
+      local v, e = V.object(raw, VERSION_ENTRY_SPEC, "a version entry", prefix)
+      if not v then return nil, e end
+      local sk = known(v.skill)
+      if not sk then
+        return nil, err("E_SKILL_NOT_FOUND", string.format(
+          "entries[%d] is version %s of skill %q, which is neither in this registry nor earlier in the page; "
+          .. "send the skill's entry before its versions", i - 1, v.version.text, v.skill), prefix .. "skill")
+      end
+      local core = v.version.core
+      if not sk.cores[core] then
+        if sk.base then -- copy on first change: the base's table is the live state
+          local cores = {}
+          for k in pairs(sk.cores) do cores[k] = true end
+          sk.cores, sk.base = cores, nil
+        end
+        sk.cores[core] = true
+        sk.count = sk.count + 1
+        if sk.count > LIMITS.versionsPerSkill then
+          return nil, err("E_LIMIT_REACHED", string.format("entries[%d] would give %s more than %d versions",
+            i - 1, v.skill, LIMITS.versionsPerSkill), prefix .. "version")
+        end
+      end
+      out[#out + 1] = { name = v.skill, parsed = v.version, record = versionRecord(v) }
+    else
+      return nil, err("E_INVALID_FIELD", prefix .. "kind must be \"skill\" or \"version\"", prefix .. "kind")
+    end
+  end
+  return out
+end
+
+actions["State-Import"] = {
+  ownerOnly = true,
+  maxBytes = LIMITS.importMessageBytes,
+  spec = {
+    from = { check = V.address, required = true },
+    page = { check = V.pageNumber, required = true },
+    entries = {
+      required = true,
+      check = function(v, field)
+        if not json.isArray(v) then return nil, err("E_INVALID_FIELD", field .. " must be an array of entries", field) end
+        return v
+      end,
+    },
+  },
+  run = function(_, req)
+    local s = state()
+    -- A rollback: the old process takes back the state of the one that replaced it.
+    local rollback = s.status == "frozen" and s.successor == req.from
+    if not rollback and s.status ~= "sealed" then
+      return nil, err("E_IMPORT_CLOSED", string.format(
+        "State-Import only fills a sealed registry (or a frozen one from its successor); this one is %s%s",
+        s.status, s.status == "frozen" and (" for successor " .. s.successor) or ""))
+    end
+    if not rollback and s.import and s.import.from ~= req.from then
+      return nil, err("E_MOVE_CONFLICT", string.format(
+        "this registry is importing from %s (%d pages so far), not from %s", s.import.from, s.import.pages, req.from), "from")
+    end
+    local received = (not rollback and s.import) and s.import.pages or 0
+    if req.page <= received then
+      return { page = req.page, duplicate = true, stateTransfer = transferView() }
+    end
+    if req.page > received + 1 then
+      return nil, err("E_PAGE_OUT_OF_ORDER", string.format(
+        "page %d arrived before page %d; send page %d next", req.page, received + 1, received + 1), "page")
+    end
+    local installs, e = checkPage(req.entries, not rollback and s or nil)
+    if not installs then return nil, e end
+    if rollback then
+      store.clear(s)
+      s.status, s.successor = "sealed", nil
+    end
+    s.import = { from = req.from, pages = req.page }
+    for _, it in ipairs(installs) do
+      if it.skill then
+        store.installSkill(s, it.skill)
+      else
+        store.installVersion(s, store.get(s, it.name), it.parsed, it.record)
+      end
+    end
+    return { page = req.page, duplicate = false, stateTransfer = transferView() }
+  end,
+}
+
+actions["State-Open"] = {
+  ownerOnly = true,
+  spec = { digest = { check = V.digest } },
+  run = function(_, req)
+    local s = state()
+    if s.status == "open" then return { already = true, stateTransfer = transferView() } end
+    if s.status == "frozen" then return nil, movedError("State-Open") end
+    local own = digest.hex(s.digest)
+    if s.import and req.digest == nil then
+      return nil, err("E_MISSING_FIELD", string.format(
+        "this registry imported %d pages from %s: send State-Open with the digest the old process reports",
+        s.import.pages, s.import.from), "digest")
+    end
+    if req.digest ~= nil and req.digest ~= own then
+      return nil, err("E_DIGEST_MISMATCH", string.format(
+        "the digest sent (%s) is not this registry's (%s, %d entries): an entry was lost, duplicated or altered; "
+        .. "export and import again", req.digest, own, s.entries), "digest")
+    end
+    if s.import then s.predecessor = s.import.from end
+    s.status, s.import = "open", nil
+    return { already = false, stateTransfer = transferView() }
+  end,
+}
+
+---------------------------------------------------------------------------
 -- Handlers
 
 local function handlerFor(action, def)
@@ -555,6 +840,10 @@ local function handlerFor(action, def)
         return replyError(msg, sender, action, err("E_MESSAGE_TOO_LARGE", string.format(
           "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes)))
       end
+      if def.write then
+        local refused = writeRefusal(action)
+        if refused then return replyError(msg, sender, action, refused) end
+      end
       local data, e = decodeData(msg)
       if not data then return replyError(msg, sender, action, e) end
       local req
@@ -562,7 +851,6 @@ local function handlerFor(action, def)
       if not req then return replyError(msg, sender, action, e) end
       local body, tags = def.run(msg, req, sender)
       if not body then return replyError(msg, sender, action, tags) end
-      if def.write then store.markWritten(state()) end
       replyOk(msg, sender, action, body, tags)
     end)
     if not ok then
@@ -576,6 +864,7 @@ end
 local ACTION_ORDER = {
   "Info", "Register-Skill", "Publish-Version", "Get-Skill", "List-Skills", "Search-Skills",
   "Update-Skill", "Deprecate-Skill", "Transfer-Skill", "Export-State", "Import-State",
+  "State-Info", "State-Freeze", "State-Unfreeze", "State-Export", "State-Import", "State-Open",
 }
 
 for _, action in ipairs(ACTION_ORDER) do

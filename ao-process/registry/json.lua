@@ -3,6 +3,12 @@
 -- cannot promise: an explicit `null`, empty arrays that stay arrays (`[]`, not
 -- `{}`), and object keys in a fixed (sorted) order so that equal state gives
 -- byte-equal replies. Decoding (below) must be strict and bounded.
+--
+-- The encoder is also the canonical encoding of the state-transfer entries
+-- (RFC 8785, JCS; providers/STATE-TRANSFER.md) for every value they hold:
+-- strings escaped exactly as JSON.stringify does, integers in decimal, keys
+-- sorted (byte order, which is UTF-16 order for the ASCII keys used), no
+-- whitespace. Non-integer numbers are not JCS here; entries never hold one.
 
 local M = {}
 
@@ -35,8 +41,10 @@ local escapes = {
   ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t',
 }
 
+-- Only '"', '\\' and C0 controls, as JSON.stringify: not DEL (which %c would
+-- match), not '/', not non-ASCII (kept as UTF-8).
 local function encodeString(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
+  return '"' .. s:gsub('[%z\1-\31"\\]', function(c)
     return escapes[c] or string.format("\\u%04x", c:byte())
   end) .. '"'
 end

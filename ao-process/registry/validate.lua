@@ -25,6 +25,9 @@ V.LIMITS = {
   exportPageDefault = 25,
   exportPageMax = 100,
   exportPageBytes = 512 * 1024,    -- an Export-State page stops growing past this
+  transferPageBytesMin = 1024,     -- State-Export maxBytes: canonical bytes of a page
+  transferPageBytesDefault = 256 * 1024,
+  transferPageBytesMax = 512 * 1024,
   versionsPerSkill = 1000,
   jsonDepth = 16,                  -- containers nested in Data (the deepest request needs 4)
 }
@@ -170,15 +173,22 @@ function V.txId(value, field)
   return s
 end
 
-function V.contentHash(value, field)
-  field = field or "contentHash"
-  local s, e = requireString(value, field, " (the SHA-256 of the bundle)")
+-- 64 lowercase hex digits (a SHA-256, or a state-transfer digest), described as `what`.
+local function hex64(value, field, what)
+  local s, e = requireString(value, field, " (" .. what .. ")")
   if not s then return nil, e end
   if #s ~= 64 or not s:match("^[0-9a-f]+$") then
-    return nil, err("E_INVALID_HASH",
-      field .. " must be the SHA-256 of the bundle as 64 lowercase hexadecimal characters", field)
+    return nil, err("E_INVALID_HASH", field .. " must be " .. what .. " as 64 lowercase hexadecimal characters", field)
   end
   return s
+end
+
+function V.contentHash(value, field)
+  return hex64(value, field or "contentHash", "the SHA-256 of the bundle")
+end
+
+function V.digest(value, field)
+  return hex64(value, field or "digest", "the state digest that State-Info reports")
 end
 
 -- An AO/Arweave address (43 base64url characters) or an Ethereum address (0x + 40 hex).
@@ -221,6 +231,34 @@ local function limitChecker(default, max)
 end
 V.limit = limitChecker(L.pageDefault, L.pageMax)
 V.exportLimit = limitChecker(L.exportPageDefault, L.exportPageMax)
+
+-- State-Export's maxBytes.
+function V.pageBytes(value, field)
+  if not isInteger(value) or value < L.transferPageBytesMin or value > L.transferPageBytesMax then
+    return nil, err("E_INVALID_FIELD", string.format("%s must be an integer from %d to %d (default %d)",
+      field, L.transferPageBytesMin, L.transferPageBytesMax, L.transferPageBytesDefault), field)
+  end
+  return math.tointeger(value)
+end
+
+-- State-Import's page number: 1, 2, ...
+function V.pageNumber(value, field)
+  if not isInteger(value) or value < 1 then
+    return nil, err("E_INVALID_FIELD", field .. " must be a page number: an integer from 1", field)
+  end
+  return math.tointeger(value)
+end
+
+-- A State-Export cursor, "<skill name>/<i>" (store.exportPage); returns { name, index }.
+function V.transferCursor(value, field)
+  local s, e = requireString(value, field, " (the nextCursor of the previous State-Export page)")
+  if not s then return nil, e end
+  local name, i = s:match("^([a-z0-9-]+)/(%d%d?%d?%d?)$")
+  if not name or #name > L.nameMax then
+    return nil, err("E_INVALID_FIELD", field .. " is not a State-Export cursor: pass nextCursor from the previous reply", field)
+  end
+  return { name = name, index = math.tointeger(tonumber(i)) }
+end
 
 -- A page cursor is the last skill name of the previous page.
 function V.cursor(value, field)

@@ -128,7 +128,8 @@ describe("Export-State / Import-State into a replacement process", () => {
     expect(source).toHaveLength(5);
 
     const pid = await spawnProcess(net, owner, "registry-replacement");
-    await deployRegistry(owner, pid, "replacement-1");
+    // A new process is sealed until opened: writes are refused, imports accepted.
+    await deployRegistry(owner, pid, "replacement-1", { open: false });
     const target = new Registry(pid);
     // Import in two pages, as a migration script would.
     const first = expectOk(await target.send(owner, "Import-State", { skills: source.slice(0, 3) }));
@@ -166,6 +167,18 @@ describe("Export-State / Import-State into a replacement process", () => {
     expect(lifecycle.skills.map((s: Body) => s.name)).not.toContain("excel-io");
     expect((await target.counts(owner)).skills).toBe(5);
 
+    // Sealed: no live write yet, even from a publisher; the owner opens the registry when the data is in.
+    expectError(
+      await target.send(alice, "Publish-Version", {
+        name: "agent-mail",
+        version: "2.0.0",
+        txId: txId("x"),
+        contentHash: contentHash(9),
+      }),
+      "E_SEALED",
+    );
+    expectOk(await target.send(owner, "State-Open", {}));
+
     // Publisher rights moved too: the publisher, not the owner, changes a skill in the new process.
     expectError(
       await target.send(owner, "Publish-Version", {
@@ -185,7 +198,7 @@ describe("Export-State / Import-State into a replacement process", () => {
       }),
     );
 
-    // The first live write closes imports for good: no later page can replace a publisher's skill.
+    // An open registry refuses imports for good: no later page can replace a publisher's skill.
     const closed = expectError(
       await target.send(owner, "Import-State", { skills: source.slice(0, 1) }),
       "E_IMPORT_CLOSED",

@@ -52,8 +52,10 @@ describe("Info", () => {
     const r = await reg.read(alice, "Info");
     const body = expectOk(r);
     expect(body.registry).toBe("Agent Skills Registry");
-    expect(body.protocolVersion).toBe("1.1.0");
-    expect(r.tags["Protocol-Version"]).toBe("1.1.0");
+    expect(body.protocolVersion).toBe("1.2.0");
+    expect(r.tags["Protocol-Version"]).toBe("1.2.0");
+    expect(body.status).toBe("open");
+    expect(body.successor).toBeNull();
     expect(body.owner).toBe(owner.address);
     expect(body.process).toBe(reg.processId);
     expect(body.counts).toEqual({ skills: 0, versions: 0, deprecated: 0, publishers: 0, tags: 0 });
@@ -560,11 +562,11 @@ describe("List-Skills and Search-Skills", () => {
 });
 
 describe("Export-State and Import-State", () => {
-  /** Import-State fills only a registry without live writes: a second process, deployed empty. */
+  /** Import-State fills only a sealed registry: a second process, deployed empty and not opened. */
   let fresh: Registry;
   beforeAll(async () => {
     const pid = await spawnProcess(net, owner, "registry-import-target");
-    await deployRegistry(owner, pid, "protocol-test-import");
+    await deployRegistry(owner, pid, "protocol-test-import", { open: false });
     fresh = new Registry(pid);
   });
 
@@ -680,9 +682,11 @@ describe("Export-State and Import-State", () => {
     const got = expectOk(await fresh.read(alice, "Get-Skill", { name: "prolific" }));
     expect(got.skill.versions).toHaveLength(1000);
     expect(got.skill.latestVersion).toBe("1.999.0");
-    expectError(await fresh.send(alice, "Publish-Version", version("prolific", "2.0.0")), "E_LIMIT_REACHED");
     const tooMany = { ...rec, versions: [...versions, { ...versions[0]!, version: "3.0.0" }] };
     expectError(await fresh.send(owner, "Import-State", { skills: [tooMany] }), "E_LIMIT_REACHED");
+    // Writes need the registry open.
+    expectOk(await fresh.send(owner, "State-Open", {}));
+    expectError(await fresh.send(alice, "Publish-Version", version("prolific", "2.0.0")), "E_LIMIT_REACHED");
   });
 });
 

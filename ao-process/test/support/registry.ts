@@ -101,14 +101,20 @@ export async function evalCode(owner: Actor, processId: string, code: string): P
   expect(res.Error, "Eval error").toBeFalsy();
 }
 
-/** Deploys the registry as the AoProcess resource does: bundle + footer (sha256, deployment ID). */
+/**
+ * Deploys the registry as the AoProcess resource does: bundle + footer (sha256, deployment ID). A new
+ * process starts sealed (state-transfer protocol); then, as a deploy with nothing to move does, the owner
+ * opens it with `State-Open` (a no-op on a process already open), unless `open: false` keeps it sealed.
+ */
 export async function deployRegistry(
   owner: Actor,
   processId: string,
   deploymentId: string,
+  { open = true }: { open?: boolean } = {},
 ): Promise<{ sha256: string }> {
   const { code, sha256 } = registryCode();
   await evalCode(owner, processId, wrapWithFooter(code, { sha256, deploymentId }));
+  if (open) expectOk(await new Registry(processId).send(owner, "State-Open", {}));
   return { sha256 };
 }
 
