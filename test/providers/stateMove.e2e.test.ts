@@ -79,6 +79,14 @@ function activeInputs(p: Outputs, patch: Partial<ActiveInputs> = {}): ActiveInpu
 }
 
 type Tag = { name: string; value: string };
+
+/** One client (so one signer) per wallet: aoconnect refuses a 101st signer for a key within a minute. */
+const clients = new Map<string, ReturnType<typeof aoClient>>();
+const clientOf = (w: typeof owner) => {
+  let c = clients.get(w.address);
+  if (!c) clients.set(w.address, (c = aoClient(net, w.jwk)));
+  return c;
+};
 const tagsOf = (m: { Tags?: Tag[] }) => Object.fromEntries((m.Tags ?? []).map((t) => [t.name, t.value]));
 
 /** A request to the registry as the CLI sends it; the reply's tags and body. */
@@ -89,7 +97,7 @@ async function ask(
   opts: { as?: typeof owner; write?: boolean } = {},
 ): Promise<{ tags: Record<string, string>; body: Record<string, unknown> & { ok: boolean } }> {
   const who = opts.as ?? publisher;
-  const c = aoClient(net, who.jwk);
+  const c = clientOf(who);
   const tags = [{ name: "Action", value: action }];
   const r = opts.write
     ? await c.send(pid, tags, JSON.stringify(data))
