@@ -31,6 +31,8 @@ export async function run(): Promise<void> {
   };
 
   await load(bundleLua(path.join(__dirname, "..", "ao-process", "registry.lua")).code);
+  // A new registry is sealed until its deploy opens it (state-transfer protocol).
+  replyOf(await vm.evaluate(action("State-Open", {}), env));
 
   const name = (i: number) => `${WORDS[i % 10]}-${TAGS[(i >> 3) % 10]}-${i.toString(36)}`;
   const register = (i: number) =>

@@ -158,6 +158,9 @@ async function exportAll(from: TransferClient, frozen: TransferInfo, pageBytes: 
     cursor = page.nextCursor;
     if (pages.length % 25 === 0 && cursor) log(`exported ${pages.length} pages from ${from.processId}`);
   } while (cursor !== null);
+  // An empty state still moves as one (empty) page: the target records the import either way, and a
+  // rollback target (frozen for `from`) is emptied and sealed by it.
+  if (pages.length === 0) pages.push([]);
   const computed = digestOf(pages.flat());
   if (computed.digest !== frozen.digest || computed.entries !== frozen.entries)
     throw moveRefused(

@@ -12,7 +12,8 @@
  *    local engine (scripts/lib/engine/): `pulumi up` on the state .devnet-data/state/dev.json.
  *
  * Flags: --preview (the plan only), --json (stdout: the stack outputs only), --verbose (logs, traces);
- * local engine: --state DIR, --network-file F, --wallet F, --adopt=<process ID>, --github owner/repo.
+ * local engine: --state DIR, --network-file F, --wallet F, --adopt=<process ID>, --config key=value,
+ * --github owner/repo.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -153,6 +154,8 @@ export interface DeployFlags {
   wallet?: string;
   github?: { owner: string; repository: string };
   adopt?: string;
+  /** `--config key=value` (repeatable): stack settings for this run (`aoRegistry:<key>`), local engine only. */
+  config: Record<string, string>;
   state?: string;
   json: boolean;
   preview: boolean;
@@ -180,6 +183,7 @@ export function parseDeployArgs(argv: string[]): DeployFlags {
       wallet: { type: "string" },
       github: { type: "string" },
       adopt: { type: "string" },
+      config: { type: "string", multiple: true },
       state: { type: "string" },
       json: { type: "boolean" },
       preview: { type: "boolean" },
@@ -192,6 +196,7 @@ export function parseDeployArgs(argv: string[]): DeployFlags {
     "wallet",
     "github",
     "adopt",
+    "config",
     "state",
     "json",
     "preview",
@@ -214,6 +219,15 @@ export function parseDeployArgs(argv: string[]): DeployFlags {
       throw new UsageError(`--github ${values.github}: use --github <owner>/<repository>`);
     github = { owner, repository };
   }
+  const config: Record<string, string> = {};
+  for (const pair of (values.config ?? []) as unknown[]) {
+    const m = typeof pair === "string" ? /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(pair) : null;
+    if (!m)
+      throw new UsageError(
+        `--config ${String(pair)}: use --config <key>=<value>, e.g. --config movePageBytes=1024`,
+      );
+    config[m[1]!] = m[2]!;
+  }
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   return {
     localEngine: values["local-engine"] === true,
@@ -221,6 +235,7 @@ export function parseDeployArgs(argv: string[]): DeployFlags {
     wallet: str(values.wallet),
     github,
     adopt: str(values.adopt),
+    config,
     state: str(values.state),
     json: values.json === true,
     preview: values.preview === true,
@@ -238,7 +253,7 @@ async function deployLocally(
 ): Promise<Record<string, unknown>> {
   if (flags.passthrough.length) {
     throw new UsageError(
-      `${flags.passthrough.join(" ")}: not an option of the local engine (options: --preview, --json, --state, --network-file, --wallet, --adopt, --github, --verbose)`,
+      `${flags.passthrough.join(" ")}: not an option of the local engine (options: --preview, --json, --state, --network-file, --wallet, --adopt, --config, --github, --verbose)`,
     );
   }
   const paths = devPaths(repoRoot);
@@ -267,6 +282,7 @@ async function deployLocally(
 
   const key = (k: string) => `${PROJECT}:${k}`;
   const config = stackConfig(repoRoot, DEV_STACK, {
+    ...Object.fromEntries(Object.entries(flags.config).map(([k, v]) => [key(k), v])),
     [key("networkFile")]: networkFile,
     [key("adoptProcessId")]: flags.adopt,
     [key("githubOwner")]: flags.github?.owner,
@@ -298,7 +314,10 @@ function deployWithCli(
   env: Record<string, string | undefined>,
   repoRoot: string,
 ): number {
-  const localOnly = (["networkFile", "wallet", "github", "adopt", "state"] as const).filter((k) => flags[k]);
+  const localOnly: string[] = [
+    ...(["networkFile", "wallet", "github", "adopt", "state"] as const).filter((k) => flags[k]),
+    ...(Object.keys(flags.config).length ? ["config"] : []),
+  ];
   if (localOnly.length) {
     throw new UsageError(
       `${localOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}: options of the local engine; add --local-engine, or with the Pulumi CLI set the stack's config (Pulumi.dev.yaml)`,

@@ -105,6 +105,14 @@ describe("deploy:dev's command line", () => {
     });
     expect(parseDeployArgs(["--diff"]).passthrough).toEqual(["--diff"]);
   });
+
+  it("takes --config key=value, repeatable, as this run's stack settings, and refuses a pair without a key", () => {
+    expect(parseDeployArgs(["--config", "movePageBytes=1024", "--config=appName=A=B"]).config).toEqual({
+      movePageBytes: "1024",
+      appName: "A=B",
+    });
+    expect(() => parseDeployArgs(["--config", "=x"])).toThrow(/use --config <key>=<value>/);
+  });
   it("refuses a malformed --github", () => {
     expect(() => parseDeployArgs(["--github", "just-owner"])).toThrow(/use --github <owner>\/<repository>/);
   });

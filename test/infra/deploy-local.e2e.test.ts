@@ -68,6 +68,24 @@ function deploy(args: string[], opts: { state?: string; networkFile?: string } =
 
 async function deployJson(...args: string[]): Promise<{ outputs: Outputs; stderr: string }> {
   const r = await deploy(["--json", ...args]);
+  if (r.code !== 0 && process.env.DBG_MOVE) {
+    const c = aoClient(net, deployer.jwk);
+    for (const pid of r.stderr.match(/[A-Za-z0-9_-]{43}/g) ?? []) {
+      const x = await c
+        .dryrun({
+          process: pid,
+          tags: [{ name: "Action", value: "State-Info" }],
+          data: "{}",
+          Owner: deployer.address,
+        })
+        .catch((e) => e);
+      console.log("DBG", pid, JSON.stringify(x?.Messages?.[0]?.Data ?? String(x)));
+      const su = await fetch(`${net.urls.su}/${pid}`)
+        .then((h) => h.text())
+        .catch(() => "");
+      console.log("DBGSU", pid, su.slice(0, 4000));
+    }
+  }
   expect(r.code, r.stderr).toBe(0);
   return { outputs: JSON.parse(r.stdout) as Outputs, stderr: r.stderr };
 }
@@ -119,8 +137,9 @@ describe("deploy:dev without the Pulumi CLI: the first run", () => {
   it("printed the plan before acting, in Pulumi's notation", () => {
     const plan = first.stderr.slice(0, first.stderr.indexOf("created"));
     expect(plan).toMatch(/^ {2}\+ +ao:AoProcess +registry +create$/m);
+    expect(plan).toMatch(/^ {2}\+ +ao:ActiveProcess +registry-active +create$/m);
     expect(plan).toMatch(/^ {2}\+ +github:index\/actionsSecret:ActionsSecret +registry-process-id +create$/m);
-    expect(plan).toContain("Resources: + 3 to create");
+    expect(plan).toContain("Resources: + 4 to create");
   });
 
   it("records the process, and the GitHub secret holding its ID as a digest, in the state", () => {
@@ -184,8 +203,26 @@ describe("--preview", () => {
   }, 120_000);
 });
 
-describe("rollback by adoption (what rollback.yml runs), through the same engine", () => {
-  it("replaces the process by an adopted one, then adopts the first back, without spawning", async () => {
+/** A registry request from the publisher: a message for writes, a dry-run for reads; the reply body. */
+async function registry(pid: string, action: string, data: unknown, write = false) {
+  const c = publisherClient();
+  const tags = [{ name: "Action", value: action }];
+  const r = write
+    ? await c.send(pid, tags, JSON.stringify(data))
+    : await c.dryrun({ process: pid, tags, data: JSON.stringify(data), Owner: publisher.address });
+  const m = (r.Messages ?? [])[0] as { Data: string; Tags: { name: string; value: string }[] };
+  return { body: JSON.parse(m.Data) as { ok: boolean; error?: { code: string } }, tags: m.Tags };
+}
+const publisher = testWallet("infra-deploy-local-publisher");
+let publisherAo: ReturnType<typeof aoClient> | undefined;
+const publisherClient = () => (publisherAo ??= aoClient(net, publisher.jwk));
+const skill = (name: string) => ({ name, description: `the ${name} skill` });
+
+describe("rollback by adoption (what rollback.yml runs), through the same engine: the data follows", () => {
+  it("moves the registry into an adopted process, then back into the first with what was written since", async () => {
+    expect(
+      (await registry(first.outputs.processId!, "Register-Skill", skill("before-move"), true)).body.ok,
+    ).toBe(true);
     const other = await aoClient(net, deployer.jwk).spawn({
       module: net.moduleId,
       scheduler: net.schedulerId,
@@ -195,17 +232,29 @@ describe("rollback by adoption (what rollback.yml runs), through the same engine
     const moved = await deployJson(`--adopt=${other}`);
     expect(moved.outputs.processId).toBe(other);
     expect(moved.stderr).toMatch(/\+- ao:AoProcess registry replaced/);
+    expect(moved.stderr).toMatch(/AoActiveProcess: opened .* digest [0-9a-f]{64} matches \(1 entries\)/);
     expect(moved.stderr).toMatch(/- ao:AoProcess registry deleted original/);
     expect(
       readStateFile()
         .resources.filter((r) => r.name === "registry")
         .map((r) => r.id),
     ).toEqual([other]);
+    expect((await registry(other, "Get-Skill", { name: "before-move" })).body.ok).toBe(true);
+    const refused = await registry(first.outputs.processId!, "Register-Skill", skill("too-late"), true);
+    expect(refused.body.error?.code).toBe("E_MOVED");
+    expect(refused.tags).toContainEqual({ name: "Moved-To", value: other });
+    expect((await registry(other, "Register-Skill", skill("after-move"), true)).body.ok).toBe(true);
 
     const spawned = await processesOfDeployer();
     const back = await deployJson(`--adopt=${first.outputs.processId!}`);
     expect(back.outputs.processId).toBe(first.outputs.processId);
     expect(back.outputs.deploymentId).not.toBe(first.outputs.deploymentId);
+    for (const name of ["before-move", "after-move"])
+      expect((await registry(first.outputs.processId!, "Get-Skill", { name })).body.ok, name).toBe(true);
+    expect((await registry(first.outputs.processId!, "Get-Skill", { name: "too-late" })).body.ok).toBe(false);
+    expect((await registry(other, "Register-Skill", skill("on-the-old-one"), true)).body.error?.code).toBe(
+      "E_MOVED",
+    );
     const secret = readStateFile().resources.find(
       (r) => r.type === "github:index/actionsSecret:ActionsSecret",
     )!;
@@ -214,6 +263,67 @@ describe("rollback by adoption (what rollback.yml runs), through the same engine
       back.outputs.codeSha256,
     );
     expect(await processesOfDeployer()).toEqual(spawned);
+  }, 300_000);
+});
+
+describe("a deploy killed in the middle of a move", () => {
+  it("is finished by the next run: same new process, no second spawn, every record moved", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-move-killed-"));
+    const state = join(dir, "state");
+    const run = (args: string[]) => deploy(["--json", ...args], { state });
+    const base = await run([]);
+    expect(base.code, base.stderr).toBe(0);
+    const a = (JSON.parse(base.stdout) as Outputs).processId!;
+    for (let i = 0; i < 24; i++)
+      expect((await registry(a, "Register-Skill", skill(`skill-${i}`), true)).body.ok).toBe(true);
+    // A new App-Name tag replaces the process (a spawn), as a code change does; small pages make many.
+    const release = ["--config", "appName=Agent-Skills-Registry-2", "--config", "movePageBytes=1024"];
+    const args = [
+      "--import",
+      "tsx",
+      "scripts/deploy-dev.ts",
+      "--local-engine",
+      "--network-file",
+      net.networkFile,
+      "--wallet",
+      walletFile,
+      "--state",
+      state,
+      ...release,
+    ];
+    const child: ChildProcess = spawn(process.execPath, args, {
+      cwd: REPO,
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, AO_WALLET_JWK: "" },
+    });
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/moved page 3\//.test(stderr)) resolve();
+      });
+      child.once("exit", () => reject(new Error(`the deploy ended before page 3:\n${stderr}`)));
+    });
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    expect(stderr).toMatch(/froze /);
+    // The stack still names the old process, frozen, holding every record; the new one is recorded.
+    const killed = JSON.parse(readFileSync(join(state, "dev.json"), "utf8")) as StackState;
+    expect(killed.outputs.processId).toBe(a);
+    const target = killed.resources.find((r) => r.name === "registry" && !r.delete)!.id;
+    expect(target).not.toBe(a);
+    expect((await registry(a, "Get-Skill", { name: "skill-23" })).body.ok).toBe(true);
+
+    const before = await processesOfDeployer();
+    const resumed = await deploy(["--json", ...release], { state });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming the move /);
+    expect(resumed.stderr).toMatch(/[3-9]\d* of \d+ pages were already in /);
+    expect((JSON.parse(resumed.stdout) as Outputs).processId).toBe(target);
+    for (let i = 0; i < 24; i++)
+      expect((await registry(target, "Get-Skill", { name: `skill-${i}` })).body.ok, `skill-${i}`).toBe(true);
+    expect(await processesOfDeployer()).toEqual(before);
   }, 300_000);
 });
 

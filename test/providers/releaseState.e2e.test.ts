@@ -124,7 +124,13 @@ describe("state from release 0.1.0, run by the new provider", () => {
     );
     const res = await host.update(urn("a"), adopted.id, adopted.outputs, news.inputs, adopted.inputs);
     const { adoptedProcessId: _, ...kept } = adopted.outputs;
-    expect(res.properties).toEqual({ ...kept, adoptProcessId: byHand, __provider: shim.text });
+    // Release 0.1.0 had no stateTransfer: the new state records the default (off).
+    expect(res.properties).toEqual({
+      ...kept,
+      adoptProcessId: byHand,
+      stateTransfer: false,
+      __provider: shim.text,
+    });
     expect((await infoTags(net, deployer, byHand)).Version).toBe("1");
     // The new state refreshes through the shim.
     expect((await host.read(urn("a"), adopted.id, res.properties, news.inputs)).properties).toEqual(

@@ -16,6 +16,7 @@ import {
   checkActiveInputs,
 } from "../../providers/activeProcess";
 import { checkInputs, Provider } from "../../providers/aoProcess";
+import type { LegacyEndpoints } from "../../providers/aoValues";
 import { bundleLua } from "../../providers/bundle";
 import type { BackupFile } from "../../providers/stateMove";
 import { digestOf } from "../../providers/stateTransfer";
@@ -106,6 +107,9 @@ async function ask(
   expect(reply, `${action} answered`).toBeDefined();
   return { tags: tagsOf(reply), body: JSON.parse(reply.Data) };
 }
+
+/** The process's endpoints with the messenger behind a fault proxy. */
+const throughMu = (p: Outputs, mu: string): LegacyEndpoints => ({ ...(p.endpoints as LegacyEndpoints), mu });
 
 const txId = (i: number) => `tx${String(i).padStart(41, "0")}`;
 const hash = (i: number) => i.toString(16).padStart(64, "0");
@@ -275,7 +279,7 @@ describe("a move that fails half-way", () => {
       r.method === "POST" && ++posts > 4 ? { status: 400 } : "pass",
     );
     try {
-      const broken = { ...b.endpoints, mu: mu.url };
+      const broken = throughMu(b, mu.url);
       const failed = await active
         .update("active", activeA, activeInputs(b, { pageBytes: 1024, endpoints: broken }))
         .catch((e: Error) => e);
@@ -297,6 +301,49 @@ describe("a move that fails half-way", () => {
     expect(await everything(b.processId)).toEqual(before);
     expect((await stateInfo(b.processId)).digest).toBe((await stateInfo(a.processId)).digest);
   }, 300_000);
+});
+
+describe("abandoning a move, and moving back", () => {
+  it("adopting the old process again unfreezes it when its successor never opened", async () => {
+    const a = (await aoProcess.create(processInputs(release(50)))).outs!;
+    const activeA = (await active.create(activeInputs(a))).outs!;
+    await populate(a.processId, 3);
+    const b = (await aoProcess.create(processInputs(release(51)))).outs!;
+    let posts = 0;
+    const mu = await startFaultProxy(net.urls.mu, (r) =>
+      r.method === "POST" && ++posts > 2 ? { status: 400 } : "pass",
+    );
+    try {
+      const broken = activeInputs(b, { pageBytes: 1024, endpoints: throughMu(b, mu.url) });
+      expect(await active.update("active", activeA, broken).catch((e: Error) => e)).toBeInstanceOf(Error);
+    } finally {
+      await mu.close();
+    }
+    expect((await stateInfo(a.processId)).status).toBe("frozen");
+    // The documented command: adopt the old process again (AoProcess), the active process settles it.
+    const adopted = (await aoProcess.create(processInputs(release(51), { adoptProcessId: a.processId })))
+      .outs!;
+    const back = (await active.update("active", activeA, activeInputs(adopted))).outs!;
+    expect(back.processId).toBe(a.processId);
+    expect((await stateInfo(a.processId)).status).toBe("open");
+    expect(
+      (await ask(a.processId, "Register-Skill", { name: "after-abandon", description: "x" }, { write: true }))
+        .body.ok,
+    ).toBe(true);
+    expect((await stateInfo(b.processId)).status).toBe("sealed");
+  }, 240_000);
+
+  it("an empty registry moves too, and back into its predecessor (a rollback)", async () => {
+    const a = (await aoProcess.create(processInputs(release(60)))).outs!;
+    const activeA = (await active.create(activeInputs(a))).outs!;
+    const b = (await aoProcess.create(processInputs(release(61)))).outs!;
+    const activeB = (await active.update("active", activeA, activeInputs(b))).outs!;
+    expect(activeB.lastMove).toMatchObject({ entries: 0, pages: 1 });
+    const back = (await active.update("active", activeB, activeInputs(a))).outs!;
+    expect(back).toMatchObject({ processId: a.processId, previousProcessId: b.processId });
+    expect(await stateInfo(a.processId)).toMatchObject({ status: "open", entries: 0 });
+    expect(await stateInfo(b.processId)).toMatchObject({ status: "frozen", successor: a.processId });
+  }, 240_000);
 });
 
 describe("refused before anything is spawned", () => {

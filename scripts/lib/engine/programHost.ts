@@ -39,6 +39,24 @@ export type ProgramMessage =
   | { type: "done"; outputs: Record<string, unknown>; unknown: string[] }
   | { type: "error"; message: string; stack?: string };
 
+/** The engine's marker for a value not known during preview, as its gRPC carries it to providers. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Inputs with the SDK's unknowns (during preview: outputs of resources not created yet) as UNKNOWN. */
+export function withUnknownMarker(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withUnknownMarker);
+  if (v && typeof v === "object") {
+    if ((v as { __pulumiUnknown?: unknown }).__pulumiUnknown === true) return UNKNOWN;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withUnknownMarker(x)]));
+  }
+  return v;
+}
+
+/** A state without UNKNOWN values: what a preview returns, so the program keeps them unknown. */
+export function knownOnly(state: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(state).filter(([, v]) => v !== UNKNOWN));
+}
+
 function send(m: ProgramMessage, then: () => void = () => {}): void {
   process.send?.(m, then);
 }
@@ -66,7 +84,7 @@ async function run(start: ProgramStart): Promise<void> {
             resourceType: args.type,
             name: args.name,
             custom: args.custom ?? true,
-            inputs: args.inputs,
+            inputs: withUnknownMarker(args.inputs) as Record<string, unknown>,
           });
         });
         waiting.delete(n);

@@ -30,7 +30,7 @@ import {
 } from "./plan";
 import { formatOutputs, formatPlan, formatStepDone, formatSummary } from "./printer";
 import { type ProgramProcess, startProgram } from "./program";
-import type { RegisterRequest } from "./programHost";
+import { knownOnly, type RegisterRequest } from "./programHost";
 import {
   type Props,
   type ResourceState,
@@ -227,9 +227,12 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         if (step.op !== "same") warmUpdate();
         const id = old?.id ?? "";
         if (step.op === "same") return { id, state: old!.outputs };
-        if (step.op === "update") return { id, state: { ...old!.outputs, ...reg.inputs } };
+        if (step.op === "update") return { id, state: knownOnly({ ...old!.outputs, ...reg.inputs }) };
         // Created or replaced: what the provider computes stays unknown in a preview.
-        return { id: "", state: isDynamic(req.resourceType) ? withoutCode(reg.inputs) : reg.inputs };
+        return {
+          id: "",
+          state: knownOnly(isDynamic(req.resourceType) ? withoutCode(reg.inputs) : reg.inputs),
+        };
       },
     });
     const steps = plan(state, registrations);
