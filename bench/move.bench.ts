@@ -67,16 +67,33 @@ export async function run(): Promise<void> {
 
       const to = await c.spawnWithCode(net, code, tags);
       const backupDir = mkdtempSync(path.join(tmpdir(), "bench-move-backup-"));
-      const move = moveStateWith({ log: () => {}, now: () => new Date(), backup: fileBackupStore(backupDir) });
+      const move = moveStateWith({
+        log: () => {},
+        now: () => new Date(),
+        backup: fileBackupStore(backupDir),
+      });
       const t1 = performance.now();
-      const report = await move({ from: clientFor(from), to: clientFor(to), wallet: owner.address, clientFor });
+      const report = await move({
+        from: clientFor(from),
+        to: clientFor(to),
+        wallet: owner.address,
+        clientFor,
+      });
       const moveMs = performance.now() - t1;
       rmSync(backupDir, { recursive: true, force: true });
 
-      const registration = { name: `registering them (${size} messages, ${IN_FLIGHT} in flight)`, value: registerMs / 1000 };
-      figure(`move: ${report.entries} entries, ${(report.bytes / 2 ** 20).toFixed(1)} MiB`, moveMs / 1000, "s", {
-        baseline: registration,
-      });
+      const registration = {
+        name: `registering them (${size} messages, ${IN_FLIGHT} in flight)`,
+        value: registerMs / 1000,
+      };
+      figure(
+        `move: ${report.entries} entries, ${(report.bytes / 2 ** 20).toFixed(1)} MiB`,
+        moveMs / 1000,
+        "s",
+        {
+          baseline: registration,
+        },
+      );
       figure("  messages: State-Import pages + freeze + open", report.pages + 2, "msgs", {
         baseline: { name: "Register-Skill messages", value: size },
       });

@@ -63,6 +63,23 @@ export interface ActiveOutputs extends ActiveInputs {
   lastMove?: MoveReport;
 }
 
+/** What the active process takes from the AoProcess it names (its outputs, or their values). */
+export const PROCESS_FIELDS = [
+  "processId",
+  "endpoints",
+  "codeSha256",
+  "module",
+  "scheduler",
+  "owner",
+  "deploymentId",
+  "deployedAt",
+] as const;
+type ProcessField = (typeof PROCESS_FIELDS)[number];
+
+export function processFields<T extends { [K in ProcessField]: unknown }>(p: T): Pick<T, ProcessField> {
+  return Object.fromEntries(PROCESS_FIELDS.map((k) => [k, p[k]])) as Pick<T, ProcessField>;
+}
+
 /** Properties that say how to deploy, not what is deployed: a change is recorded, nothing more. */
 const NOT_COMPARED = ["backupDir", "__provider"];
 
@@ -276,14 +293,7 @@ export class AoActiveProcess extends pulumi.dynamic.Resource {
       new ProviderShim(PROVIDER_PACKAGE, "ActiveProcessProvider"),
       name,
       {
-        processId: p.processId,
-        endpoints: p.endpoints,
-        codeSha256: p.codeSha256,
-        module: p.module,
-        scheduler: p.scheduler,
-        owner: p.owner,
-        deploymentId: p.deploymentId,
-        deployedAt: p.deployedAt,
+        ...processFields(p),
         stateTransfer: args.stateTransfer,
         acceptDataLoss: args.acceptDataLoss,
         pageBytes: args.pageBytes,

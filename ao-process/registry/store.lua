@@ -82,16 +82,21 @@ function S.skillEntry(skill)
   }
 end
 
-function S.versionEntry(skill, v)
+-- A version's exported fields: what an entry and an Export-State record share.
+local function versionFields(v)
   return {
-    kind = "version",
-    skill = skill.name,
     version = v.version,
     txId = v.txId,
     contentHash = v.contentHash,
     publishedAt = v.publishedAt,
     publishedBy = v.publishedBy,
   }
+end
+
+function S.versionEntry(skill, v)
+  local entry = versionFields(v)
+  entry.kind, entry.skill = "version", skill.name
+  return entry
 end
 
 -- Adds (sign 1) or removes (sign -1) an entry from the digest, count and bytes.
@@ -385,16 +390,7 @@ end
 -- The full record of a skill as exported (and accepted by import).
 function S.exportRecord(skill)
   local versions = {}
-  for i, core in ipairs(skill.order) do
-    local v = skill.versions[core]
-    versions[i] = {
-      version = v.version,
-      txId = v.txId,
-      contentHash = v.contentHash,
-      publishedAt = v.publishedAt,
-      publishedBy = v.publishedBy,
-    }
-  end
+  for i, core in ipairs(skill.order) do versions[i] = versionFields(skill.versions[core]) end
   return {
     name = skill.name,
     publisher = skill.publisher,

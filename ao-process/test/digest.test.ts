@@ -5,33 +5,18 @@
  */
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson as canonicalize, digestOf as digestOfEntries } from "../../providers/stateTransfer";
 import { startAosInstance } from "../../test/support/aosInstance";
 import { registryCode } from "./support/registry";
+
+/** The deploy's digest (providers/stateTransfer.ts) of entries given as their canonical texts. */
+const digestOf = (texts: string[]) =>
+  digestOfEntries(texts.map((t) => JSON.parse(t) as Record<string, unknown>)).digest;
 
 type Instance = Awaited<ReturnType<typeof startAosInstance>>;
 type Tag = { name: string; value: string };
 
-/** RFC 8785 for the values entries hold (strings, integers, booleans, null, arrays, objects). */
-function canonicalize(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalize).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalize(o[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
-
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
-
-/** The sum mod 2^256 of the entries' hashes, as 64 hex digits. */
-function digestOf(texts: string[]): string {
-  let sum = 0n;
-  for (const t of texts) sum = (sum + BigInt(`0x${sha256(t)}`)) % (1n << 256n);
-  return sum.toString(16).padStart(64, "0");
-}
 
 /** A Lua string literal holding exactly these bytes. */
 const luaBytes = (b: Buffer) => `"${[...b].map((x) => `\\${x}`).join("")}"`;

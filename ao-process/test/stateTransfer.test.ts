@@ -1,11 +1,5 @@
-/**
- * The state-transfer protocol (providers/STATE-TRANSFER.md) as the registry implements it, on the real aos
- * module in the local AO network, through aoconnect: sealed, open and frozen; State-Export pages and their
- * digest recomputed here; State-Import page keying; State-Open's digest check; a full move; a rollback;
- * owner-only actions and hostile pages. One network for the file.
- */
-import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson as canonicalize, digestOf as digestOfEntries } from "../../providers/stateTransfer";
 import { type Devnet, withDevnet } from "../../test/support/devnet";
 import {
   type Actor,
@@ -28,26 +22,8 @@ let bob: Actor;
 /** The registry the data moves out of: skills of every shape. */
 let source: Registry;
 
-/** RFC 8785 for the values entries hold, as the deploy computes it. */
-function canonicalize(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalize).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalize(o[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
-
-function digestOf(entries: Body[]): string {
-  let sum = 0n;
-  for (const e of entries) {
-    sum = (sum + BigInt(`0x${createHash("sha256").update(canonicalize(e)).digest("hex")}`)) % (1n << 256n);
-  }
-  return sum.toString(16).padStart(64, "0");
-}
+/** The digest the deploy computes (providers/stateTransfer.ts) over exported entries. */
+const digestOf = (entries: Body[]) => digestOfEntries(entries).digest;
 
 /** Every page of State-Export, in order. */
 async function exportPages(r: Registry, maxBytes?: number): Promise<Body[]> {

@@ -199,6 +199,11 @@ describe("--preview", () => {
       /^ {2}~ +github:index\/actionsSecret:ActionsSecret +registry-process-id +update/m,
     );
     expect(r.stderr).toMatch(/^ {2}- +ao:AoProcess +registry +delete original$/m);
+    // What will move, read from the current process: the preview says how much.
+    expect(r.stderr).toContain(
+      `AoActiveProcess: will move the state of ${first.outputs.processId} (0 entries, 0.0 KiB, about 1 page of 256.0 KiB) into the new process`,
+    );
+    expect(r.stderr).toMatch(/^ {2}~ +ao:ActiveProcess +registry-active +update +\[diff: .*~processId/m);
     expect(readFileSync(join(stateDir, "dev.json"), "utf8")).toBe(before);
   }, 120_000);
 });

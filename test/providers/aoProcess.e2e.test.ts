@@ -10,24 +10,21 @@ import { checkInputs, Provider } from "../../providers/aoProcess";
 import { wrapWithFooter } from "../../providers/footer";
 import type { Inputs, Outputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { testWallet, walletInEnv } from "../support/wallets";
 import { infoTags, networkInputs, spawnsOf } from "./support/network";
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");
 const provider = new Provider();
-const savedEnv = { jwk: process.env.AO_WALLET_JWK, file: process.env.AO_WALLET_FILE };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   net = await withDevnet();
-  process.env.AO_WALLET_JWK = JSON.stringify(deployer.jwk);
-  delete process.env.AO_WALLET_FILE;
+  restoreEnv = walletInEnv(deployer.jwk);
 });
 afterAll(async () => {
   await net?.cleanup();
-  if (savedEnv.jwk === undefined) delete process.env.AO_WALLET_JWK;
-  else process.env.AO_WALLET_JWK = savedEnv.jwk;
-  if (savedEnv.file !== undefined) process.env.AO_WALLET_FILE = savedEnv.file;
+  restoreEnv?.();
 });
 
 /** Small process code that opts in to the proof of code and reports its version. */

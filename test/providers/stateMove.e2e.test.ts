@@ -14,6 +14,7 @@ import {
   type ActiveOutputs,
   ActiveProcessProvider,
   checkActiveInputs,
+  processFields,
 } from "../../providers/activeProcess";
 import { checkInputs, Provider } from "../../providers/aoProcess";
 import type { LegacyEndpoints } from "../../providers/aoValues";
@@ -22,7 +23,7 @@ import type { BackupFile } from "../../providers/stateMove";
 import { digestOf } from "../../providers/stateTransfer";
 import type { Inputs, Outputs } from "../../providers/types";
 import { aoClient, type Devnet, withDevnet } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { testWallet, walletInEnv } from "../support/wallets";
 import { startFaultProxy } from "./support/faultProxy";
 import { networkInputs } from "./support/network";
 
@@ -37,18 +38,15 @@ const publisher = testWallet("move-publisher");
 const aoProcess = new Provider();
 const active = new ActiveProcessProvider();
 const backupDir = mkdtempSync(path.join(tmpdir(), "move-backups-"));
-const savedEnv = { jwk: process.env.AO_WALLET_JWK, file: process.env.AO_WALLET_FILE };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   net = await withDevnet();
-  process.env.AO_WALLET_JWK = JSON.stringify(owner.jwk);
-  delete process.env.AO_WALLET_FILE;
+  restoreEnv = walletInEnv(owner.jwk);
 });
 afterAll(async () => {
   await net?.cleanup();
-  if (savedEnv.jwk === undefined) delete process.env.AO_WALLET_JWK;
-  else process.env.AO_WALLET_JWK = savedEnv.jwk;
-  if (savedEnv.file !== undefined) process.env.AO_WALLET_FILE = savedEnv.file;
+  restoreEnv?.();
 });
 
 function processInputs(code: string, patch: Record<string, unknown> = {}): Inputs {
@@ -64,14 +62,7 @@ function processInputs(code: string, patch: Record<string, unknown> = {}): Input
 
 function activeInputs(p: Outputs, patch: Partial<ActiveInputs> = {}): ActiveInputs {
   const { inputs, failures } = checkActiveInputs({
-    processId: p.processId,
-    endpoints: p.endpoints,
-    codeSha256: p.codeSha256,
-    module: p.module,
-    scheduler: p.scheduler,
-    owner: p.owner,
-    deploymentId: p.deploymentId,
-    deployedAt: p.deployedAt,
+    ...processFields(p),
     backupDir,
     ...patch,
   });
@@ -84,8 +75,8 @@ type Tag = { name: string; value: string };
 /** One client (so one signer) per wallet: aoconnect refuses a 101st signer for a key within a minute. */
 const clients = new Map<string, ReturnType<typeof aoClient>>();
 const clientOf = (w: typeof owner) => {
-  let c = clients.get(w.address);
-  if (!c) clients.set(w.address, (c = aoClient(net, w.jwk)));
+  const c = clients.get(w.address) ?? aoClient(net, w.jwk);
+  clients.set(w.address, c);
   return c;
 };
 const tagsOf = (m: { Tags?: Tag[] }) => Object.fromEntries((m.Tags ?? []).map((t) => [t.name, t.value]));

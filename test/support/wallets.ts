@@ -14,3 +14,18 @@ export function testWallet(name: string): { jwk: Jwk; address: string } {
   const jwk = JSON.parse(readFileSync(file, "utf8")) as Jwk;
   return { jwk, address: addressOf(jwk.n) };
 }
+
+/**
+ * Makes `jwk` the wallet a provider called in this process reads (AO_WALLET_JWK; AO_WALLET_FILE
+ * cleared); returns the function that puts the environment back.
+ */
+export function walletInEnv(jwk: Jwk): () => void {
+  const saved = { jwk: process.env.AO_WALLET_JWK, file: process.env.AO_WALLET_FILE };
+  process.env.AO_WALLET_JWK = JSON.stringify(jwk);
+  delete process.env.AO_WALLET_FILE;
+  return () => {
+    if (saved.jwk === undefined) delete process.env.AO_WALLET_JWK;
+    else process.env.AO_WALLET_JWK = saved.jwk;
+    if (saved.file !== undefined) process.env.AO_WALLET_FILE = saved.file;
+  };
+}
