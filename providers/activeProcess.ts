@@ -252,7 +252,11 @@ export class ActiveProcessProvider implements pulumi.dynamic.ResourceProvider<Ac
         `WARNING: ${(err as Error).message}. acceptDataLoss is set: naming ${news.processId} without moving ` +
           `anything; what ${olds.processId} holds stays there and is not in ${news.processId}`,
       );
-      const settled = await this.settle(news, wallet, {});
+      // Open the new process if it speaks the protocol (it starts sealed); one that does not needs nothing.
+      const settled = await this.settle(news, wallet, {}).catch((e: unknown) => {
+        if (isError(e, "NoTransferProtocol")) return recorded(news);
+        throw e;
+      });
       return { ...settled, previousProcessId: olds.processId };
     }
   }

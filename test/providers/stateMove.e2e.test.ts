@@ -337,6 +337,28 @@ describe("abandoning a move, and moving back", () => {
   }, 240_000);
 });
 
+describe("a process that cannot take the state (a rollback to a release without the protocol)", () => {
+  it("is refused before anything is frozen, unless the operator accepts the loss", async () => {
+    const a = (await aoProcess.create(processInputs(release(70)))).outs!;
+    const activeA = (await active.create(activeInputs(a))).outs!;
+    await populate(a.processId, 3);
+    const plain = `Handlers.add("Info", "Info", function(msg) msg.reply({ Tags = { ["Code-Sha256"] = DeployedCode.Sha256 } }) end)`;
+    const old = (await aoProcess.create(processInputs(plain, { stateTransfer: false }))).outs!;
+
+    const refused = await active.update("active", activeA, activeInputs(old)).catch((e: Error) => e);
+    expect((refused as Error).message).toMatch(
+      new RegExp(`process ${old.processId} does not speak the state-transfer protocol`),
+    );
+    expect((await stateInfo(a.processId)).status).toBe("open");
+
+    const accepted = (await active.update("active", activeA, activeInputs(old, { acceptDataLoss: true })))
+      .outs!;
+    expect(accepted).toMatchObject({ processId: old.processId, previousProcessId: a.processId });
+    expect(accepted.lastMove).toBeUndefined();
+    expect((await stateInfo(a.processId)).status).toBe("open"); // nothing froze it: its data stays there
+  }, 240_000);
+});
+
 describe("refused before anything is spawned", () => {
   it("a process that does not speak the state-transfer protocol: the diff says how to load code that does", async () => {
     const plain = `Handlers.add("Info", "Info", function(msg) msg.reply({ Tags = { ["Code-Sha256"] = DeployedCode.Sha256 } }) end)`;

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseYaml, REPO } from "../infra/support/yaml";
@@ -295,6 +297,33 @@ describe("rollback.yml: manual, adopts a previous process without spawning", () 
       ACCEPT_DATA_LOSS: gh("inputs.accept_data_loss"),
     });
     expect(up!.env?.AO_WALLET_JWK).toBe(gh("secrets.AO_WALLET_JWK"));
+  });
+
+  it("refuses, before any deploy, a release whose registry cannot take the state back unless the loss is accepted", () => {
+    const names = job.steps!.map((st) => st.name ?? st.uses ?? "");
+    const check = job.steps!.findIndex((st) =>
+      st.run?.includes(`grep -q '"State-Import"' ao-process/registry.lua`),
+    );
+    expect(check).toBeGreaterThan(names.findIndex((n) => n.startsWith("Take the registry code")));
+    expect(check).toBeLessThan(job.steps!.findIndex((st) => st.uses?.startsWith("pulumi/actions")));
+    expect(job.steps![check]!.env).toMatchObject({ ACCEPT_DATA_LOSS: gh("inputs.accept_data_loss") });
+    // The step's script itself, on a registry that speaks the protocol (this one) and on one that does not.
+    const runIn = (registry: string, accept: string) => {
+      const dir = mkdtempSync(join(tmpdir(), "rollback-check-"));
+      mkdirSync(join(dir, "ao-process"));
+      writeFileSync(join(dir, "ao-process", "registry.lua"), registry);
+      return spawnSync("bash", ["-e", "-c", job.steps![check]!.run!], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, REF: "v1.0.0", ACCEPT_DATA_LOSS: accept },
+      });
+    };
+    const current = readFileSync(join(REPO, "ao-process", "registry.lua"), "utf8");
+    expect(runIn(current, "false").status).toBe(0);
+    const before = runIn('actions["Import-State"] = {}', "false");
+    expect(before.status).toBe(1);
+    expect(before.stderr).toContain("v1.0.0's registry does not speak the state-transfer protocol");
+    expect(runIn('actions["Import-State"] = {}', "true").status).toBe(0);
   });
 
   it("accepts a data loss only when the operator asks for it (a boolean input, off by default)", () => {
