@@ -145,6 +145,26 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
   });
 });
 
+describe("every registry output comes from the active process", () => {
+  it("names the process the active process reports, not the AoProcess's, until a move completes", async () => {
+    const previous = "previousProcess_0123456789abcdefghijklmnopq";
+    const r = await runProgram({
+      stack: "production",
+      config: stackConfig("production"),
+      preview: false,
+      env: { GITHUB_TOKEN },
+      activeState: { processId: previous, codeSha256: "c".repeat(64), deploymentId: "previous-deployment" },
+    });
+    expect(only(r.byType(AO_PROCESS_TYPE)).inputs).toBeDefined();
+    expect(r.outputs).toMatchObject({
+      processId: previous,
+      codeSha256: "c".repeat(64),
+      deploymentId: "previous-deployment",
+    });
+    expect(unwrap(only(r.byType(ACTIONS_SECRET_TYPE)).inputs.value)).toBe(previous);
+  });
+});
+
 describe("production without a GitHub token", () => {
   it("still previews: nothing is written to GitHub in a preview", async () => {
     const r = await runProgram({ stack: "production", config: stackConfig("production"), preview: true });

@@ -38,6 +38,8 @@ export interface RunOptions {
   preview: boolean;
   /** Environment for the program run (restored afterwards). */
   env?: Record<string, string | undefined>;
+  /** What the AoActiveProcess reports over its inputs (e.g. a move that has not completed). */
+  activeState?: Record<string, unknown>;
 }
 
 export interface Run {
@@ -110,6 +112,7 @@ export async function runProgram(opts: RunOptions): Promise<Run> {
               else state[k] = args.inputs.adoptProcessId;
             }
           }
+          if (args.type === ACTIVE_PROCESS_TYPE && opts.activeState) Object.assign(state, opts.activeState);
           const id = args.type === AO_PROCESS_TYPE ? ((state.processId as string) ?? "") : `${args.name}-id`;
           return { id: opts.preview && args.type === AO_PROCESS_TYPE && !state.processId ? "" : id, state };
         },
