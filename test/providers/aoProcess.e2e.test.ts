@@ -1,6 +1,7 @@
 /**
  * The AoProcess provider against the local AO network, with the real aoconnect: create, read, update
- * under eval, replacement, adoption, Eval errors, and the resume path after a failure past the spawn.
+ * under eval, replacement, adoption, Eval errors, and the resume path after a failure past the spawn,
+ * in both modes (legacy units, and the mainnet front door: HyperBEAM's routes).
  * The provider is called directly here; the dynamic-provider host (serialization) is tested elsewhere.
  */
 import * as path from "node:path";
@@ -11,7 +12,7 @@ import { wrapWithFooter } from "../../providers/footer";
 import type { Inputs, Outputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet, walletInEnv } from "../support/wallets";
-import { infoTags, networkInputs, spawnsOf } from "./support/network";
+import { endpointsIn, infoTags, MODES, networkInputs, spawnsOf } from "./support/network";
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");
@@ -33,16 +34,14 @@ Handlers.add("Info", "Info", function(msg)
   msg.reply({ Tags = { ["Code-Sha256"] = DeployedCode and DeployedCode.Sha256 or "", Version = tostring(Version) } })
 end)`;
 
-function checked(patch: Record<string, unknown>): Inputs {
-  const { inputs, failures } = checkInputs({ ...networkInputs(net, "aoprocess-e2e"), ...patch });
-  expect(failures).toEqual([]);
-  return inputs!;
-}
-
-const client = () => createAoClient(net.urls, deployer.jwk);
-
-describe("AoProcess provider on the local AO network", () => {
+describe.each(MODES)("AoProcess provider on the local AO network (%s)", (mode) => {
   let first: Outputs;
+  const client = () => createAoClient(endpointsIn(net, mode), deployer.jwk);
+  function checked(patch: Record<string, unknown>): Inputs {
+    const { inputs, failures } = checkInputs({ ...networkInputs(net, "aoprocess-e2e", mode), ...patch });
+    expect(failures).toEqual([]);
+    return inputs!;
+  }
 
   it("creates: spawns, Evals the code with the footer, verifies the hash, and outputs the process", async () => {
     const inputs = checked({ code: versioned(1) });
@@ -56,7 +55,9 @@ describe("AoProcess provider on the local AO network", () => {
       scheduler: net.schedulerId,
       owner: deployer.address,
     });
-    expect(outs!.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // What sending the Eval answered: a message ID on the legacy network, a slot on mainnet.
+    if (mode === "mainnet") expect(outs).toMatchObject({ evalSlot: 1, endpoints: { network: "mainnet" } });
+    else expect(outs!.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Number.isNaN(Date.parse(outs!.deployedAt))).toBe(false);
     expect(await infoTags(net, deployer, id)).toMatchObject({
       "Code-Sha256": inputs.codeSha256,
@@ -110,14 +111,14 @@ describe("AoProcess provider on the local AO network", () => {
   });
 
   it("adopts an existing process instead of spawning", async () => {
-    const existing = await client().spawn({
-      module: net.moduleId,
-      scheduler: net.schedulerId,
-      tags: [
-        { name: "Authority", value: net.authority },
-        { name: "Name", value: "by-hand" },
-      ],
-    });
+    const existing = await client()
+      .spawner({
+        module: net.moduleId,
+        scheduler: net.schedulerId,
+        authority: net.authority,
+        tags: [{ name: "Name", value: "by-hand" }],
+      })
+      .send();
     const { id, outs } = await provider.create(checked({ code: versioned(4), adoptProcessId: existing }));
     expect(id).toBe(existing);
     expect(outs).toMatchObject({ processId: existing, adoptProcessId: existing });
