@@ -99,7 +99,9 @@ export function createAoClient(endpoints: Endpoints, wallet: Jwk | undefined): A
 
 /** Whether a failure says the process does not exist (yet). */
 export const isNotFound = (err: unknown) =>
-  /not found|does not exist|unknown process|no process/i.test(String((err as Error)?.message ?? err));
+  /not found|not known|does not exist|unknown process|no process/i.test(
+    String((err as Error)?.message ?? err),
+  );
 
 /** aoconnect's legacy `message` answers the ID, some versions `{ id }`. */
 const idOf = (sent: unknown): string =>
@@ -134,13 +136,20 @@ function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined)
       };
     },
     async processExists(process) {
+      // aoconnect's legacy dry-run answers the compute unit's JSON whatever its status: an unknown
+      // process is an `error` in it.
+      let answer: AoResult & { error?: unknown };
       try {
-        await client.dryrun({ process, tags: [{ name: "Action", value: "Ping" }] });
-        return true;
+        answer = await client.dryrun({ process, tags: [{ name: "Action", value: "Ping" }] });
       } catch (err) {
         if (isNotFound(err)) return false;
         throw err;
       }
+      if (answer.error === undefined) return true;
+      if (isNotFound(answer.error)) return false;
+      throw new Error(
+        `compute unit ${endpoints.cu} could not tell whether process ${process} exists: ${String(answer.error)}`,
+      );
     },
     async message({ process, tags, data }) {
       const signer = signerFor(theWallet(), ao.createSigner);

@@ -64,6 +64,26 @@ export function createMainnetClient(
   const walletRequest = () => requestAs(signerFor(theWallet(), ao.createSigner));
   const readRequest = () => requestAs(signerFor(readKey(), ao.createSigner));
 
+  /**
+   * aoconnect wraps a failed fetch in its own error (code REQUEST_HTTP_FAILED, the cause inside): said
+   * again as the connection failure it is, so that the retry helper knows it.
+   */
+  const send = (
+    request: (fields: Record<string, unknown>) => Promise<Response>,
+    fields: Record<string, unknown>,
+    what: string,
+  ) =>
+    request(fields).catch((err: { code?: unknown; cause?: unknown; message?: unknown }) => {
+      if (err?.code !== "REQUEST_HTTP_FAILED") throw err;
+      const cause = err.cause as { message?: unknown; cause?: { code?: unknown } } | undefined;
+      throw Object.assign(
+        new Error(
+          `node ${node} could not be reached for ${what}: fetch failed (${String(cause?.message ?? err.message)})`,
+        ),
+        { cause },
+      );
+    });
+
   /** One request; a failure names the node and what was asked, with the node's answer. */
   async function call(
     request: (fields: Record<string, unknown>) => Promise<Response>,
@@ -81,12 +101,12 @@ export function createMainnetClient(
         );
       });
       try {
-        res = await Promise.race([request(fields), stalled]);
+        res = await Promise.race([send(request, fields, what), stalled]);
       } finally {
         clearTimeout(timer);
       }
     } else {
-      res = await request(fields);
+      res = await send(request, fields, what);
     }
     if (res.ok) return res;
     const text = (await res.text().catch(() => "")).slice(0, 2000);
