@@ -12,7 +12,9 @@ import { wrapWithFooter } from "../../providers/footer";
 import type { Inputs, Outputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet, walletInEnv } from "../support/wallets";
-import { endpointsIn, infoTags, MODES, networkInputs, spawnsOf } from "./support/network";
+import { endpointsIn, infoTags, MODES, networkInputs, spawnsOf, spawnTagsOf } from "./support/network";
+
+const ID43 = "P".repeat(43);
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");
@@ -155,5 +157,41 @@ describe.each(MODES)("AoProcess provider on the local AO network (%s)", (mode) =
     for (const k of ["d", "p", "q", "dp", "dq", "qi"] as const) {
       expect(text).not.toContain((deployer.jwk as unknown as Record<string, string>)[k]);
     }
+  });
+});
+
+describe("AoProcess provider on AO mainnet: what aoconnect's mainnet mode would otherwise change", () => {
+  const mainnet = () => {
+    const { inputs, failures } = checkInputs({
+      ...networkInputs(net, "aoprocess-env", "mainnet"),
+      code: versioned(7),
+    });
+    expect(failures).toEqual([]);
+    return inputs!;
+  };
+
+  it.each(["MODULE", "AUTHORITY"])(
+    "refuses to run with %s in its environment (aoconnect's spawn would take it over the stack's)",
+    async (name) => {
+      process.env[name] = net.moduleId;
+      try {
+        const err = await provider.create(mainnet()).catch((e) => e);
+        expect(err.name).toBe("OverridingEnvError");
+        expect(err.message).toContain(`${name} is set in the environment`);
+        expect(err.message).toContain(`env -u ${name}`);
+        const read = await provider.read(ID43, { ...mainnet(), processId: ID43 } as never).catch((e) => e);
+        expect(read.name).toBe("OverridingEnvError");
+      } finally {
+        delete process.env[name];
+      }
+    },
+  );
+
+  it("spawns with the pinned authority, not the scheduler aoconnect would default to", async () => {
+    const { id } = await provider.create(mainnet());
+    const tags = await spawnTagsOf(net, id);
+    expect(tags.Authority).toBe(net.authority);
+    expect(tags.Scheduler).toBe(net.schedulerId);
+    expect(tags.Module).toBe(net.moduleId);
   });
 });

@@ -12,6 +12,19 @@ export async function spawnsOf(net: Pick<Devnet, "urls">, deploymentId: string):
   return data.transactions.edges.map((e) => e.node.id);
 }
 
+/** The tags of a process's spawn, as the gateway indexes them. */
+export async function spawnTagsOf(
+  net: Pick<Devnet, "urls">,
+  processId: string,
+): Promise<Record<string, string>> {
+  const data = await graphql<{
+    transactions: { edges: { node: { tags: { name: string; value: string }[] } }[] };
+  }>(net, `query($id: ID!) { transactions(ids: [$id]) { edges { node { tags { name value } } } } }`, {
+    id: processId,
+  });
+  return Object.fromEntries((data.transactions.edges[0]?.node.tags ?? []).map((t) => [t.name, t.value]));
+}
+
 /** The tags of a process's reply to a dry-run `Info`, as a record. */
 export async function infoTags(
   net: Pick<Devnet, "urls">,
