@@ -187,6 +187,19 @@ describe("AoProcess provider on AO mainnet: what aoconnect's mainnet mode would 
     },
   );
 
+  it("stops before any spawn when the node reports another address than the pinned authority", async () => {
+    const pinned = "A".repeat(43);
+    const err = await provider
+      .create({ ...mainnet(), authority: pinned, name: "authority-mismatch" })
+      .catch((e) => e);
+    expect(err.name).toBe("AuthorityMismatch");
+    expect(err.message).toContain(
+      `node ${net.urls.node} reports address ${net.authority}, but the stack pins authority ${pinned}`,
+    );
+    expect(err.message).toContain(`pulumi config set aoRegistry:authority ${net.authority}`);
+    expect(err.initFailed ?? err.id).toBeUndefined(); // no process: not an init error
+  });
+
   it("spawns with the pinned authority, not the scheduler aoconnect would default to", async () => {
     const { id } = await provider.create(mainnet());
     const tags = await spawnTagsOf(net, id);
