@@ -11,8 +11,11 @@
  */
 import { type NetworkInfo, parseNetworkFile } from "../devnet/networkFile";
 import {
+  type AoNetwork,
   aoIdSchema,
+  type Endpoints,
   endpointUrlSchema,
+  LEGACY_AUTHORITY,
   type LegacyEndpoints,
   normalizeUrl,
   problemOf,
@@ -28,7 +31,9 @@ export const SECRET_NAME = "REGISTRY_PROCESS_ID";
 
 /** Defaults, mirrored in `Pulumi.yaml` (a test keeps the two equal). "" means "not set". */
 export const DEFAULTS = {
+  network: "mainnet",
   networkFile: "",
+  nodeUrl: "",
   muUrl: "",
   cuUrl: "",
   gatewayUrl: "",
@@ -74,8 +79,8 @@ export interface GitHubTarget {
 
 export interface StackSettings {
   stack: string;
-  /** The legacy AO units (stack config keys for a mainnet node come with issue 8). */
-  endpoints: LegacyEndpoints & { network: "legacy" };
+  /** The network and its URLs: AO mainnet's node, or the legacy network's units. */
+  endpoints: Endpoints & { network: AoNetwork };
   module: string;
   scheduler: string;
   authority?: string;
@@ -161,29 +166,51 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     }
   }
 
-  // Endpoints: explicit config wins over the network file.
-  const endpoints: Partial<LegacyEndpoints> = {};
-  const urlKeys = { mu: "muUrl", cu: "cuUrl", gateway: "gatewayUrl" } as const;
-  const urlExamples = {
-    mu: "https://mu.ao-testnet.xyz",
-    cu: "https://cu.ao-testnet.xyz",
-    gateway: "https://arweave.net",
-  } as const;
-  for (const unit of ["mu", "cu", "gateway"] as const) {
-    const k = urlKeys[unit];
-    const v = raw(k) || network?.urls[unit] || "";
+  // The network: AO mainnet (a HyperBEAM node) or the legacy network (MU, CU, gateway).
+  const mode = raw("network");
+  if (mode !== "mainnet" && mode !== "legacy")
+    problems.push(
+      `${key("network")} ${JSON.stringify(mode)} is not an AO network: use mainnet (a HyperBEAM node) or legacy (AO's legacy testnet units): ${fix(stack, "network", "mainnet")}`,
+    );
+  const urlSetting = (
+    k: "nodeUrl" | "muUrl" | "cuUrl" | "gatewayUrl",
+    fromNetwork: string | undefined,
+    example: string,
+  ) => {
+    const v = raw(k) || fromNetwork || "";
     if (!v) {
       if (!nf || network) {
         problems.push(
-          `${key(k)} is not set (and no ${key("networkFile")} provides it): ${fix(stack, k, urlExamples[unit])}`,
+          `${key(k)} is not set (and no ${key("networkFile")} provides it): ${fix(stack, k, example)}`,
         );
       }
-      continue;
+      return undefined;
     }
     const problem = problemOf(endpointUrlSchema(), v);
-    const what = raw(k) ? key(k) : `${unit} URL from ${networkFile}`;
-    if (problem) problems.push(`${what} ${problem}: ${fix(stack, k, urlExamples[unit])}`);
-    else endpoints[unit] = normalizeUrl(v);
+    const what = raw(k) ? key(k) : `${k} from ${networkFile}`;
+    if (problem) {
+      problems.push(`${what} ${problem}: ${fix(stack, k, example)}`);
+      return undefined;
+    }
+    return normalizeUrl(v);
+  };
+  const otherKeys = (
+    mode === "mainnet" ? (["muUrl", "cuUrl", "gatewayUrl"] as const) : (["nodeUrl"] as const)
+  ).filter((k) => raw(k));
+  if (otherKeys.length && (mode === "mainnet" || mode === "legacy"))
+    problems.push(
+      `${otherKeys.map(key).join(", ")} ${otherKeys.length === 1 ? "is" : "are"} for the ${mode === "mainnet" ? "legacy network" : "mainnet node"}, but ${key("network")} is ${mode}: ` +
+        `remove ${otherKeys.length === 1 ? "it" : "them"} (pulumi config rm ${key(otherKeys[0]!)} --stack ${stack}) or ${fix(stack, "network", mode === "mainnet" ? "legacy" : "mainnet")}`,
+    );
+  let endpoints: (Endpoints & { network: AoNetwork }) | undefined;
+  if (mode === "mainnet") {
+    const node = urlSetting("nodeUrl", network?.urls.node, "https://push.forward.computer");
+    if (node) endpoints = { network: "mainnet", node };
+  } else if (mode === "legacy") {
+    const mu = urlSetting("muUrl", network?.urls.mu, "https://mu.ao-testnet.xyz");
+    const cu = urlSetting("cuUrl", network?.urls.cu, "https://cu.ao-testnet.xyz");
+    const gateway = urlSetting("gatewayUrl", network?.urls.gateway, "https://arweave.net");
+    if (mu && cu && gateway) endpoints = { network: "legacy", mu, cu, gateway } satisfies LegacyEndpoints;
   }
 
   // Module: pinned in every stack, so that dev and production run the same aos binary.
@@ -219,6 +246,21 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     );
   }
   const authority = idSetting("authority", network?.authority);
+  // Mainnet: the authority is the node's own address, pinned here (never read at deploy time into an
+  // input: a rotated node key would then replace the process). The deploy checks it against the node.
+  if (mode === "mainnet" && !(nf && !network) && !problems.some((p) => p.startsWith(key("authority")))) {
+    const node = endpoints?.network === "mainnet" ? endpoints.node : "<node>";
+    if (!authority)
+      problems.push(
+        `${key("authority")} is not set: on AO mainnet it is the node's address, pinned in the stack. Read it ` +
+          `(curl ${node}/~meta@1.0/info/address) and ${fix(stack, "authority", "<that address>")}`,
+      );
+    else if (authority === LEGACY_AUTHORITY)
+      problems.push(
+        `${key("authority")} ${authority} is the legacy network's messenger, not a mainnet node: read the node's ` +
+          `address (curl ${node}/~meta@1.0/info/address) and ${fix(stack, "authority", "<that address>")}`,
+      );
+  }
   const adoptProcessId = idSetting("adoptProcessId");
 
   const processName = raw("processName");
@@ -295,7 +337,7 @@ export function resolveSettings(src: ConfigSource): StackSettings {
 
   return {
     stack,
-    endpoints: { network: "legacy", ...(endpoints as LegacyEndpoints) },
+    endpoints: endpoints!,
     module: moduleId,
     scheduler: scheduler!,
     ...(authority ? { authority } : {}),

@@ -55,6 +55,7 @@ export const {
   owner,
   scheduler,
   authority,
+  network,
   endpoints,
   deploymentId,
   deployedAt,

@@ -81,6 +81,7 @@ export function declareRegistry(settings: StackSettings, opts: RegistryOptions =
       module: active.module,
       scheduler: active.scheduler,
       authority: settings.authority,
+      network: settings.endpoints.network,
       endpoints: settings.endpoints,
       deploymentId: active.deploymentId,
       deployedAt: active.deployedAt,

@@ -20,7 +20,9 @@ export const stackOutputsSchema = z.object({
   module: aoIdSchema(),
   scheduler: aoIdSchema(),
   authority: aoIdSchema().optional(),
-  /** From config, so a CLI build never reads stale URLs from an old deployment. */
+  /** The network, and so the mode a CLI connects in: "mainnet" (aoconnect MODE mainnet) or "legacy". */
+  network: z.enum(["legacy", "mainnet"]),
+  /** From config, so a CLI build never reads stale URLs from an old deployment: `{ network, node }` or `{ network, mu, cu, gateway }`. */
   endpoints: endpointsSchema(),
   deploymentId: z.string().optional(),
   deployedAt: z.string().optional(),

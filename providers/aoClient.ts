@@ -1,12 +1,18 @@
 /**
  * The AO client the provider drives: the only adapter that talks to AO. The pipeline steps depend on
- * this interface alone; `createAoClient` (aoconnect, legacy mode) is the real implementation.
+ * this interface alone; `createAoClient` picks the real implementation for the endpoints' network:
+ * aoconnect in legacy mode (MU/CU/gateway, here) or in mainnet mode (a HyperBEAM node, mainnetClient.ts).
  */
 
-import { DEPLOYMENT_ID_TAG, legacyUnits } from "./aoValues";
-import { namedError } from "./errors";
-import type { Endpoints, Tag } from "./types";
-import { type Jwk, walletAddress } from "./wallet";
+import { type Aoconnect, aoconnect } from "./aoconnect";
+import { namedError, noWalletError } from "./errors";
+import { createMainnetClient } from "./mainnetClient";
+import { onceSigner, signerFor } from "./signing";
+import type { Endpoints, LegacyEndpoints, Tag } from "./types";
+import type { Jwk } from "./wallet";
+
+export { httpStatusError } from "./errors";
+export { signerFor } from "./signing";
 
 export interface AoMessage {
   Tags?: Tag[];
@@ -23,83 +29,137 @@ export interface AoResult {
   Error?: unknown;
 }
 
-export interface AoClient {
-  /** Spawns a process; resolves with its ID. Each call signs a new data item (a new process). */
-  spawn(args: { module: string; scheduler: string; tags: Tag[]; data?: string }): Promise<string>;
-  /** Sends a signed message; resolves with its ID. */
-  message(args: { process: string; tags: Tag[]; data?: string }): Promise<string>;
-  /** Reads a message's result from the CU. */
-  result(args: { process: string; message: string }): Promise<AoResult>;
-  /** Evaluates a message without persisting it (no signature needed). */
-  dryrun(args: { process: string; tags: Tag[]; data?: string; owner?: string }): Promise<AoResult>;
-  /** Looks a spawn up by its `Deployment-Id` tag through the gateway's GraphQL; undefined if none. */
-  findByDeploymentId(deploymentId: string, owner: string): Promise<string | undefined>;
+/**
+ * What sending a message answers, and what its result is read by: the message's ID on the legacy
+ * network, its slot (its place in the process's schedule) on mainnet.
+ */
+export type MessageRef = { id: string } | { slot: number };
+
+export const describeRef = (ref: MessageRef) => ("slot" in ref ? `slot ${ref.slot}` : `message ${ref.id}`);
+
+export interface SpawnArgs {
+  module: string;
+  scheduler: string;
+  authority?: string;
+  tags: Tag[];
+  data?: string;
 }
-
-/** An HTTP failure with its status, so the retry helper can classify it. */
-export const httpStatusError = (status: number, message: string) =>
-  namedError("HttpStatusError", message, { status });
-
-type Signer = ReturnType<typeof import("@permaweb/aoconnect").createDataItemSigner>;
-const signers = new Map<string, Signer>();
 
 /**
- * One signer per wallet for the life of the provider's process (a deploy): aoconnect throws
- * CRYPTO_RATE_LIMIT_EXCEEDED at the 101st signer made for one key within a minute, and a move sends
- * a message per page.
+ * One spawn, signed once: every `send` posts the same signed item, so a retry after a lost reply
+ * never creates a second process; `signedId` is the process's ID once the item is signed.
  */
-export function signerFor(wallet: Jwk, create: (jwk: Jwk) => Signer): Signer {
-  const address = walletAddress(wallet);
-  let signer = signers.get(address);
-  if (!signer) {
-    signer = create(wallet);
-    signers.set(address, signer);
-  }
-  return signer;
+export interface Spawner {
+  send(): Promise<string>;
+  signedId(): string | undefined;
 }
+
+export interface AoClient {
+  /** A spawn to send (and re-send) with the wallet. */
+  spawner(args: SpawnArgs): Spawner;
+  /** Whether the network knows the process (a lost spawn reply: did it go through?). */
+  processExists(process: string): Promise<boolean>;
+  /** Sends a signed message with the wallet. */
+  message(args: { process: string; tags: Tag[]; data?: string }): Promise<MessageRef>;
+  /** Reads a message's result. */
+  result(args: { process: string; message: MessageRef }): Promise<AoResult>;
+  /**
+   * Evaluates a message without persisting it, as from `owner`. Legacy: unsigned, `owner` claimed.
+   * Mainnet: signed, by the wallet when `owner` is its address (owner-only reads), else by the run's key.
+   */
+  dryrun(args: { process: string; tags: Tag[]; data?: string; owner?: string }): Promise<AoResult>;
+  /** Mainnet: the node's own address (its authority), as `GET /~meta@1.0/info/address` answers it. */
+  nodeAddress?(): Promise<string>;
+}
+
+/**
+ * aoconnect's mainnet spawn reads these over its arguments (module, authority): a stray variable would
+ * spawn a process the stack does not describe. The provider refuses to run with them set.
+ */
+export const OVERRIDING_ENV = ["MODULE", "AUTHORITY"] as const;
+
+export function refuseOverridingEnv(env: Record<string, string | undefined> = process.env): void {
+  const set = OVERRIDING_ENV.filter((k) => env[k] !== undefined && env[k] !== "");
+  if (set.length)
+    throw namedError(
+      "OverridingEnvError",
+      `${set.join(" and ")} ${set.length === 1 ? "is" : "are"} set in the environment: aoconnect's mainnet spawn ` +
+        `would take ${set.length === 1 ? "it" : "them"} over the stack's ${set.map((k) => k.toLowerCase()).join(" and ")}. ` +
+        `Unset ${set.join(" and ")} (e.g. \`env -u ${set.join(" -u ")} pulumi up\`); the stack config sets the module and the authority.`,
+    );
+}
+
+export function createAoClient(endpoints: Endpoints, wallet: Jwk | undefined): AoClient {
+  if (endpoints.network === "mainnet") {
+    refuseOverridingEnv();
+    return createMainnetClient(endpoints, wallet);
+  }
+  return createLegacyClient(endpoints, wallet);
+}
+
+/** Whether a failure says the process does not exist (yet). */
+export const isNotFound = (err: unknown) =>
+  /not found|not known|does not exist|unknown process|no process/i.test(
+    String((err as Error)?.message ?? err),
+  );
 
 /** aoconnect's legacy `message` answers the ID, some versions `{ id }`. */
 const idOf = (sent: unknown): string =>
   typeof sent === "string" ? sent : String((sent as { id?: unknown } | undefined)?.id ?? "");
 
-/**
- * The real client over @permaweb/aoconnect, legacy mode (MU/CU/gateway). aoconnect is required here,
- * at call time (its CommonJS build), never at module top level: the provider closure must not capture
- * it. `wallet` may be undefined for read-only use (dry-runs and GraphQL need no signature).
- */
-export function createAoClient(network: Endpoints, wallet: Jwk | undefined): AoClient {
-  const endpoints = legacyUnits(network);
-  const ao = require("@permaweb/aoconnect") as typeof import("@permaweb/aoconnect");
+/** The legacy network through aoconnect in legacy mode. `wallet` may be undefined for reads. */
+function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined): AoClient {
+  const ao: Aoconnect = aoconnect();
   const conn = ao.connect({
     MODE: "legacy",
     MU_URL: endpoints.mu,
     CU_URL: endpoints.cu,
     GATEWAY_URL: endpoints.gateway,
   });
-  const signer = () => {
-    if (!wallet)
-      throw new Error(
-        "this AO call needs the wallet (stack config secret <project>:wallet, AO_WALLET_JWK or AO_WALLET_FILE)",
-      );
-    return signerFor(wallet, ao.createDataItemSigner);
+  const theWallet = () => {
+    if (!wallet) throw noWalletError();
+    return wallet;
   };
-  return {
-    async spawn({ module, scheduler, tags, data }) {
-      return conn.spawn({
-        module,
-        scheduler,
-        signer: signer(),
-        tags,
-        ...(data !== undefined ? { data } : {}),
-      });
+  const client: AoClient = {
+    spawner({ module, scheduler, authority, tags, data }) {
+      const once = onceSigner(theWallet());
+      return {
+        signedId: once.signedId,
+        send: () =>
+          conn.spawn({
+            module,
+            scheduler,
+            signer: once.signer,
+            tags: [...(authority ? [{ name: "Authority", value: authority }] : []), ...tags],
+            ...(data !== undefined ? { data } : {}),
+          }),
+      };
+    },
+    async processExists(process) {
+      // aoconnect's legacy dry-run answers the compute unit's JSON whatever its status: an unknown
+      // process is an `error` in it.
+      let answer: AoResult & { error?: unknown };
+      try {
+        answer = await client.dryrun({ process, tags: [{ name: "Action", value: "Ping" }] });
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+      if (answer.error === undefined) return true;
+      if (isNotFound(answer.error)) return false;
+      throw new Error(
+        `compute unit ${endpoints.cu} could not tell whether process ${process} exists: ${String(answer.error)}`,
+      );
     },
     async message({ process, tags, data }) {
-      return idOf(
-        await conn.message({ process, signer: signer(), tags, ...(data !== undefined ? { data } : {}) }),
-      );
+      const signer = signerFor(theWallet(), ao.createSigner);
+      const sent = await conn.message({ process, signer, tags, ...(data !== undefined ? { data } : {}) });
+      return { id: idOf(sent) };
     },
     async result({ process, message }) {
-      return (await conn.result({ process, message })) as AoResult;
+      if (!("id" in message))
+        throw new Error(`the legacy network reads results by message ID, not ${describeRef(message)}`);
+      return (await conn.result({ process, message: message.id })) as AoResult;
     },
     async dryrun({ process, tags, data, owner }) {
       return (await conn.dryrun({
@@ -109,31 +169,6 @@ export function createAoClient(network: Endpoints, wallet: Jwk | undefined): AoC
         ...(owner ? { Owner: owner } : {}),
       })) as AoResult;
     },
-    async findByDeploymentId(deploymentId, owner) {
-      const url = `${endpoints.gateway.replace(/\/+$/, "")}/graphql`;
-      const query = `query ($tags: [TagFilter!], $owners: [String!]) {
-        transactions(tags: $tags, owners: $owners, first: 2) { edges { node { id } } }
-      }`;
-      const variables = {
-        owners: [owner],
-        tags: [
-          { name: DEPLOYMENT_ID_TAG, values: [deploymentId] },
-          { name: "Type", values: ["Process"] },
-        ],
-      };
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query, variables }),
-      });
-      if (!res.ok) throw httpStatusError(res.status, `GraphQL ${url} answered HTTP ${res.status}`);
-      const body = (await res.json()) as {
-        data?: { transactions?: { edges?: { node: { id: string } }[] } };
-        errors?: { message: string }[];
-      };
-      if (body.errors?.length)
-        throw new Error(`GraphQL ${url}: ${body.errors.map((e) => e.message).join("; ")}`);
-      return body.data?.transactions?.edges?.[0]?.node.id;
-    },
   };
+  return client;
 }

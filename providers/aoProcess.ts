@@ -41,11 +41,20 @@ export interface AoProcessArgs {
   name: pulumi.Input<string>;
   /** Extra spawn tags: a record (sorted by name) or a list. A change replaces the process. */
   tags?: pulumi.Input<Record<string, pulumi.Input<string>> | pulumi.Input<Tag>[]>;
-  endpoints: pulumi.Input<{
-    mu: pulumi.Input<string>;
-    cu: pulumi.Input<string>;
-    gateway: pulumi.Input<string>;
-  }>;
+  /**
+   * The network, and so the mode the provider speaks: AO's legacy network `{ mu, cu, gateway }`
+   * (`network: "legacy"` or omitted), or AO mainnet `{ network: "mainnet", node }` (a HyperBEAM node;
+   * `authority` is then required: the node's address). A change of network replaces the process.
+   */
+  endpoints: pulumi.Input<
+    | {
+        network?: pulumi.Input<"legacy">;
+        mu: pulumi.Input<string>;
+        cu: pulumi.Input<string>;
+        gateway: pulumi.Input<string>;
+      }
+    | { network: pulumi.Input<"mainnet">; node: pulumi.Input<string> }
+  >;
   /** `replace` (default): a new process per code change; `eval`: load it into the same process. */
   upgrade?: pulumi.Input<UpgradeStrategy>;
   /** What validation expects: dry-run `action` (default Info) replying `hashTag` (default Code-Sha256). */
@@ -137,7 +146,10 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
 export class AoProcess extends pulumi.dynamic.Resource {
   declare readonly processId: pulumi.Output<string>;
   declare readonly codeSha256: pulumi.Output<string>;
-  declare readonly evalMessageId: pulumi.Output<string>;
+  /** The Eval's message ID (legacy network). */
+  declare readonly evalMessageId: pulumi.Output<string | undefined>;
+  /** The Eval's slot (AO mainnet). */
+  declare readonly evalSlot: pulumi.Output<number | undefined>;
   declare readonly module: pulumi.Output<string>;
   declare readonly scheduler: pulumi.Output<string>;
   declare readonly owner: pulumi.Output<string>;
@@ -160,6 +172,7 @@ export class AoProcess extends pulumi.dynamic.Resource {
         processId: undefined,
         codeSha256: undefined,
         evalMessageId: undefined,
+        evalSlot: undefined,
         owner: undefined,
         deployedAt: undefined,
         deploymentId: undefined,

@@ -22,6 +22,9 @@ export const PREVIEW_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The spawn tag carrying the deployment's unique ID; the provider looks its own spawn up by it. */
 export const DEPLOYMENT_ID_TAG = "Deployment-Id";
 
+/** The legacy network's messenger, its processes' Authority: never a mainnet process's. */
+export const LEGACY_AUTHORITY = "fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY";
+
 /** Arweave/AO IDs (transactions, processes, modules, wallet addresses): 43 base64url characters. */
 export const AO_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -150,16 +153,6 @@ export function endpointsSchema(): Z.ZodType<Endpoints, Z.ZodTypeDef, unknown> {
 /** The URL that plays a unit's role: the legacy unit's own, or the mainnet node (it plays all three). */
 export const unitUrl = (endpoints: Endpoints, unit: "mu" | "cu" | "gateway") =>
   endpoints.network === "mainnet" ? endpoints.node : endpoints[unit];
-
-/** The legacy units' URLs; mainnet endpoints are refused until the provider speaks mainnet (issue 8). */
-export function legacyUnits(endpoints: Endpoints): LegacyEndpoints {
-  if (endpoints.network === "mainnet") {
-    throw new Error(
-      `AO mainnet (node ${endpoints.node}) is not supported yet: use the legacy network's { mu, cu, gateway } endpoints.`,
-    );
-  }
-  return endpoints;
-}
 
 /** `replace` (default): a new process per code change. `eval`: load new code into the same process. */
 export const UPGRADE_STRATEGIES = ["replace", "eval"] as const;

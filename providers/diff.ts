@@ -2,10 +2,11 @@
  * The pure diff of the AoProcess resource: old state (`Outputs`) against new checked `Inputs`.
  *
  * - Replacement (a new process; the old one keeps running, AO processes cannot be destroyed):
- *   code under `replace`, module, scheduler, authority, name, tags, or an `adoptProcessId` that
- *   differs from the process the state holds. `replaces` names each property, which preview shows.
+ *   code under `replace`, module, scheduler, authority, name, tags, the network (`endpoints.network`:
+ *   a process lives on one network; state without it is legacy), or an `adoptProcessId` that differs
+ *   from the process the state holds. `replaces` names each property, which preview shows.
  * - In-place update: code under `eval` (or when the adopted process stays the same: replacing it would
- *   give the same process), endpoints, validation options, the upgrade strategy, `stateTransfer`.
+ *   give the same process), the endpoints' URLs on the same network, validation options, the upgrade strategy, `stateTransfer`.
  * - `__provider` and outputs are ignored. `deleteBeforeReplace` is false: the new process comes first.
  * - Removing `adoptProcessId` after an adoption keeps the adopted process (it is now managed). The
  *   comparison is with the state's `processId`, so state from release 0.1.0 (input `processId`, output
@@ -15,7 +16,9 @@
  *   next `update` finishes the pipeline in that process instead of replacing it with a second one.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { Inputs, Outputs } from "./types";
+import type { Endpoints, Inputs, Outputs } from "./types";
+
+const networkOf = (e: Endpoints) => e.network ?? "legacy";
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
@@ -47,6 +50,8 @@ export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffR
     if ((olds[key] || undefined) !== (news[key] || undefined)) replaces.push(key);
   }
   if (!same(olds.tags ?? [], news.tags ?? [])) replaces.push("tags");
+  if (olds.endpoints && networkOf(olds.endpoints) !== networkOf(news.endpoints))
+    replaces.push("endpoints.network");
   for (const key of ["endpoints", "validation", "upgrade"] as const) {
     if (!same(olds[key], news[key])) updates.push(key);
   }

@@ -15,3 +15,12 @@ export function namedError<T extends object>(name: string, message: string, fiel
 
 export const isError = (err: unknown, name: string): boolean =>
   typeof err === "object" && err !== null && (err as { name?: unknown }).name === name;
+
+/** An HTTP failure with its status, so the retry helper can classify it. */
+export const httpStatusError = (status: number, message: string) =>
+  namedError("HttpStatusError", message, { status });
+
+export const noWalletError = () =>
+  new Error(
+    "this AO call needs the wallet (stack config secret <project>:wallet, AO_WALLET_JWK or AO_WALLET_FILE)",
+  );

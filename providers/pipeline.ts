@@ -2,14 +2,16 @@
  * create/update as pipelines of small steps, each built from injected effects (the aoconnect style:
  * `spawnProcessWith(env)` returns the step), so every step is tested without a network.
  *
- *   spawn (tagged Deployment-Id; a retry first looks the ID up, never spawning twice)
- *   -> wait until the units know the process -> Eval code + footer -> read the Eval result, fail on Error
+ *   (mainnet: the node's address must be the pinned authority)
+ *   -> spawn (signed once: a retry asks the network whether that process exists, else re-sends the same
+ *      bytes, so it never spawns twice) -> wait until the units know the process
+ *   -> Eval code + footer -> read the Eval result (by message ID, or by slot on mainnet), fail on Error
  *   -> dry-run the validation action and compare the reported hash with the deployed one
  *
  * Any failure after the spawn becomes a DeployInitError carrying the process ID and the properties, so
  * the engine records the process and the next `pulumi up` resumes through `update`.
  */
-import type { AoClient, AoResult } from "./aoClient";
+import { type AoClient, type AoResult, describeRef, isNotFound, type MessageRef } from "./aoClient";
 import { DEPLOYMENT_ID_TAG, unitUrl } from "./aoValues";
 import { namedError } from "./errors";
 import { wrapWithFooter } from "./footer";
@@ -30,17 +32,30 @@ export interface DeployState {
   deploymentId: string;
   owner: string;
   processId?: string;
-  evalMessageId?: string;
+  evalMessage?: MessageRef;
 }
+
+/** How the state records the Eval: its message ID (legacy) or its slot (mainnet). */
+export const evalFields = (ref: MessageRef | undefined): Pick<Outputs, "evalMessageId" | "evalSlot"> =>
+  ref === undefined ? {} : "slot" in ref ? { evalSlot: ref.slot } : { evalMessageId: ref.id };
 
 export { DEPLOYMENT_ID_TAG };
 
 /** Eval error from the process: the Lua message, as the process reported it. */
-export const luaEvalError = (processId: string, messageId: string, luaError: string) =>
+export const luaEvalError = (processId: string, message: MessageRef, luaError: string) =>
   namedError(
     "LuaEvalError",
-    `Eval of the code failed in process ${processId} (message ${messageId}): ${luaError}`,
-    { processId, messageId, luaError },
+    `Eval of the code failed in process ${processId} (${describeRef(message)}): ${luaError}`,
+    { processId, ...evalFields(message), luaError },
+  );
+
+export const authorityMismatch = (node: string, reported: string, pinned: string) =>
+  namedError(
+    "AuthorityMismatch",
+    `node ${node} reports address ${reported}, but the stack pins authority ${pinned}: the node's key changed or the ` +
+      `URL points at another node. Nothing was spawned. Read it (GET ${node}/~meta@1.0/info/address) and pin it: ` +
+      `pulumi config set aoRegistry:authority ${reported} (a new authority replaces the process).`,
+    { node, reported, pinned },
   );
 
 export const codeMismatchError = (message: string) => namedError("CodeMismatchError", message);
@@ -58,41 +73,57 @@ export function deployInitError(id: string, properties: Record<string, unknown>,
   );
 }
 
+/** The spawn's tags besides the authority (the client sets it: a tag on legacy, a field on mainnet). */
 export function spawnTags(inputs: Inputs, deploymentId: string): Tag[] {
   return [
     { name: "Name", value: inputs.name },
-    ...(inputs.authority ? [{ name: "Authority", value: inputs.authority }] : []),
     { name: DEPLOYMENT_ID_TAG, value: deploymentId },
     ...inputs.tags,
   ];
 }
 
-/** Spawns once: a retried attempt first asks the gateway whether the lost spawn went through. */
+/**
+ * Mainnet, before a spawn: the node's own address must be the authority the stack pins (read at deploy
+ * time and compared, never used as an input: a rotated key must not silently replace the process).
+ */
+export const checkAuthorityWith =
+  (env: PipelineEnv) =>
+  async (state: DeployState): Promise<DeployState> => {
+    const { endpoints, authority } = state.inputs;
+    if (state.processId || endpoints.network !== "mainnet" || !env.client.nodeAddress) return state;
+    const reported = await env.retry("read the node's address", endpoints.node, () =>
+      env.client.nodeAddress!(),
+    );
+    if (reported !== authority) throw authorityMismatch(endpoints.node, reported, String(authority));
+    return state;
+  };
+
+/**
+ * Spawns once. The item is signed once; a retried attempt first asks the network whether the process
+ * with that ID exists (the lost reply's spawn went through), else re-sends the same signed bytes.
+ */
 export const spawnProcessWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
     if (state.processId) return state; // adopting, or resuming a spawned process
-    const { inputs, deploymentId, owner } = state;
+    const { inputs, deploymentId } = state;
+    const spawner = env.client.spawner({
+      module: inputs.module,
+      scheduler: inputs.scheduler,
+      ...(inputs.authority ? { authority: inputs.authority } : {}),
+      tags: spawnTags(inputs, deploymentId),
+    });
     const processId = await env.retry("spawn", unitUrl(inputs.endpoints, "mu"), async (attempt) => {
-      if (attempt > 1) {
-        const found = await env.client.findByDeploymentId(deploymentId, owner);
-        if (found) {
-          env.log(`spawn: found process ${found} for deployment ${deploymentId}; not spawning again`);
-          return found;
-        }
+      const signed = spawner.signedId();
+      if (attempt > 1 && signed && (await env.client.processExists(signed))) {
+        env.log(`spawn: process ${signed} exists (deployment ${deploymentId}); not sending it again`);
+        return signed;
       }
-      return env.client.spawn({
-        module: inputs.module,
-        scheduler: inputs.scheduler,
-        tags: spawnTags(inputs, deploymentId),
-      });
+      return spawner.send();
     });
     env.log(`spawned process ${processId} (deployment ${deploymentId})`);
     return { ...state, processId };
   };
-
-const isNotFound = (err: unknown) =>
-  /not found|does not exist|unknown process|no process/i.test(String((err as Error)?.message ?? err));
 
 /** Waits until the compute unit can evaluate the process (a dry-run succeeds). */
 export const waitForProcessWith =
@@ -121,11 +152,11 @@ export const evalCodeWith =
   async (state: DeployState): Promise<DeployState> => {
     const { inputs, deploymentId } = state;
     const data = wrapWithFooter(inputs.code, { sha256: inputs.codeSha256, deploymentId });
-    const evalMessageId = await env.retry("eval", unitUrl(inputs.endpoints, "mu"), () =>
+    const evalMessage = await env.retry("eval", unitUrl(inputs.endpoints, "mu"), () =>
       env.client.message({ process: state.processId!, tags: [{ name: "Action", value: "Eval" }], data }),
     );
-    env.log(`sent Eval ${evalMessageId} to process ${state.processId}`);
-    return { ...state, evalMessageId };
+    env.log(`sent Eval (${describeRef(evalMessage)}) to process ${state.processId}`);
+    return { ...state, evalMessage };
   };
 
 /** The Lua error text of a result, if it reports one. */
@@ -141,10 +172,10 @@ export const readEvalResultWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
     const result = await env.retry("eval result", unitUrl(state.inputs.endpoints, "cu"), () =>
-      env.client.result({ process: state.processId!, message: state.evalMessageId! }),
+      env.client.result({ process: state.processId!, message: state.evalMessage! }),
     );
     const error = resultError(result);
-    if (error) throw luaEvalError(state.processId!, state.evalMessageId!, error);
+    if (error) throw luaEvalError(state.processId!, state.evalMessage!, error);
     return state;
   };
 
@@ -208,7 +239,7 @@ export function toOutputs(state: DeployState, now: Date): Outputs {
   return {
     ...recordedInputs(state.inputs),
     processId: state.processId!,
-    evalMessageId: state.evalMessageId!,
+    ...evalFields(state.evalMessage),
     owner: state.owner,
     deployedAt: now.toISOString(),
     deploymentId: state.deploymentId,
@@ -223,7 +254,7 @@ export function partialOutputs(state: DeployState, extra: Record<string, unknown
     processId: state.processId,
     owner: state.owner,
     deploymentId: state.deploymentId,
-    ...(state.evalMessageId ? { evalMessageId: state.evalMessageId } : {}),
+    ...evalFields(state.evalMessage),
   };
 }
 
@@ -292,13 +323,13 @@ export const refreshWith =
   };
 
 /**
- * The whole deployment: spawn (unless the state has a process) -> wait -> Eval -> result -> verify.
+ * The whole deployment: (mainnet) the authority check, spawn (unless the state has a process) -> wait -> Eval -> result -> verify.
  * `extra` (e.g. `__provider`) is carried into an init error's properties.
  */
 export const deployWith =
   (env: PipelineEnv) =>
   async (start: DeployState, extra: Record<string, unknown> = {}): Promise<Outputs> => {
-    let state = await spawnProcessWith(env)(start);
+    let state = await spawnProcessWith(env)(await checkAuthorityWith(env)(start));
     try {
       for (const step of [waitForProcessWith, evalCodeWith, readEvalResultWith, verifyCodeWith]) {
         state = await step(env)(state);

@@ -5,7 +5,9 @@
  *   "Error while communicating with MU/CU: {}" is its wrapper for a rejected fetch (the cause is lost
  *   to JSON.stringify), so it is a connection error too;
  * - HTTP 408, 429 and 5xx (from `status`, `statusCode`, `response.status`, or "status NNN" in the message);
- * - "process not found yet" (a NotYetError, thrown by the wait step while the units catch up).
+ * - "process not found yet" (a NotYetError, thrown by the wait step while the units catch up);
+ * - a mainnet node not ready (a NodeNotReady: it answers compute requests 400 while its compute unit
+ *   starts, or stalls at a slot past the request's bound; mainnetClient.ts).
  * Anything else fails at once. Retries back off exponentially with jitter, within a bounded total time;
  * the final error names the step, the endpoint, the last HTTP status and the last error.
  * A loopback endpoint that refuses connections is a local network that is not running, not a blip: it
@@ -58,6 +60,7 @@ function errorCode(err: unknown, depth = 0): string | undefined {
 /** The reason an error is retryable, or undefined when it is not. */
 export function retryableReason(err: unknown): string | undefined {
   if (isError(err, "NotYetError")) return "not found yet";
+  if (isError(err, "NodeNotReady")) return "node not ready";
   const code = errorCode(err);
   if (code && RETRYABLE_CODES.includes(code)) return code;
   const message = String((err as ErrorLike)?.message ?? err);

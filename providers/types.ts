@@ -2,11 +2,11 @@
  * Plain data shared by the AoProcess resource, its provider and the pure decisions beside it.
  * `Inputs` are what `check` returns (defaults applied, hash computed); `Outputs` is the state.
  */
-import type { Endpoints, UpgradeStrategy } from "./aoValues";
+import type { Endpoints, LegacyEndpoints, MainnetEndpoints, UpgradeStrategy } from "./aoValues";
 import { DEFAULT_HASH_TAG, DEFAULT_VALIDATION_ACTION } from "./footer";
 
 // Their home is aoValues.ts (with their rules); here because the resource's types use them.
-export type { Endpoints, UpgradeStrategy };
+export type { Endpoints, LegacyEndpoints, MainnetEndpoints, UpgradeStrategy };
 
 export interface Tag {
   name: string;
@@ -52,8 +52,10 @@ export interface Inputs {
 export interface Outputs extends Omit<Inputs, "code"> {
   /** The process: spawned, or adopted (then equal to `adoptProcessId`). */
   processId: string;
-  /** ID of the Eval message that loaded `code`. */
-  evalMessageId: string;
+  /** What sending the Eval that loaded `code` answered: its message ID on the legacy network... */
+  evalMessageId?: string;
+  /** ...its slot in the process's schedule on AO mainnet (where results are read by slot). */
+  evalSlot?: number;
   /** Arweave address of the wallet that spawned (or adopted) the process. */
   owner: string;
   /** ISO 8601 time of the last successful deploy. */

@@ -10,6 +10,7 @@ import {
   aoIdSchema,
   DEPLOYMENT_ID_TAG,
   endpointsSchema,
+  LEGACY_AUTHORITY,
   PREVIEW_UNKNOWN,
   propertyOf,
   rule,
@@ -113,19 +114,58 @@ export function inputsSchema() {
     )
     .strict("use action, hashTag or skip");
 
-  return z.object({
-    code,
-    module: aoIdSchema(),
-    scheduler: aoIdSchema(),
-    authority: aoIdSchema().optional(),
-    adoptProcessId: aoIdSchema().optional(),
-    name,
-    tags: tags.optional(),
-    endpoints: endpointsSchema(),
-    upgrade: upgradeStrategySchema().optional(),
-    validation: validation.optional(),
-    stateTransfer: booleanRule().optional(),
+  return z
+    .object({
+      code,
+      module: aoIdSchema(),
+      scheduler: aoIdSchema(),
+      authority: aoIdSchema().optional(),
+      adoptProcessId: aoIdSchema().optional(),
+      name,
+      tags: tags.optional(),
+      endpoints: endpointsSchema(),
+      upgrade: upgradeStrategySchema().optional(),
+      validation: validation.optional(),
+      stateTransfer: booleanRule().optional(),
+    })
+    .superRefine((inputs, ctx) => {
+      if (inputs.endpoints.network !== "mainnet") return;
+      for (const { path, message } of mainnetProblems(inputs.authority, inputs.tags ?? []))
+        ctx.addIssue({ code: "custom", path, message });
+    });
+}
+
+/**
+ * What AO mainnet asks beyond the shared rules: an authority pinned (aoconnect would default it to the
+ * scheduler), not the legacy messenger's, and tag names given once (aoconnect folds the tags into an
+ * object, so a repeated name would silently keep only its last value; HyperBEAM lowercases names).
+ */
+function mainnetProblems(authority: string | undefined, tags: unknown[]) {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  if (authority === undefined)
+    problems.push({
+      path: ["authority"],
+      message:
+        "is required on AO mainnet: pin the node's address (GET <node>/~meta@1.0/info/address; stack config aoRegistry:authority)",
+    });
+  else if (authority === LEGACY_AUTHORITY)
+    problems.push({
+      path: ["authority"],
+      message: `${show(authority)} is the legacy network's messenger, not a mainnet node: pin the node's address (GET <node>/~meta@1.0/info/address)`,
+    });
+  const seen = new Map<string, number>();
+  tags.forEach((t, i) => {
+    const name = (t as Partial<Tag> | null)?.name;
+    if (typeof name !== "string" || name === PREVIEW_UNKNOWN) return;
+    const first = seen.get(name.toLowerCase());
+    if (first === undefined) seen.set(name.toLowerCase(), i);
+    else
+      problems.push({
+        path: ["tags", i],
+        message: `name ${show(name)} repeats tags[${first}]: AO mainnet keeps one value per tag name (aoconnect keeps the last); give each name once`,
+      });
   });
+  return problems;
 }
 
 function valueAt(value: unknown, path: (string | number)[]): unknown {

@@ -31,6 +31,7 @@ const cliOutputs = stackOutputsSchema.pick({
   scheduler: true,
   authority: true,
   owner: true,
+  network: true,
   endpoints: true,
   deployedAt: true,
 });
@@ -60,6 +61,9 @@ export function toCliConfig(stackOutputJson: string, stack: string): CliConfig {
   }
   const o = { ...data } as Record<string, unknown>;
   if (o.authority === "") delete o.authority; // no authority: the network's default
+  // Stacks deployed before the `network` output said it only in `endpoints` (legacy when absent there).
+  if (o.network === undefined && o.endpoints && typeof o.endpoints === "object")
+    o.network = (o.endpoints as { network?: unknown }).network ?? "legacy";
   if (Object.keys(o).length === 0) {
     throw new OutputsError(
       `Stack '${stack}' has no outputs: it has not been deployed yet. Deploy it first: ${deployHint(stack)}`,
@@ -72,7 +76,13 @@ export function toCliConfig(stackOutputJson: string, stack: string): CliConfig {
   }
   const secrets = Object.keys(cliOutputs.shape).filter((k) => o[k] === "[secret]");
   const parsed = cliOutputs.safeParse(o);
+  const endpointsNetwork = parsed.success ? (parsed.data.endpoints.network ?? "legacy") : undefined;
   const problems = [
+    ...(parsed.success && parsed.data.network !== endpointsNetwork
+      ? [
+          `network ${parsed.data.network} disagrees with endpoints (${endpointsNetwork}): the outputs are not one program's`,
+        ]
+      : []),
     ...secrets.map(
       (k) => `${k} is a secret; these outputs are never secret, so the stack is not this program's`,
     ),
@@ -101,6 +111,7 @@ export function envVariables(c: CliConfig): [string, string][] {
     ["REGISTRY_PROCESS_ID", c.processId],
     ["REGISTRY_CODE_SHA256", c.codeSha256],
     ["REGISTRY_STACK", c.stack],
+    ["AO_NETWORK", c.network],
     ...(c.endpoints.network === "mainnet"
       ? ([["AO_NODE_URL", c.endpoints.node]] as [string, string][])
       : ([

@@ -15,6 +15,7 @@ import {
   SECRET_KEYS,
   SECRET_NAME,
 } from "../../infra/config";
+import type { LegacyEndpoints } from "../../providers/aoValues";
 import { thrown } from "../support/thrown";
 import { readYaml } from "./support/yaml";
 
@@ -46,7 +47,9 @@ function source(
   };
 }
 
+/** The legacy testnet's values (Pulumi.testnet.yaml). */
 const production = {
+  network: "legacy",
   muUrl: "https://mu.ao-testnet.xyz",
   cuUrl: "https://cu.ao-testnet.xyz",
   gatewayUrl: "https://arweave.net",
@@ -56,6 +59,8 @@ const production = {
 };
 
 const problemsOf = (fn: () => unknown): string[] => thrown(fn, ConfigError).problems;
+/** The legacy units of settings that resolved to them. */
+const units = (s: { endpoints: unknown }) => s.endpoints as LegacyEndpoints;
 
 describe("resolveSettings: a public network from explicit keys", () => {
   it("returns endpoints, IDs, tags and defaults", () => {
@@ -104,7 +109,7 @@ describe("resolveSettings: a public network from explicit keys", () => {
   });
 
   it("strips a trailing slash from endpoint URLs", () => {
-    expect(resolveSettings(source({ ...production, cuUrl: "https://cu.ao-testnet.xyz/" })).endpoints.cu).toBe(
+    expect(units(resolveSettings(source({ ...production, cuUrl: "https://cu.ao-testnet.xyz/" }))).cu).toBe(
       "https://cu.ao-testnet.xyz",
     );
   });
@@ -119,25 +124,45 @@ describe("resolveSettings: a public network from explicit keys", () => {
 describe("resolveSettings: a local network from network.json", () => {
   const files = { "/project/.devnet-data/network.json": JSON.stringify(network) };
 
-  it("takes URLs, scheduler and authority from the file", () => {
+  it("takes the mainnet node (the default network), scheduler and authority from the file", () => {
     const s = resolveSettings(
       source({ networkFile: ".devnet-data/network.json", module: MODULE }, { files }),
     );
-    expect(s.endpoints).toEqual({ network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL });
+    expect(s.endpoints).toEqual({ network: "mainnet", node: LOCAL });
     expect(s.scheduler).toBe(LOCAL_ADDRESS);
     expect(s.authority).toBe(LOCAL_ADDRESS);
     expect(s.networkFile).toBe("/project/.devnet-data/network.json");
   });
 
+  it("takes the legacy units from the file when the stack is on the legacy network", () => {
+    const s = resolveSettings(
+      source({ network: "legacy", networkFile: ".devnet-data/network.json", module: MODULE }, { files }),
+    );
+    expect(s.endpoints).toEqual({ network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL });
+    expect(s.authority).toBe(LOCAL_ADDRESS);
+  });
+
   it("lets explicit keys override the file", () => {
     const s = resolveSettings(
       source(
-        { networkFile: ".devnet-data/network.json", module: MODULE, cuUrl: "http://localhost:9999" },
+        {
+          network: "legacy",
+          networkFile: ".devnet-data/network.json",
+          module: MODULE,
+          cuUrl: "http://localhost:9999",
+        },
         { files },
       ),
     );
-    expect(s.endpoints.cu).toBe("http://localhost:9999");
-    expect(s.endpoints.mu).toBe(network.urls.mu);
+    expect(units(s).cu).toBe("http://localhost:9999");
+    expect(units(s).mu).toBe(network.urls.mu);
+    const node = resolveSettings(
+      source(
+        { networkFile: ".devnet-data/network.json", module: MODULE, nodeUrl: "http://localhost:9998" },
+        { files },
+      ),
+    );
+    expect(node.endpoints).toEqual({ network: "mainnet", node: "http://localhost:9998" });
   });
 
   it("fails, naming the key and how to start the network, when the file is missing", () => {
@@ -183,12 +208,16 @@ describe("resolveSettings: clear errors for missing or malformed config", () => 
   it("lists every missing required setting with its fix, at once", () => {
     const p = problemsOf(() => resolveSettings(source({}, { stack: "staging" })));
     const text = p.join("\n");
-    for (const k of ["muUrl", "cuUrl", "gatewayUrl", "module", "scheduler"]) {
+    for (const k of ["nodeUrl", "module", "scheduler", "authority"]) {
       expect(text).toContain(`${PROJECT}:${k} is not set`);
       expect(text).toContain(`pulumi config set ${PROJECT}:${k} `);
     }
     expect(text).toContain("--stack staging");
-    expect(p).toHaveLength(5);
+    expect(p).toHaveLength(4);
+    const legacy = problemsOf(() => resolveSettings(source({ network: "legacy" }, { stack: "staging" })));
+    for (const k of ["muUrl", "cuUrl", "gatewayUrl", "module", "scheduler"])
+      expect(legacy.join("\n")).toContain(`${PROJECT}:${k} is not set`);
+    expect(legacy).toHaveLength(5);
   });
 
   it("the error message names the stack and every problem", () => {
@@ -293,11 +322,62 @@ describe("resolveSettings: GitHub", () => {
   });
 });
 
+describe("resolveSettings: AO mainnet", () => {
+  const NODE_ADDRESS = "N".repeat(43);
+  const mainnet = {
+    network: "mainnet",
+    nodeUrl: "https://push.forward.computer",
+    module: MODULE,
+    scheduler: SCHEDULER,
+    authority: NODE_ADDRESS,
+  };
+
+  it("resolves the node, the scheduler and the pinned authority", () => {
+    const s = resolveSettings(source(mainnet));
+    expect(s.endpoints).toEqual({ network: "mainnet", node: "https://push.forward.computer" });
+    expect(s.authority).toBe(NODE_ADDRESS);
+    expect(s.scheduler).toBe(SCHEDULER);
+  });
+
+  it("requires the authority pinned, saying how to read it from the node", () => {
+    const [p] = problemsOf(() => resolveSettings(source({ ...mainnet, authority: "" })));
+    expect(p).toContain(`${PROJECT}:authority is not set: on AO mainnet it is the node's address`);
+    expect(p).toContain("curl https://push.forward.computer/~meta@1.0/info/address");
+    expect(p).toContain(`pulumi config set ${PROJECT}:authority <that address> --stack test`);
+  });
+
+  it("refuses the legacy messenger's authority on mainnet", () => {
+    const [p] = problemsOf(() => resolveSettings(source({ ...mainnet, authority: AUTHORITY })));
+    expect(p).toContain("is the legacy network's messenger, not a mainnet node");
+  });
+
+  it("names keys of the other network, and an unknown network", () => {
+    expect(
+      problemsOf(() => resolveSettings(source({ ...mainnet, muUrl: "https://mu.ao-testnet.xyz" }))),
+    ).toEqual([
+      expect.stringContaining(
+        `${PROJECT}:muUrl is for the legacy network, but ${PROJECT}:network is mainnet`,
+      ),
+    ]);
+    expect(
+      problemsOf(() => resolveSettings(source({ ...production, nodeUrl: "https://n.example" }))),
+    ).toEqual([
+      expect.stringContaining(`${PROJECT}:nodeUrl is for the mainnet node, but ${PROJECT}:network is legacy`),
+    ]);
+    expect(problemsOf(() => resolveSettings(source({ ...mainnet, network: "testnet" })))[0]).toContain(
+      `${PROJECT}:network "testnet" is not an AO network: use mainnet`,
+    );
+    expect(problemsOf(() => resolveSettings(source({ ...mainnet, nodeUrl: "" })))[0]).toContain(
+      `${PROJECT}:nodeUrl is not set`,
+    );
+  });
+});
+
 describe("endpoint URLs and network.json", () => {
   it("allows plain http on loopback only, and stores URLs without a trailing slash", () => {
     const urls = (cuUrl: string) => () => resolveSettings(source({ ...production, cuUrl }));
-    expect(urls("http://localhost:4000")().endpoints.cu).toBe("http://localhost:4000");
-    expect(urls("http://127.0.0.1:4000/cu/")().endpoints.cu).toBe("http://127.0.0.1:4000/cu");
+    expect(units(urls("http://localhost:4000")()).cu).toBe("http://localhost:4000");
+    expect(units(urls("http://127.0.0.1:4000/cu/")()).cu).toBe("http://127.0.0.1:4000/cu");
     expect(problemsOf(urls("http://10.0.0.1"))[0]).toContain('"http://10.0.0.1" must use https');
   });
 
@@ -310,7 +390,7 @@ describe("endpoint URLs and network.json", () => {
       readFile: (f) => readFileSync(f, "utf8"),
     });
     expect(s).toMatchObject({
-      endpoints: { network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL },
+      endpoints: { network: "mainnet", node: LOCAL },
       scheduler: LOCAL_ADDRESS,
       authority: LOCAL_ADDRESS,
       module: MODULE,

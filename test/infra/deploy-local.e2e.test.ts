@@ -126,12 +126,9 @@ describe("deploy:dev without the Pulumi CLI: the first run", () => {
     expect(o.owner).toBe(deployer.address);
     expect(o.module).toBe(AOS_MODULE_ID);
     expect(o.scheduler).toBe(net.schedulerId);
-    expect(o.endpoints).toEqual({
-      network: "legacy",
-      mu: net.urls.mu,
-      cu: net.urls.cu,
-      gateway: net.urls.gateway,
-    });
+    // The dev stack's default: mainnet mode, the local network's HyperBEAM front door.
+    expect(o.network).toBe("mainnet");
+    expect(o.endpoints).toEqual({ network: "mainnet", node: net.urls.node });
   });
 
   it("printed the plan before acting, in Pulumi's notation", () => {
@@ -171,7 +168,7 @@ describe("deploy:dev without the Pulumi CLI: the first run", () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`REGISTRY_PROCESS_ID=${first.outputs.processId}`);
-    expect(r.stdout).toContain(`AO_CU_URL=${net.urls.cu}`);
+    expect(r.stdout).toContain(`AO_NETWORK=mainnet\nAO_NODE_URL=${net.urls.node}\n`);
   });
 });
 
@@ -206,6 +203,42 @@ describe("--preview", () => {
     expect(r.stderr).toMatch(/^ {2}~ +ao:ActiveProcess +registry-active +update +\[diff: .*~processId/m);
     expect(readFileSync(join(stateDir, "dev.json"), "utf8")).toBe(before);
   }, 120_000);
+
+  it("names the network as what forces a replacement when the stack changes network", async () => {
+    const before = readFileSync(join(stateDir, "dev.json"), "utf8");
+    const r = await deploy(["--preview", "--config", "network=legacy"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^ {2}\+- +ao:AoProcess +registry +replace .*forces replacement: endpoints\.network$/m,
+    );
+    expect(readFileSync(join(stateDir, "dev.json"), "utf8")).toBe(before);
+  }, 120_000);
+});
+
+describe("the same program on the legacy network (aoRegistry:network legacy)", () => {
+  it("deploys through the legacy units, then a second run changes nothing", async () => {
+    const state = join(mkdtempSync(join(tmpdir(), "deploy-legacy-")), "state");
+    const run = async () => {
+      const r = await deploy(["--json", "--config", "network=legacy"], { state });
+      expect(r.code, r.stderr).toBe(0);
+      return { outputs: JSON.parse(r.stdout) as Outputs, stderr: r.stderr };
+    };
+    const legacy = await run();
+    expect(legacy.outputs.network).toBe("legacy");
+    expect(legacy.outputs.endpoints).toEqual({
+      network: "legacy",
+      mu: net.urls.mu,
+      cu: net.urls.cu,
+      gateway: net.urls.gateway,
+    });
+    expect(legacy.outputs.processId).not.toBe(first.outputs.processId);
+    expect((await infoTags(net, deployer, legacy.outputs.processId!))["Code-Sha256"]).toBe(
+      legacy.outputs.codeSha256,
+    );
+    const again = await run();
+    expect(again.outputs).toEqual(legacy.outputs);
+    expect(again.stderr).toContain("no changes");
+  }, 300_000);
 });
 
 /** A registry request from the publisher: a message for writes, a dry-run for reads; the reply body. */
@@ -334,16 +367,16 @@ describe("a deploy killed in the middle of a move", () => {
 
 describe("an interrupted run", () => {
   it("is finished by the next run in the same process; a concurrent run is refused meanwhile", async () => {
-    // The messenger behind a proxy that refuses every Eval while `hold` is set: the run spawns, then waits.
+    // The node behind a proxy that refuses every message (the Eval) while `hold` is set: the run
+    // spawns, then waits.
     let hold = true;
-    let posts = 0;
-    const mu = await startFaultProxy(net.urls.mu, (r) =>
-      r.method === "POST" && ++posts > 1 && hold ? { status: 503 } : "pass",
+    const mu = await startFaultProxy(net.urls.node!, (r) =>
+      r.url.endsWith("~process@1.0/push") && hold ? { status: 503 } : "pass",
     );
     const dir = mkdtempSync(join(tmpdir(), "deploy-interrupted-"));
     const networkFile = join(dir, "network.json");
     const info = JSON.parse(readFileSync(net.networkFile, "utf8"));
-    writeFileSync(networkFile, JSON.stringify({ ...info, urls: { ...info.urls, mu: mu.url } }));
+    writeFileSync(networkFile, JSON.stringify({ ...info, urls: { ...info.urls, node: mu.url } }));
     const state = join(dir, "state");
     try {
       const child: ChildProcess = spawn(
@@ -407,7 +440,7 @@ describe("a stopped local network", () => {
     const dead = "http://127.0.0.1:9";
     writeFileSync(
       networkFile,
-      JSON.stringify({ ...info, urls: { mu: dead, cu: dead, su: dead, gateway: dead } }),
+      JSON.stringify({ ...info, urls: { mu: dead, cu: dead, su: dead, gateway: dead, node: dead } }),
     );
     const r = await deploy([], { state: join(dir, "state"), networkFile });
     expect(r.code).toBe(1);

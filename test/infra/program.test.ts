@@ -46,6 +46,10 @@ function only(rs: Registration[]): Registration {
   return rs[0]!;
 }
 
+/** Production is on AO mainnet (Pulumi.production.yaml). */
+const MAINNET = { network: "mainnet", node: "https://push.forward.computer" };
+const MAINNET_SCHEDULER = "n_XZJhUnmldNFo4dhajoPZWhBXuJk-OcQr5JQ49c4Zo";
+
 describe.each([false, true])("production stack (preview: %s)", (preview) => {
   const run = () =>
     runProgram({ stack: "production", config: stackConfig("production"), preview, env: { GITHUB_TOKEN } });
@@ -66,7 +70,7 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
     if (!preview) {
       expect(active.inputs.processId).toBe(MOCK_PROCESS_ID);
       expect(active.inputs.owner).toBe(MOCK_OWNER);
-      expect(active.inputs.endpoints).toMatchObject({ mu: "https://mu.ao-testnet.xyz" });
+      expect(active.inputs.endpoints).toEqual(MAINNET);
     }
   });
 
@@ -76,16 +80,11 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
     expect(p.name).toBe("registry");
     expect(p.inputs).toMatchObject({
       module: AOS_MODULE_ID,
-      scheduler: "_GQ33BkPtZrqxA84vM8Zk-N2aO0toNNu_C-l-rawrBA",
-      authority: "fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY",
+      scheduler: MAINNET_SCHEDULER,
+      authority: MAINNET_SCHEDULER,
       name: "Skills Registry Process",
       tags: { "App-Name": "Agent-Skills-Registry" },
-      endpoints: {
-        network: "legacy",
-        mu: "https://mu.ao-testnet.xyz",
-        cu: "https://cu.ao-testnet.xyz",
-        gateway: "https://arweave.net",
-      },
+      endpoints: MAINNET,
       upgrade: "replace",
     });
     expect(p.inputs.adoptProcessId).toBeUndefined();
@@ -115,14 +114,9 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
     const r = await run();
     expect(r.outputs).toMatchObject({
       module: AOS_MODULE_ID,
-      scheduler: "_GQ33BkPtZrqxA84vM8Zk-N2aO0toNNu_C-l-rawrBA",
-      authority: "fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY",
-      endpoints: {
-        network: "legacy",
-        mu: "https://mu.ao-testnet.xyz",
-        cu: "https://cu.ao-testnet.xyz",
-        gateway: "https://arweave.net",
-      },
+      scheduler: MAINNET_SCHEDULER,
+      authority: MAINNET_SCHEDULER,
+      endpoints: MAINNET,
       githubSecret: "agent-skills/agent-skills-cli:REGISTRY_PROCESS_ID",
     });
     if (preview) {
@@ -202,9 +196,11 @@ describe.each([false, true])("dev stack (preview: %s)", (preview) => {
       module: AOS_MODULE_ID,
       scheduler: LOCAL_ADDRESS,
       authority: LOCAL_ADDRESS,
-      endpoints: { network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL },
+      endpoints: { network: "mainnet", node: LOCAL },
     });
-    expect(r.outputs.endpoints).toEqual({ network: "legacy", mu: LOCAL, cu: LOCAL, gateway: LOCAL });
+    // Mainnet mode by default, so that development matches production.
+    expect(r.outputs.network).toBe("mainnet");
+    expect(r.outputs.endpoints).toEqual({ network: "mainnet", node: LOCAL });
     expect(r.outputs.githubSecret).toBeUndefined();
   });
 });
@@ -236,10 +232,10 @@ describe("configuration errors stop the program before any resource", () => {
     await expect(
       runProgram({
         stack: "production",
-        config: { ...stackConfig("production"), [ns("cuUrl")]: "cu.ao-testnet.xyz" },
+        config: { ...stackConfig("production"), [ns("nodeUrl")]: "push.forward.computer" },
         preview: true,
       }),
-    ).rejects.toThrow(/aoRegistry:cuUrl "cu.ao-testnet.xyz" is not a URL/);
+    ).rejects.toThrow(/aoRegistry:nodeUrl "push.forward.computer" is not a URL/);
   });
 
   it("fails the dev stack when the local network is not there, saying how to start it", async () => {

@@ -65,6 +65,7 @@ it("the program loads with Pulumi's own TypeScript loader (vendored ts-node, typ
       "endpoints",
       "githubSecret",
       "module",
+      "network",
       "owner",
       "processId",
       "scheduler",

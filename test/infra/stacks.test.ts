@@ -9,6 +9,7 @@ import { readYaml } from "./support/yaml";
 type StackFile = { encryptionsalt?: string; secretsprovider?: string; config: Record<string, unknown> };
 const dev = readYaml<StackFile>("Pulumi.dev.yaml");
 const production = readYaml<StackFile>("Pulumi.production.yaml");
+const testnet = readYaml<StackFile>("Pulumi.testnet.yaml");
 
 const plain = (stack: StackFile, k: string) => stack.config[`${PROJECT}:${k}`];
 
@@ -27,17 +28,31 @@ function sourceOf(name: string, stack: StackFile, files: Record<string, string> 
   };
 }
 
-describe("dev and production run the same aos module", () => {
-  it("both stacks pin the module the local network runs", () => {
-    expect(plain(production, "module")).toBe(AOS_MODULE_ID);
-    expect(plain(dev, "module")).toBe(AOS_MODULE_ID);
-    expect(plain(dev, "module")).toBe(plain(production, "module"));
+describe("dev, testnet and production run the same aos module", () => {
+  it("every stack pins the module the local network runs", () => {
+    for (const stack of [dev, testnet, production]) expect(plain(stack, "module")).toBe(AOS_MODULE_ID);
   });
 });
 
 describe("Pulumi.production.yaml", () => {
-  it("resolves to AO's legacy units, scheduler, authority, identity tags and the CLI repository", () => {
+  it("resolves to AO mainnet: the node, its scheduler, the pinned authority, identity tags, the CLI repository", () => {
     const s = resolveSettings(sourceOf("production", production));
+    expect(s.endpoints).toEqual({ network: "mainnet", node: "https://push.forward.computer" });
+    expect(s.scheduler).toBe("n_XZJhUnmldNFo4dhajoPZWhBXuJk-OcQr5JQ49c4Zo");
+    // Pinned in the stack, never the legacy messenger (fcoN...).
+    expect(s.authority).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(s.authority).not.toBe("fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY");
+    expect(s.processName).toBe("Skills Registry Process");
+    expect(s.tags).toEqual({ "App-Name": "Agent-Skills-Registry" });
+    expect(s.upgrade).toBe("replace");
+    expect(s.github).toMatchObject({ secretName: "REGISTRY_PROCESS_ID" });
+    expect(s.networkFile).toBeUndefined();
+  });
+});
+
+describe("Pulumi.testnet.yaml", () => {
+  it("resolves to AO's legacy units with the values production had before mainnet, publishing no secret", () => {
+    const s = resolveSettings(sourceOf("testnet", testnet));
     expect(s.endpoints).toEqual({
       network: "legacy",
       mu: "https://mu.ao-testnet.xyz",
@@ -46,11 +61,8 @@ describe("Pulumi.production.yaml", () => {
     });
     expect(s.scheduler).toBe("_GQ33BkPtZrqxA84vM8Zk-N2aO0toNNu_C-l-rawrBA");
     expect(s.authority).toBe("fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY");
-    expect(s.processName).toBe("Skills Registry Process");
     expect(s.tags).toEqual({ "App-Name": "Agent-Skills-Registry" });
-    expect(s.upgrade).toBe("replace");
-    expect(s.github).toMatchObject({ secretName: "REGISTRY_PROCESS_ID" });
-    expect(s.networkFile).toBeUndefined();
+    expect(s.github).toBeUndefined();
   });
 });
 
@@ -67,13 +79,15 @@ describe("Pulumi.dev.yaml", () => {
     const s = resolveSettings(
       sourceOf("dev", dev, { "/repo/.devnet-data/network.json": JSON.stringify(network) }),
     );
-    expect(s.endpoints.mu).toBe("http://localhost:4000");
+    // Mainnet mode by default, so that development matches production.
+    expect(plain(dev, "network")).toBeUndefined();
+    expect(s.endpoints).toEqual({ network: "mainnet", node: "http://localhost:4000" });
     expect(s.scheduler).toBe("S".repeat(43));
     expect(s.github).toBeUndefined();
   });
 
   it("hard-codes no URL, scheduler or authority", () => {
-    for (const k of ["muUrl", "cuUrl", "gatewayUrl", "scheduler", "authority"])
+    for (const k of ["nodeUrl", "muUrl", "cuUrl", "gatewayUrl", "scheduler", "authority"])
       expect(plain(dev, k), k).toBeUndefined();
   });
 
@@ -102,6 +116,7 @@ describe("no secret in plain stack config", () => {
   const tokenish = /(token|wallet|jwk|key|password|passphrase|secret)/i;
   it.each([
     ["dev", dev],
+    ["testnet", testnet],
     ["production", production],
   ] as const)("%s stores no credential in plain text", (_name, stack) => {
     for (const [k, v] of Object.entries(stack.config)) {

@@ -1,6 +1,7 @@
 /**
  * The AoProcess provider against the local AO network, with the real aoconnect: create, read, update
- * under eval, replacement, adoption, Eval errors, and the resume path after a failure past the spawn.
+ * under eval, replacement, adoption, Eval errors, and the resume path after a failure past the spawn,
+ * in both modes (legacy units, and the mainnet front door: HyperBEAM's routes).
  * The provider is called directly here; the dynamic-provider host (serialization) is tested elsewhere.
  */
 import * as path from "node:path";
@@ -11,7 +12,9 @@ import { wrapWithFooter } from "../../providers/footer";
 import type { Inputs, Outputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet, walletInEnv } from "../support/wallets";
-import { infoTags, networkInputs, spawnsOf } from "./support/network";
+import { endpointsIn, infoTags, MODES, networkInputs, spawnsOf, spawnTagsOf } from "./support/network";
+
+const ID43 = "P".repeat(43);
 
 let net: Devnet & { cleanup(): Promise<void> };
 const deployer = testWallet("aoprocess-deployer");
@@ -33,16 +36,14 @@ Handlers.add("Info", "Info", function(msg)
   msg.reply({ Tags = { ["Code-Sha256"] = DeployedCode and DeployedCode.Sha256 or "", Version = tostring(Version) } })
 end)`;
 
-function checked(patch: Record<string, unknown>): Inputs {
-  const { inputs, failures } = checkInputs({ ...networkInputs(net, "aoprocess-e2e"), ...patch });
-  expect(failures).toEqual([]);
-  return inputs!;
-}
-
-const client = () => createAoClient(net.urls, deployer.jwk);
-
-describe("AoProcess provider on the local AO network", () => {
+describe.each(MODES)("AoProcess provider on the local AO network (%s)", (mode) => {
   let first: Outputs;
+  const client = () => createAoClient(endpointsIn(net, mode), deployer.jwk);
+  function checked(patch: Record<string, unknown>): Inputs {
+    const { inputs, failures } = checkInputs({ ...networkInputs(net, "aoprocess-e2e", mode), ...patch });
+    expect(failures).toEqual([]);
+    return inputs!;
+  }
 
   it("creates: spawns, Evals the code with the footer, verifies the hash, and outputs the process", async () => {
     const inputs = checked({ code: versioned(1) });
@@ -56,7 +57,9 @@ describe("AoProcess provider on the local AO network", () => {
       scheduler: net.schedulerId,
       owner: deployer.address,
     });
-    expect(outs!.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // What sending the Eval answered: a message ID on the legacy network, a slot on mainnet.
+    if (mode === "mainnet") expect(outs).toMatchObject({ evalSlot: 1, endpoints: { network: "mainnet" } });
+    else expect(outs!.evalMessageId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Number.isNaN(Date.parse(outs!.deployedAt))).toBe(false);
     expect(await infoTags(net, deployer, id)).toMatchObject({
       "Code-Sha256": inputs.codeSha256,
@@ -110,14 +113,14 @@ describe("AoProcess provider on the local AO network", () => {
   });
 
   it("adopts an existing process instead of spawning", async () => {
-    const existing = await client().spawn({
-      module: net.moduleId,
-      scheduler: net.schedulerId,
-      tags: [
-        { name: "Authority", value: net.authority },
-        { name: "Name", value: "by-hand" },
-      ],
-    });
+    const existing = await client()
+      .spawner({
+        module: net.moduleId,
+        scheduler: net.schedulerId,
+        authority: net.authority,
+        tags: [{ name: "Name", value: "by-hand" }],
+      })
+      .send();
     const { id, outs } = await provider.create(checked({ code: versioned(4), adoptProcessId: existing }));
     expect(id).toBe(existing);
     expect(outs).toMatchObject({ processId: existing, adoptProcessId: existing });
@@ -154,5 +157,54 @@ describe("AoProcess provider on the local AO network", () => {
     for (const k of ["d", "p", "q", "dp", "dq", "qi"] as const) {
       expect(text).not.toContain((deployer.jwk as unknown as Record<string, string>)[k]);
     }
+  });
+});
+
+describe("AoProcess provider on AO mainnet: what aoconnect's mainnet mode would otherwise change", () => {
+  const mainnet = () => {
+    const { inputs, failures } = checkInputs({
+      ...networkInputs(net, "aoprocess-env", "mainnet"),
+      code: versioned(7),
+    });
+    expect(failures).toEqual([]);
+    return inputs!;
+  };
+
+  it.each(["MODULE", "AUTHORITY"])(
+    "refuses to run with %s in its environment (aoconnect's spawn would take it over the stack's)",
+    async (name) => {
+      process.env[name] = net.moduleId;
+      try {
+        const err = await provider.create(mainnet()).catch((e) => e);
+        expect(err.name).toBe("OverridingEnvError");
+        expect(err.message).toContain(`${name} is set in the environment`);
+        expect(err.message).toContain(`env -u ${name}`);
+        const read = await provider.read(ID43, { ...mainnet(), processId: ID43 } as never).catch((e) => e);
+        expect(read.name).toBe("OverridingEnvError");
+      } finally {
+        delete process.env[name];
+      }
+    },
+  );
+
+  it("stops before any spawn when the node reports another address than the pinned authority", async () => {
+    const pinned = "A".repeat(43);
+    const err = await provider
+      .create({ ...mainnet(), authority: pinned, name: "authority-mismatch" })
+      .catch((e) => e);
+    expect(err.name).toBe("AuthorityMismatch");
+    expect(err.message).toContain(
+      `node ${net.urls.node} reports address ${net.authority}, but the stack pins authority ${pinned}`,
+    );
+    expect(err.message).toContain(`pulumi config set aoRegistry:authority ${net.authority}`);
+    expect(err.initFailed ?? err.id).toBeUndefined(); // no process: not an init error
+  });
+
+  it("spawns with the pinned authority, not the scheduler aoconnect would default to", async () => {
+    const { id } = await provider.create(mainnet());
+    const tags = await spawnTagsOf(net, id);
+    expect(tags.Authority).toBe(net.authority);
+    expect(tags.Scheduler).toBe(net.schedulerId);
+    expect(tags.Module).toBe(net.moduleId);
   });
 });

@@ -35,6 +35,29 @@ describe("diff", () => {
     expect(changed(patch)).toEqual({ changes: true, replaces: [prop], deleteBeforeReplace: false });
   });
 
+  it("replaces the process when the network changes (a process lives on one), naming endpoints.network", () => {
+    const mainnet = { network: "mainnet" as const, node: "http://127.0.0.1:9" };
+    expect(changed({ endpoints: mainnet, authority: ID("a") })).toEqual({
+      changes: true,
+      replaces: ["authority", "endpoints.network"],
+      deleteBeforeReplace: false,
+    });
+    // State written before mainnet existed has no `network`: legacy, the same network as `legacy`.
+    expect(
+      changed({ endpoints: { network: "legacy", ...(inputs.endpoints as object) } as Inputs["endpoints"] }),
+    ).toMatchObject({
+      replaces: [],
+    });
+    // A node's new URL on the same network is an update in place.
+    const onMainnet = { ...olds, endpoints: mainnet };
+    expect(
+      diff(onMainnet, { ...inputs, endpoints: { ...mainnet, node: "http://127.0.0.1:10" } }),
+    ).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+  });
+
   it("updates in place when only the code changes under eval", () => {
     const d = changed({ code: "return 2", codeSha256: "b".repeat(64), upgrade: "eval" });
     expect(d.changes).toBe(true);

@@ -355,7 +355,7 @@ describe("the wallet from stack config: the secret aoRegistry:wallet, through Co
 
     const everything = JSON.stringify({ created, read, message: err.message, failed: err.initFailed });
     // The last line the failed create logs, so that every line it wrote is in h.logs below.
-    await h.waitForLog(new RegExp(`sent Eval \\S+ to process ${err.initFailed?.id}`));
+    await h.waitForLog(new RegExp(`sent Eval \\(.+\\) to process ${err.initFailed?.id}`));
     expect(keyMaterialIn(everything + h.logs.join("\n"), fromConfig.jwk)).toEqual([]);
     expect(everything).not.toContain("aoRegistry:wallet");
   });

@@ -55,7 +55,11 @@ describe("hostError", () => {
 
   it("bounds an init error's message and reasons and keeps its ID and properties", () => {
     const lua = `[string "main"]:1: ${"y".repeat(100 * 1024)}`;
-    const init = deployInitError("P".repeat(43), { processId: "P".repeat(43) }, luaEvalError("P", "M", lua));
+    const init = deployInitError(
+      "P".repeat(43),
+      { processId: "P".repeat(43) },
+      luaEvalError("P", { id: "M" }, lua),
+    );
     const e = hostError(init, wallet) as Error & { id: string; properties: object; reasons: string[] };
     expect(wire(e.message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(e.message).toContain('Eval of the code failed in process P (message M): [string "main"]:1: yyy');

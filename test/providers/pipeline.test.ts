@@ -3,7 +3,7 @@
  * These pin the control flow only; the real proof runs against the local AO network.
  */
 import { describe, expect, it } from "vitest";
-import type { AoClient, AoResult } from "../../providers/aoClient";
+import type { AoClient, AoResult, MessageRef } from "../../providers/aoClient";
 import {
   createStart,
   deployWith,
@@ -27,7 +27,11 @@ interface FakeOptions {
   spawn?: (n: number) => Promise<string>;
   dryrun?: (n: number, action: string) => Promise<AoResult>;
   result?: () => Promise<AoResult>;
-  found?: string;
+  /** Whether the network knows the spawned process when asked. */
+  exists?: boolean;
+  /** What sending a message answers (default: a message ID). */
+  sent?: MessageRef;
+  nodeAddress?: string;
 }
 
 function fake(o: FakeOptions = {}) {
@@ -35,13 +39,26 @@ function fake(o: FakeOptions = {}) {
   let spawns = 0;
   let dryruns = 0;
   const client: AoClient = {
-    async spawn(args) {
-      calls.push(`spawn ${args.tags.map((t) => `${t.name}=${t.value}`).join(",")}`);
-      return o.spawn ? o.spawn(++spawns) : ID("p");
+    spawner(args) {
+      let signed: string | undefined;
+      return {
+        signedId: () => signed,
+        async send() {
+          signed = ID("p");
+          calls.push(
+            `spawn ${args.authority ?? "-"} ${args.tags.map((t) => `${t.name}=${t.value}`).join(",")}`,
+          );
+          return o.spawn ? o.spawn(++spawns) : ID("p");
+        },
+      };
+    },
+    async processExists(process) {
+      calls.push(`exists ${process}`);
+      return o.exists ?? false;
     },
     async message(args) {
       calls.push(`message ${args.tags[0]?.value}`);
-      return ID("e");
+      return o.sent ?? { id: ID("e") };
     },
     async result() {
       calls.push("result");
@@ -53,10 +70,14 @@ function fake(o: FakeOptions = {}) {
       if (o.dryrun) return o.dryrun(++dryruns, action);
       return action === "Info" ? reply(inputs.codeSha256) : {};
     },
-    async findByDeploymentId(id) {
-      calls.push(`find ${id}`);
-      return o.found;
-    },
+    ...(o.nodeAddress
+      ? {
+          async nodeAddress() {
+            calls.push("address");
+            return o.nodeAddress!;
+          },
+        }
+      : {}),
   };
   const env: PipelineEnv = {
     client,
@@ -73,7 +94,7 @@ describe("deploy pipeline", () => {
     const { env, calls } = fake();
     const outs = await deployWith(env)(start);
     expect(calls).toEqual([
-      "spawn Name=registry,Deployment-Id=dep-1,App-Name=registry",
+      "spawn - Name=registry,Deployment-Id=dep-1,App-Name=registry",
       "dryrun Ping",
       "message Eval",
       "result",
@@ -89,28 +110,68 @@ describe("deploy pipeline", () => {
     });
   });
 
-  it("tags the authority when one is given", () => {
+  it("hands the authority to the client apart from the tags (a tag on legacy, a field on mainnet)", async () => {
     expect(spawnTags({ ...inputs, authority: ID("a") }, "d").map((t) => t.name)).toEqual([
       "Name",
-      "Authority",
       "Deployment-Id",
       "App-Name",
     ]);
+    const { env, calls } = fake();
+    await deployWith(env)({ ...start, inputs: { ...inputs, authority: ID("a") } });
+    expect(calls[0]).toBe(`spawn ${ID("a")} Name=registry,Deployment-Id=dep-1,App-Name=registry`);
   });
 
-  it("after a lost spawn reply, finds the spawn by deployment ID instead of spawning twice", async () => {
+  it("after a lost spawn reply, asks whether the signed spawn's process exists instead of spawning twice", async () => {
     const { env, calls } = fake({
       spawn: async () => {
         throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
       },
-      found: ID("f"),
+      exists: true,
     });
     const outs = await deployWith(env)(start);
-    expect(calls.filter((c) => c.startsWith("spawn") || c.startsWith("find"))).toEqual([
+    expect(calls.filter((c) => c.startsWith("spawn") || c.startsWith("exists"))).toEqual([
       expect.stringMatching(/^spawn /),
-      "find dep-1",
+      `exists ${ID("p")}`,
     ]);
-    expect(outs.processId).toBe(ID("f"));
+    expect(outs.processId).toBe(ID("p"));
+  });
+
+  it("after a lost spawn reply, re-sends the same spawn when the network does not know it", async () => {
+    let n = 0;
+    const { env, calls } = fake({
+      spawn: async () => {
+        if (++n === 1) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+        return ID("p");
+      },
+    });
+    expect((await deployWith(env)(start)).processId).toBe(ID("p"));
+    expect(calls.filter((c) => c.startsWith("spawn") || c.startsWith("exists"))).toEqual([
+      expect.stringMatching(/^spawn /),
+      `exists ${ID("p")}`,
+      expect.stringMatching(/^spawn /),
+    ]);
+  });
+
+  it("mainnet: records the Eval's slot, not a message ID", async () => {
+    const mainnet = { ...inputs, endpoints: { network: "mainnet" as const, node: "http://localhost:1" } };
+    const { env } = fake({ sent: { slot: 1 }, nodeAddress: ID("a") });
+    const outs = await deployWith(env)({ ...start, inputs: { ...mainnet, authority: ID("a") } });
+    expect(outs.evalSlot).toBe(1);
+    expect(outs.evalMessageId).toBeUndefined();
+  });
+
+  it("mainnet: refuses to spawn when the node reports another address than the pinned authority", async () => {
+    const mainnet = { ...inputs, endpoints: { network: "mainnet" as const, node: "http://localhost:1" } };
+    const { env, calls } = fake({ nodeAddress: ID("n") });
+    const err = await deployWith(env)({ ...start, inputs: { ...mainnet, authority: ID("a") } }).catch(
+      (e) => e,
+    );
+    expect(err.name).toBe("AuthorityMismatch");
+    expect(err.message).toContain(
+      `node http://localhost:1 reports address ${ID("n")}, but the stack pins authority ${ID("a")}`,
+    );
+    expect(err.message).toContain("pulumi config set aoRegistry:authority");
+    expect(calls).toEqual(["address"]);
   });
 
   it("waits while the compute unit does not know the process yet", async () => {
@@ -141,7 +202,8 @@ describe("deploy pipeline", () => {
       deploymentId: "dep-1",
     });
     expect(err.properties.deployedAt).toBeUndefined();
-    expect(luaEvalError("p", "m", "x").luaError).toBe("x");
+    expect(luaEvalError("p", { id: "m" }, "x").luaError).toBe("x");
+    expect(luaEvalError("p", { slot: 3 }, "x").message).toContain("(slot 3)");
   });
 
   it("fails when the process reports another code hash, or none", async () => {

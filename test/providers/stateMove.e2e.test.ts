@@ -406,3 +406,23 @@ describe("signing at volume: one signer per deploy", () => {
     expect(existsSync(moved.lastMove!.backupFile!)).toBe(true);
   }, 300_000);
 });
+
+describe("a change of network (the first mainnet deploy of a legacy stack): the state moves across", () => {
+  it("replaces the legacy process with a mainnet one and moves every record into it", async () => {
+    const a = (await aoProcess.create(processInputs(release(10)))).outs!;
+    const activeA = (await active.create(activeInputs(a))).outs!;
+    await populate(a.processId, 5);
+    const before = await everything(a.processId);
+    const onMainnet = processInputs(release(10), { endpoints: { network: "mainnet", node: net.urls.node } });
+    expect((await aoProcess.diff(a.processId, a, onMainnet)).replaces).toEqual(["endpoints.network"]);
+    const b = (await aoProcess.create(onMainnet)).outs!;
+    expect(b).toMatchObject({ endpoints: { network: "mainnet" }, evalSlot: 1 });
+    const moved = (await active.update("active", activeA, activeInputs(b))).outs!;
+    expect(moved).toMatchObject({ processId: b.processId, previousProcessId: a.processId });
+    expect(moved.endpoints).toEqual({ network: "mainnet", node: net.urls.node });
+    const [infoA, infoB] = [await stateInfo(a.processId), await stateInfo(b.processId)];
+    expect(infoB).toMatchObject({ status: "open", digest: infoA.digest, entries: infoA.entries });
+    expect(infoA).toMatchObject({ status: "frozen", successor: b.processId });
+    expect(await everything(b.processId)).toEqual(before);
+  }, 240_000);
+});

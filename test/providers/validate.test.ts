@@ -55,9 +55,12 @@ describe("validateInputs", () => {
 
   it("takes either AO network's endpoints, naming the key of the one that is wrong", () => {
     expect(failures({ endpoints: { network: "legacy", ...(valid.endpoints as object) } })).toEqual([]);
-    expect(failures({ endpoints: { network: "mainnet", node: "https://push.forward.computer" } })).toEqual(
-      [],
-    );
+    expect(
+      failures({
+        authority: ID("a"),
+        endpoints: { network: "mainnet", node: "https://push.forward.computer" },
+      }),
+    ).toEqual([]);
     expect(failures({ endpoints: { network: "mainnet", node: "ftp://n" } })[0]?.property).toBe(
       "endpoints.node",
     );
@@ -74,6 +77,47 @@ describe("validateInputs", () => {
       "endpoints.cu",
       "endpoints.gateway",
     ]);
+  });
+
+  describe("on AO mainnet", () => {
+    const mainnet = { network: "mainnet", node: "https://push.forward.computer" };
+
+    it("requires the authority pinned: aoconnect would default it to the scheduler", () => {
+      expect(failures({ endpoints: mainnet })).toEqual([
+        {
+          property: "authority",
+          reason: expect.stringMatching(
+            /is required on AO mainnet: pin the node's address \(GET <node>\/~meta@1.0\/info\/address/,
+          ),
+        },
+      ]);
+    });
+
+    it("refuses the legacy messenger's authority", () => {
+      const [f] = failures({ endpoints: mainnet, authority: "fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY" });
+      expect(f).toEqual({
+        property: "authority",
+        reason: expect.stringMatching(/is the legacy network's messenger, not a mainnet node/),
+      });
+    });
+
+    it("refuses a repeated tag name (aoconnect folds tags into an object), ignoring case as HyperBEAM does", () => {
+      const tags = [
+        { name: "App-Name", value: "a" },
+        { name: "Env", value: "x" },
+        { name: "app-name", value: "b" },
+      ];
+      expect(failures({ endpoints: mainnet, authority: ID("a"), tags })).toEqual([
+        {
+          property: "tags[2]",
+          reason: expect.stringMatching(
+            /name "app-name" repeats tags\[0\]: AO mainnet keeps one value per tag name/,
+          ),
+        },
+      ]);
+      // The legacy network keeps every tag: repeats stay allowed there.
+      expect(failures({ tags })).toEqual([]);
+    });
   });
 
   it("never echoes credentials in a URL", () => {

@@ -61,12 +61,9 @@ describe("deploy:dev starts the local network when it is not running", () => {
     const outputs = JSON.parse(stdout) as Record<string, unknown>;
     expect(outputs.processId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(outputs.owner).toBe(deployer.address);
-    expect(outputs.endpoints).toEqual({
-      network: "legacy",
-      mu: started.info.urls.mu,
-      cu: started.info.urls.cu,
-      gateway: started.info.urls.gateway,
-    });
+    // The dev stack's default network: mainnet, through the local network's HyperBEAM front door.
+    expect(outputs.network).toBe("mainnet");
+    expect(outputs.endpoints).toEqual({ network: "mainnet", node: started.info.urls.node });
     expect(stderr).toMatch(/^Deploying with the local engine/);
   }, 300_000);
 });

@@ -45,9 +45,22 @@ describe("toCliConfig", () => {
       scheduler: SCHEDULER,
       authority: AUTHORITY,
       owner: OWNER,
+      network: "legacy",
       endpoints: sample.endpoints,
       deployedAt: sample.deployedAt,
     });
+  });
+
+  it("carries the network mode a CLI connects in, and refuses one that disagrees with the endpoints", () => {
+    const mainnet = { network: "mainnet", node: "https://push.forward.computer" };
+    expect(
+      toCliConfig(JSON.stringify({ ...sample, network: "mainnet", endpoints: mainnet }), "p").network,
+    ).toBe("mainnet");
+    // Outputs written before the `network` output: the endpoints say it.
+    expect(toCliConfig(JSON.stringify({ ...sample, endpoints: mainnet }), "p").network).toBe("mainnet");
+    expect(errorOf(() => toCliConfig(JSON.stringify({ ...sample, network: "mainnet" }), "p"))).toContain(
+      "network mainnet disagrees with endpoints (legacy)",
+    );
   });
 
   it("says the stack has not been deployed when it has no outputs", () => {
@@ -122,6 +135,7 @@ describe(".env", () => {
         `REGISTRY_PROCESS_ID=${PROCESS}`,
         `REGISTRY_CODE_SHA256=${SHA}`,
         "REGISTRY_STACK=production",
+        "AO_NETWORK=legacy",
         "AO_MU_URL=https://mu.ao-testnet.xyz",
         "AO_CU_URL=https://cu.ao-testnet.xyz",
         "AO_GATEWAY_URL=https://arweave.net",
@@ -136,7 +150,7 @@ describe(".env", () => {
   it("carries a mainnet node's URL for a stack on AO mainnet", () => {
     const endpoints = { network: "mainnet", node: "https://push.forward.computer" };
     const env = toDotEnv(toCliConfig(JSON.stringify({ ...sample, endpoints }), "production"));
-    expect(env).toContain("AO_NODE_URL=https://push.forward.computer\n");
+    expect(env).toContain("AO_NETWORK=mainnet\nAO_NODE_URL=https://push.forward.computer\n");
     expect(env).not.toContain("AO_MU_URL");
     const merged = mergeDotEnv(toDotEnv(config), toCliConfig(JSON.stringify({ ...sample, endpoints }), "x"));
     expect(merged).not.toMatch(/AO_(MU|CU|GATEWAY)_URL/);

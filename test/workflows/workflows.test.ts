@@ -16,12 +16,13 @@ type Step = {
 };
 type Job = {
   uses?: string;
+  concurrency?: { group: string; "cancel-in-progress": boolean };
   needs?: string | string[];
   steps?: Step[];
   permissions?: Record<string, string>;
   environment?: string;
   if?: string;
-  strategy?: { matrix?: { include?: { node?: number | string }[] } };
+  strategy?: { "fail-fast"?: boolean; matrix?: { include?: { node?: number | string }[]; stack?: string[] } };
 };
 type Workflow = {
   name: string;
@@ -105,11 +106,23 @@ describe("every workflow", () => {
     expect(wf[f]!.permissions).toEqual({ contents: "read" });
   });
 
-  it.each(files)("%s: every Pulumi step targets the production stack", (f) => {
-    for (const job of Object.values(wf[f]!.jobs)) {
-      for (const s of pulumiSteps(job)) expect(s.with?.["stack-name"]).toBe("production");
-    }
-  });
+  it.each(files)(
+    "%s: every Pulumi step targets one of the project's stacks, serialized with its other changes",
+    (f) => {
+      for (const job of Object.values(wf[f]!.jobs)) {
+        for (const s of pulumiSteps(job)) {
+          const stack = s.with?.["stack-name"];
+          expect(["production", "testnet", gh("matrix.stack"), gh("inputs.stack")]).toContain(stack);
+          // Each stack's changes and refreshes (deploy, drift check, rollback) wait for one another, in
+          // the stack's environment: the group is the stack. A pull request's preview changes nothing.
+          if (s.with?.command === "up" || s.with?.refresh) {
+            expect(job.concurrency).toEqual({ group: stack, "cancel-in-progress": false });
+            expect(job.environment).toBe(stack);
+          }
+        }
+      }
+    },
+  );
 });
 
 describe("test.yml", () => {
@@ -197,16 +210,32 @@ describe("preview-comment.yml: posts the plan without running pull request code"
   });
 });
 
-describe("deploy.yml: production on a version tag, after the tests, then the CLI release", () => {
+describe("deploy.yml: tests, then (optional) testnet, then production, then the CLI release", () => {
   const w = wf["deploy.yml"]!;
 
-  it("runs on version tags only", () => {
-    expect(w.on).toEqual({ push: { tags: ["v*.*.*"] } });
+  it("runs on version tags, and by hand (for the testnet stack)", () => {
+    expect(w.on).toEqual({ push: { tags: ["v*.*.*"] }, workflow_dispatch: {} });
   });
 
   it("deploys only after the test job, which is the test workflow", () => {
     expect(w.jobs.test!.uses).toBe("./.github/workflows/test.yml");
     expect(needsOf(w.jobs.deploy!)).toEqual(["test"]);
+    expect(needsOf(w.jobs.testnet!)).toEqual(["test"]);
+  });
+
+  it("deploys testnet on a pre-release tag or by hand, production on a release tag only", () => {
+    expect(w.jobs.testnet!.if).toBe(
+      "github.event_name == 'workflow_dispatch' || contains(github.ref_name, '-')",
+    );
+    expect(w.jobs.deploy!.if).toBe("github.event_name == 'push' && !contains(github.ref_name, '-')");
+    const [up] = pulumiSteps(w.jobs.testnet!);
+    expect(up!.with).toMatchObject({ command: "up", "stack-name": "testnet" });
+    // Testnet publishes nothing to the CLI's repository: no token for it.
+    expect(up!.env).toEqual({
+      PULUMI_ACCESS_TOKEN: gh("secrets.PULUMI_ACCESS_TOKEN"),
+      AO_WALLET_JWK: gh("secrets.AO_WALLET_JWK"),
+    });
+    expect(w.jobs.testnet!.environment).toBe("testnet");
   });
 
   it("runs pulumi up on production with the wallet, state and CLI-repository token", () => {
@@ -236,13 +265,8 @@ describe("deploy.yml: production on a version tag, after the tests, then the CLI
     );
   });
 
-  it("serializes with every other production change", () => {
-    for (const f of ["deploy.yml", "drift.yml", "rollback.yml"]) {
-      expect((wf[f] as unknown as { concurrency: unknown }).concurrency).toEqual({
-        group: "production",
-        "cancel-in-progress": false,
-      });
-    }
+  it("triggers the CLI release after production only", () => {
+    expect(needsOf(w.jobs["release-cli"]!)).toEqual(["deploy"]);
   });
 });
 
@@ -252,11 +276,15 @@ describe("drift.yml: scheduled preview --refresh --expect-no-changes", () => {
     expect(Object.keys(w.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
     expect((w.on.schedule as { cron: string }[])[0]!.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
   });
-  it("fails on any difference between production and its state", () => {
+  it("fails on any difference between a stack and its state, for production and testnet each", () => {
     const [p] = pulumiSteps(w.jobs.drift!);
+    expect(w.jobs.drift!.strategy).toMatchObject({
+      "fail-fast": false,
+      matrix: { stack: ["production", "testnet"] },
+    });
     expect(p!.with).toMatchObject({
       command: "preview",
-      "stack-name": "production",
+      "stack-name": gh("matrix.stack"),
       refresh: true,
       "expect-no-changes": true,
     });
@@ -276,17 +304,24 @@ describe("rollback.yml: manual, adopts a previous process without spawning", () 
     expect(Object.keys(w.on)).toEqual(["workflow_dispatch"]);
     expect(inputs.process_id).toMatchObject({ required: true, type: "string" });
     expect(inputs.ref).toMatchObject({ required: true, type: "string" });
+    // Per stack: production unless the operator picks testnet.
+    expect(inputs.stack).toMatchObject({
+      required: true,
+      type: "choice",
+      options: ["production", "testnet"],
+      default: "production",
+    });
   });
 
   it("validates the process ID before anything else", () => {
     expect(job.steps![0]!.run).toContain("^[A-Za-z0-9_-]{43}$");
   });
 
-  it("runs pulumi up on production with aoRegistry:adoptProcessId set to the input", () => {
+  it("runs pulumi up on the chosen stack with aoRegistry:adoptProcessId set to the input", () => {
     const [up] = pulumiSteps(job);
     expect(up!.with).toMatchObject({
       command: "up",
-      "stack-name": "production",
+      "stack-name": gh("inputs.stack"),
       "config-map": gh("env.ADOPT_CONFIG"),
     });
     const adopt = job.steps!.find((s) => s.run?.includes("ADOPT_CONFIG="));
@@ -343,8 +378,9 @@ describe("rollback.yml: manual, adopts a previous process without spawning", () 
     expect(job.steps!.at(-1)!.env).toMatchObject({ GOT: gh("steps.up.outputs.processId") });
   });
 
-  it("then triggers the CLI release so the next build follows the rollback", () => {
+  it("then triggers the CLI release (production only) so the next build follows the rollback", () => {
     expect(needsOf(w.jobs["release-cli"]!)).toEqual(["rollback"]);
+    expect(w.jobs["release-cli"]!.if).toBe("inputs.stack == 'production'");
     expect(w.jobs["release-cli"]!.steps!.map((s) => s.run).join("\n")).toContain(
       "event_type=registry-deployed",
     );

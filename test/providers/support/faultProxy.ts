@@ -1,16 +1,20 @@
 /**
  * A fault-injecting HTTP proxy in front of one AO unit: each request is passed, answered with an HTTP
- * error without forwarding, or forwarded and then its reply dropped (the socket is destroyed after the
- * upstream accepted it: the client never learns the outcome).
+ * error without forwarding, forwarded and then its reply dropped (the socket is destroyed after the
+ * upstream accepted it: the client never learns the outcome), or forwarded and its reply held back (a
+ * stalled node). Each request seen is recorded with the SHA-256 of its body (a re-sent signed item has
+ * the same).
  */
+import { createHash } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "pass" | "drop-reply" | { status: number };
+export type Fault = "pass" | "drop-reply" | { status: number; body?: string } | { delayMs: number };
 export interface SeenRequest {
   method: string;
   url: string;
   n: number;
+  bodySha256: string;
 }
 
 export async function startFaultProxy(
@@ -21,12 +25,17 @@ export async function startFaultProxy(
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const info = { method: req.method ?? "GET", url: req.url ?? "/", n: seen.length + 1 };
+    const info = {
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      n: seen.length + 1,
+      bodySha256: createHash("sha256").update(Buffer.concat(chunks)).digest("hex"),
+    };
     seen.push(info);
     const fault = rule(info);
-    if (typeof fault === "object") {
+    if (typeof fault === "object" && "status" in fault) {
       res.writeHead(fault.status, { "content-type": "text/plain" });
-      res.end(`injected HTTP ${fault.status}`);
+      res.end(fault.body ?? `injected HTTP ${fault.status}`);
       return;
     }
     const headers: Record<string, string> = {};
@@ -39,6 +48,8 @@ export async function startFaultProxy(
       ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
     });
     const body = Buffer.from(await upstream.arrayBuffer());
+    if (typeof fault === "object") await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (res.destroyed) return;
     if (fault === "drop-reply") {
       req.socket.destroy();
       return;

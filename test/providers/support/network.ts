@@ -1,4 +1,4 @@
-import { DEPLOYMENT_ID_TAG } from "../../../providers/aoValues";
+import { DEPLOYMENT_ID_TAG, type Endpoints } from "../../../providers/aoValues";
 import type { Jwk } from "../../../providers/wallet";
 import { aoClient, type Devnet, graphql } from "../../support/devnet";
 
@@ -10,6 +10,19 @@ export async function spawnsOf(net: Pick<Devnet, "urls">, deploymentId: string):
     { tag: DEPLOYMENT_ID_TAG, id: deploymentId },
   );
   return data.transactions.edges.map((e) => e.node.id);
+}
+
+/** The tags of a process's spawn, as the gateway indexes them. */
+export async function spawnTagsOf(
+  net: Pick<Devnet, "urls">,
+  processId: string,
+): Promise<Record<string, string>> {
+  const data = await graphql<{
+    transactions: { edges: { node: { tags: { name: string; value: string }[] } }[] };
+  }>(net, `query($id: ID!) { transactions(ids: [$id]) { edges { node { tags { name value } } } } }`, {
+    id: processId,
+  });
+  return Object.fromEntries((data.transactions.edges[0]?.node.tags ?? []).map((t) => [t.name, t.value]));
 }
 
 /** The tags of a process's reply to a dry-run `Info`, as a record. */
@@ -29,10 +42,25 @@ export async function infoTags(
   return tags;
 }
 
-/** The AoProcess inputs that target a local network: module, scheduler, authority, endpoints, name. */
+/** Both networks the local network serves: the provider's every e2e runs in each. */
+export const MODES = ["legacy", "mainnet"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** The local network's endpoints in a mode: its legacy units, or its mainnet front door. */
+export function endpointsIn(net: Pick<Devnet, "urls">, mode: Mode): Endpoints {
+  return mode === "mainnet"
+    ? { network: "mainnet", node: net.urls.node! }
+    : { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway };
+}
+
+/**
+ * The AoProcess inputs that target a local network: module, scheduler, authority, endpoints, name. The
+ * network's one wallet is its scheduler, its messenger and its node: the authority in both modes.
+ */
 export function networkInputs(
   net: Pick<Devnet, "urls" | "moduleId" | "schedulerId" | "authority">,
   name: string,
+  mode: Mode = "legacy",
 ): Record<string, unknown> {
   return {
     module: net.moduleId,
@@ -40,6 +68,6 @@ export function networkInputs(
     authority: net.authority,
     name,
     tags: { "App-Name": name },
-    endpoints: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
+    endpoints: endpointsIn(net, mode),
   };
 }
