@@ -22,6 +22,7 @@ V.LIMITS = {
   queryTermsMax = 8,
   pageDefault = 20,
   pageMax = 100,
+  searchScan = 1000,               -- candidates one Search-Skills request examines at most
   exportPageDefault = 25,
   exportPageMax = 100,
   exportPageBytes = 512 * 1024,    -- an Export-State page stops growing past this
