@@ -147,7 +147,7 @@ function V.tags(value, field)
   return out
 end
 
--- Returns the parsed version (see semver.parse) with `.text` set to the input.
+-- Returns the parsed version (see semver.parse; `.text` is the input).
 function V.version(value, field)
   field = field or "version"
   local s, e = requireString(value, field, " (a semantic version such as \"1.2.3\")")
@@ -158,7 +158,6 @@ function V.version(value, field)
     return nil, err("E_INVALID_VERSION", string.format(
       "%s %q is not a semantic version: %s (see https://semver.org)", field, s, reason), field)
   end
-  v.text = s
   return v
 end
 
