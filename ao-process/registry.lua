@@ -23,7 +23,7 @@ local identity = require("registry.identity")
 local ingress = require("registry.ingress")
 local digest = require("registry.digest")
 
-local PROTOCOL_VERSION = "1.2.0"
+local PROTOCOL_VERSION = "1.3.0"
 local REGISTRY_NAME = "Agent Skills Registry"
 local LIMITS = V.LIMITS
 local err = V.err

@@ -68,10 +68,18 @@ async function populate(r: Registry) {
   const by = (i: number) => (i % 2 ? ALICE : BOB);
   for (const i of [1, 2, 3, 8]) {
     for (const version of ["2.0.0-rc.1", "1.0.1+build.7", "2.0.0", "3.0.0-alpha"]) {
-      await r.ok("Publish-Version", { name: skillName(i), version, txId: txId(`${i}${version}`), contentHash: contentHash(i * 100) }, { from: by(i) });
+      await r.ok(
+        "Publish-Version",
+        { name: skillName(i), version, txId: txId(`${i}${version}`), contentHash: contentHash(i * 100) },
+        { from: by(i) },
+      );
     }
   }
-  await r.ok("Update-Skill", { name: skillName(4), description: "Now converts spreadsheets", tags: ["csv", "t0"] }, { from: by(4) });
+  await r.ok(
+    "Update-Skill",
+    { name: skillName(4), description: "Now converts spreadsheets", tags: ["csv", "t0"] },
+    { from: by(4) },
+  );
   await r.ok("Update-Skill", { name: skillName(9), tags: [] }, { from: by(9) });
   await r.ok("Deprecate-Skill", { name: skillName(10), reason: "use skill-011" }, { from: by(10) });
   await r.ok("Deprecate-Skill", { name: skillName(12) }, { from: by(12) });
@@ -111,7 +119,11 @@ async function snapshot(r: Registry) {
   for (const filters of SEARCHES) {
     let after: string | null = null;
     do {
-      const page: Body = await r.ok("Search-Skills", { ...filters, limit: 3, ...(after ? { cursor: after } : {}) }, dry);
+      const page: Body = await r.ok(
+        "Search-Skills",
+        { ...filters, limit: 3, ...(after ? { cursor: after } : {}) },
+        dry,
+      );
       // Fields 1.3.0 adds; 1.2.0 has no budget, and these registries are far below it.
       const { examined: _e, exhausted: _x, ...rest } = page;
       searches.push(rest);
@@ -121,7 +133,11 @@ async function snapshot(r: Registry) {
   const entries: Body[] = [];
   let at: string | null = null;
   do {
-    const page: Body = await r.ok("State-Export", at ? { maxBytes: 2048, cursor: at } : { maxBytes: 2048 }, dry);
+    const page: Body = await r.ok(
+      "State-Export",
+      at ? { maxBytes: 2048, cursor: at } : { maxBytes: 2048 },
+      dry,
+    );
     entries.push(...page.entries);
     at = page.nextCursor;
   } while (at);
@@ -133,7 +149,15 @@ async function snapshot(r: Registry) {
     rc = page.nextCursor;
   } while (rc);
   const { digest, entries: count, bytes } = (await r.ok("State-Info", {}, dry)).stateTransfer;
-  return { counts: info.counts, listed, gets, searches, entries, records, transfer: { digest, count, bytes } };
+  return {
+    counts: info.counts,
+    listed,
+    gets,
+    searches,
+    entries,
+    records,
+    transfer: { digest, count, bytes },
+  };
 }
 
 describe("a registry running the previous layout (1.2.0, a table per skill)", () => {
@@ -150,7 +174,11 @@ describe("a registry running the previous layout (1.2.0, a table per skill)", ()
     let cursor: string | null = null;
     let page = 0;
     do {
-      const out: Body = await old.ok("State-Export", cursor ? { maxBytes: pageBytes, cursor } : { maxBytes: pageBytes }, { dry: true });
+      const out: Body = await old.ok(
+        "State-Export",
+        cursor ? { maxBytes: pageBytes, cursor } : { maxBytes: pageBytes },
+        { dry: true },
+      );
       await moved.ok("State-Import", { from: "F".repeat(43), page: ++page, entries: out.entries });
       cursor = out.nextCursor;
     } while (cursor);
@@ -174,15 +202,25 @@ describe("a registry running the previous layout (1.2.0, a table per skill)", ()
     const before = await snapshot(r);
 
     await r.load(NEW_CODE);
-    expect(await r.lua("return Registry.layout .. ' ' .. tostring(Registry.names) .. ' ' .. tostring(Registry.byTag)")).toBe(
-      "2 nil nil",
-    );
+    expect(
+      await r.lua(
+        "return Registry.layout .. ' ' .. tostring(Registry.names) .. ' ' .. tostring(Registry.byTag)",
+      ),
+    ).toBe("2 nil nil");
     expect(await snapshot(r)).toEqual(before);
     await r.load(NEW_CODE); // loading again changes nothing
     expect(await snapshot(r)).toEqual(before);
 
-    await r.ok("Publish-Version", { name: skillName(3), version: "4.0.0", txId: txId("late"), contentHash: contentHash(7) }, { from: ALICE });
-    await r.ok("Register-Skill", { name: "after-upgrade", description: "written by the new code", tags: ["t1"] }, { from: CAROL });
+    await r.ok(
+      "Publish-Version",
+      { name: skillName(3), version: "4.0.0", txId: txId("late"), contentHash: contentHash(7) },
+      { from: ALICE },
+    );
+    await r.ok(
+      "Register-Skill",
+      { name: "after-upgrade", description: "written by the new code", tags: ["t1"] },
+      { from: CAROL },
+    );
     await r.ok("Update-Skill", { name: skillName(1), tags: ["t2"] }, { from: ALICE });
     const after = await snapshot(r);
     expect(after.transfer.digest).toBe(digestOf(after.entries).digest);
@@ -193,15 +231,17 @@ describe("a registry running the previous layout (1.2.0, a table per skill)", ()
       versions: before.counts.versions + 1,
       tags: before.counts.tags - 1,
     });
-    expect((await r.ok("Get-Skill", { name: skillName(3) }, { dry: true })).skill.latestVersion).toBe("4.0.0");
-    expect((await r.ok("Search-Skills", { tag: "t1" }, { dry: true })).skills.map((s: Body) => s.name)).toContain(
-      "after-upgrade",
+    expect((await r.ok("Get-Skill", { name: skillName(3) }, { dry: true })).skill.latestVersion).toBe(
+      "4.0.0",
     );
+    expect(
+      (await r.ok("Search-Skills", { tag: "t1" }, { dry: true })).skills.map((s: Body) => s.name),
+    ).toContain("after-upgrade");
   }, 120_000);
 });
 
 /** Fills a sealed registry with `n` generated skills (2 versions each) through Import-State, then opens it. */
-async function fill(r: Registry, n: number, describe: (i: number) => string) {
+async function fill(r: Registry, n: number, descriptionOf: (i: number) => string) {
   for (let from = 0; from < n; from += 100) {
     const skills = [];
     for (let i = from; i < Math.min(n, from + 100); i++) {
@@ -209,7 +249,7 @@ async function fill(r: Registry, n: number, describe: (i: number) => string) {
       skills.push({
         name: `bulk-${String(i).padStart(5, "0")}`,
         publisher: by,
-        description: describe(i),
+        description: descriptionOf(i),
         tags: [`g${i % 4}`, "bulk"],
         createdAt: i,
         updatedAt: i,
@@ -241,7 +281,11 @@ describe("at 3,000 skills", () => {
     const pages: { examined: number; exhausted: boolean; found: number }[] = [];
     let cursor: string | null = null;
     do {
-      const page: Body = await r.ok("Search-Skills", { limit: 20, ...filters, ...(cursor ? { cursor } : {}) }, { dry: true });
+      const page: Body = await r.ok(
+        "Search-Skills",
+        { limit: 20, ...filters, ...(cursor ? { cursor } : {}) },
+        { dry: true },
+      );
       names.push(...page.skills.map((s: Body) => s.name));
       pages.push({ examined: page.examined, exhausted: page.exhausted, found: page.skills.length });
       cursor = page.nextCursor;
