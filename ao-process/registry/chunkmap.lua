@@ -55,6 +55,23 @@ local function locate(map, key)
 end
 M.locate = locate
 
+-- locate(map, key) for a key known to be in chunk c or after it: gallops
+-- forward from c, so keys visited in order cost a compare or two each (an
+-- index search looks up each candidate's record in the skills map).
+function M.locateFrom(map, key, c)
+  local first = map.first
+  local n = #first
+  if c >= n or first[c + 1] > key then return c end
+  local lo, step = c + 1, 1 -- first[lo] <= key
+  while lo + step <= n and first[lo + step] <= key do lo, step = lo + step, step * 2 end
+  local hi = math.min(lo + step - 1, n) -- the answer is in lo..hi
+  while lo < hi do
+    local mid = (lo + hi + 1) // 2
+    if first[mid] <= key then lo = mid else hi = mid - 1 end
+  end
+  return lo
+end
+
 local function decode(s)
   local keys, vals, pos, n, i = {}, {}, 1, #s, 0
   while pos <= n do
@@ -106,9 +123,10 @@ function M.position(map, key, after)
   return c, bound(M.view(map, c).keys, key, after)
 end
 
-function M.get(map, key)
+-- The value of key, or nil; `c`, when given, is the key's chunk (see locateFrom).
+function M.get(map, key, c)
   if #map.chunks == 0 then return nil end
-  local v = M.view(map, locate(map, key))
+  local v = M.view(map, c or locate(map, key))
   local i = bound(v.keys, key)
   if v.keys[i] == key then return v.vals[i] end
   return nil

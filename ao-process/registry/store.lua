@@ -513,6 +513,7 @@ S.search = batched(function(state, filters, cursor, limit, budget)
 
   local out, examined, more, exhausted = {}, 0, false, false
   local lastName, lastChunk -- the last candidate examined, or the last chunk rejected whole
+  local at = 1 -- the skills chunk of the last candidate from an index (candidates come in name order)
   local c, i = chunkmap.position(source, from, after)
   while c <= #source.chunks do
     if source == skills and scope == "" and i == 1 and not mayMatch(c) then
@@ -534,8 +535,9 @@ S.search = batched(function(state, filters, cursor, limit, budget)
         local head
         if source == skills then
           if mayMatch(c) then head = record.head(name, v.vals[i]) end
-        elseif mayMatch(chunkmap.locate(skills, name)) then
-          head = record.head(name, chunkmap.get(skills, name))
+        else
+          at = chunkmap.locateFrom(skills, name, at)
+          if mayMatch(at) then head = record.head(name, chunkmap.get(skills, name, at)) end
         end
         if head and matches(head, filters, terms) then
           if #out == limit then more = true; break end

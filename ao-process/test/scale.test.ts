@@ -356,7 +356,7 @@ describe("at 3,000 skills", () => {
 });
 
 describe("registry/chunkmap.lua", () => {
-  it("keeps keys in order across random sets, deletes, splits and merges, flushed in batches", async () => {
+  it("keeps keys in order across random sets, deletes, splits and merges, flushed in batches, and finds their chunks", async () => {
     const r = await registry(NEW_CODE, "chunkmap");
     const out = await r.lua(`local cm = require("registry.chunkmap")
       local saved = cm.CHUNK_BYTES
@@ -393,6 +393,15 @@ describe("registry/chunkmap.lua", () => {
           if #v.keys == 0 or #v.keys ~= map.sizes[c] then problem("size of chunk " .. c) end
           if v.keys[1] < map.first[c] or (map.first[c + 1] and v.keys[#v.keys] >= map.first[c + 1]) then problem("bounds of chunk " .. c) end
           if #map.chunks[c] > cm.CHUNK_BYTES + 80 then problem("chunk " .. c .. " holds " .. #map.chunks[c] .. " bytes") end
+        end
+        -- locateFrom, galloping through keys in order, agrees with locate.
+        local at, probe = 1, 0
+        while true do
+          probe = probe + rnd(round % 2 == 0 and 3 or 120)
+          if probe > 610 then break end
+          local key = string.format("k%04d", probe)
+          at = cm.locateFrom(map, key, at)
+          if at ~= cm.locate(map, key) then problem("locateFrom " .. key) end
         end
         cm.flushAll()
       end
