@@ -827,33 +827,40 @@ actions["State-Open"] = {
 
 local function handlerFor(action, def)
   local maxBytes = def.maxBytes or LIMITS.messageBytes
+  -- The request's outcome: (body, tags) on success, (nil, error) on failure.
+  local function respond(msg, sender)
+    -- Before anything else: nobody but the owner makes the registry read an owner-only request.
+    if def.ownerOnly and sender ~= Owner then
+      return nil, err("E_NOT_OWNER",
+        action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")")
+    end
+    local size = messageSize(msg)
+    if size > maxBytes then
+      return nil, err("E_MESSAGE_TOO_LARGE", string.format(
+        "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes))
+    end
+    if def.write then
+      local refused = writeRefusal(action)
+      if refused then return nil, refused end
+    end
+    local data, e = decodeData(msg)
+    if not data then return nil, e end
+    local req
+    req, e = V.object(data, def.spec, action)
+    if not req then return nil, e end
+    return def.run(msg, req, sender)
+  end
   return function(msg)
     local sender = identity.sender(msg, ao and ao.authorities)
-    -- One batch (registry/store.lua): the skills it decodes are encoded back once, at its end.
-    local ok, failure = pcall(store.batch, Registry, function()
-      -- Before anything else: nobody but the owner makes the registry read an owner-only request.
-      if def.ownerOnly and sender ~= Owner then
-        return replyError(msg, sender, action, err("E_NOT_OWNER",
-          action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")"))
-      end
-      local size = messageSize(msg)
-      if size > maxBytes then
-        return replyError(msg, sender, action, err("E_MESSAGE_TOO_LARGE", string.format(
-          "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes)))
-      end
-      if def.write then
-        local refused = writeRefusal(action)
-        if refused then return replyError(msg, sender, action, refused) end
-      end
-      local data, e = decodeData(msg)
-      if not data then return replyError(msg, sender, action, e) end
-      local req
-      req, e = V.object(data, def.spec, action)
-      if not req then return replyError(msg, sender, action, e) end
-      local body, tags = def.run(msg, req, sender)
-      if not body then return replyError(msg, sender, action, tags) end
-      replyOk(msg, sender, action, body, tags)
-    end)
+    -- One batch (registry/store.lua): what it changed is encoded once at its end, before the
+    -- reply goes out, so that a failure there answers E_INTERNAL alone, never after an OK.
+    local ok, body, tags = pcall(store.batch, Registry, respond, msg, sender)
+    local failure = body
+    if ok then
+      ok, failure = pcall(function()
+        if body then replyOk(msg, sender, action, body, tags) else replyError(msg, sender, action, tags) end
+      end)
+    end
     if not ok then
       -- A bug, not a bad request. Still answer, so the caller is not left waiting.
       pcall(replyError, msg, sender, action, err("E_INTERNAL",
