@@ -266,6 +266,11 @@ function M.discard(map)
   views[map] = nil
 end
 
+-- Forgets every view (a batch that failed while encoding: none may reach a later message).
+function M.discardAll()
+  views = {}
+end
+
 -- Every entry in key order (for a migration or a digest computed at load).
 function M.each(map)
   local c, i = 1, 0

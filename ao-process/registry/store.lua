@@ -98,6 +98,7 @@ function S.batch(state, fn, ...)
     local ok, e = pcall(commit, state)
     if not ok then
       open, changed = {}, {}
+      chunkmap.discardAll()
       if res[1] then res = { false, e, n = 2 } end
     end
   end

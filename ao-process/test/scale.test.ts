@@ -240,6 +240,32 @@ describe("a registry running the previous layout (1.2.0, a table per skill)", ()
   }, 120_000);
 });
 
+describe("a failure while a request's changes are encoded", () => {
+  it("answers E_INTERNAL alone, and leaves nothing decoded for the next request", async () => {
+    const r = await registry(NEW_CODE, "encode-failure");
+    await r.ok("State-Open", {});
+    await r.ok("Register-Skill", { name: "before", description: "fine", tags: ["a"] });
+    await r.load(`local record = require("registry.record")
+      BrokenEncode, record.encode = record.encode, function() error("encoding failed") end`);
+    const m = r.msg([{ name: "Action", value: "Register-Skill" }], JSON.stringify({ name: "broken", description: "x" }));
+    const res = await r.evaluate(m);
+    expect(res.Error).toBeFalsy();
+    expect(res.Messages).toHaveLength(1);
+    const body = JSON.parse(res.Messages[0]!.Data as string);
+    expect(body.error.code).toBe("E_INTERNAL");
+    expect(body.error.message).toContain("encoding failed");
+    await r.load(`require("registry.record").encode = BrokenEncode`);
+    await r.ok("Register-Skill", { name: "after", description: "fine again", tags: ["a"] });
+    expect((await r.ok("Search-Skills", { tag: "a" }, { dry: true })).skills.map((s: Body) => s.name)).toEqual([
+      "after",
+      "before",
+    ]);
+    expect(await r.call("Get-Skill", { name: "broken" }, { dry: true })).toMatchObject({
+      error: { code: "E_SKILL_NOT_FOUND" },
+    });
+  }, 60_000);
+});
+
 /** Fills a sealed registry with `n` generated skills (2 versions each) through Import-State, then opens it. */
 async function fill(r: Registry, n: number, descriptionOf: (i: number) => string) {
   for (let from = 0; from < n; from += 100) {
