@@ -247,7 +247,10 @@ describe("a failure while a request's changes are encoded", () => {
     await r.ok("Register-Skill", { name: "before", description: "fine", tags: ["a"] });
     await r.load(`local record = require("registry.record")
       BrokenEncode, record.encode = record.encode, function() error("encoding failed") end`);
-    const m = r.msg([{ name: "Action", value: "Register-Skill" }], JSON.stringify({ name: "broken", description: "x" }));
+    const m = r.msg(
+      [{ name: "Action", value: "Register-Skill" }],
+      JSON.stringify({ name: "broken", description: "x", tags: ["a"] }),
+    );
     const res = await r.evaluate(m);
     expect(res.Error).toBeFalsy();
     expect(res.Messages).toHaveLength(1);
@@ -256,10 +259,9 @@ describe("a failure while a request's changes are encoded", () => {
     expect(body.error.message).toContain("encoding failed");
     await r.load(`require("registry.record").encode = BrokenEncode`);
     await r.ok("Register-Skill", { name: "after", description: "fine again", tags: ["a"] });
-    expect((await r.ok("Search-Skills", { tag: "a" }, { dry: true })).skills.map((s: Body) => s.name)).toEqual([
-      "after",
-      "before",
-    ]);
+    expect(
+      (await r.ok("Search-Skills", { tag: "a" }, { dry: true })).skills.map((s: Body) => s.name),
+    ).toEqual(["after", "before"]);
     expect(await r.call("Get-Skill", { name: "broken" }, { dry: true })).toMatchObject({
       error: { code: "E_SKILL_NOT_FOUND" },
     });
