@@ -339,7 +339,7 @@ describe("at 3,000 skills", () => {
     )
       .split(" ")
       .map(Number);
-    // Layout 1 held about 15 per skill (a table per skill, per version, per tag list, their strings).
+    // Layout 1 held about 10 per skill (a table per skill, per version, per tag list, their strings).
     expect(tables).toBeLessThan(30);
     expect((tables! + strings!) / N).toBeLessThan(0.5);
     expect((await r.ok("Info", {}, { dry: true })).counts).toEqual({
