@@ -23,7 +23,7 @@ local identity = require("registry.identity")
 local ingress = require("registry.ingress")
 local digest = require("registry.digest")
 
-local PROTOCOL_VERSION = "1.2.0"
+local PROTOCOL_VERSION = "1.3.0"
 local REGISTRY_NAME = "Agent Skills Registry"
 local LIMITS = V.LIMITS
 local err = V.err
@@ -39,9 +39,10 @@ local function state() return Registry end
 ---------------------------------------------------------------------------
 -- Reply shapes
 
+-- An integer: records store timestamps as 64-bit integers (registry/record.lua).
 local function timestampOf(msg)
   local ts = tonumber(msg.Timestamp)
-  return ts and math.floor(ts) or 0
+  return ts and math.tointeger(math.floor(ts)) or 0
 end
 
 local function orNull(v)
@@ -61,14 +62,14 @@ local function versionView(v)
   }
 end
 
+-- Of a skill or its head (registry/record.lua): both carry latestVersion.
 local function summaryView(skill)
-  local latest = store.latest(skill)
   return {
     name = skill.name,
     publisher = skill.publisher,
     description = skill.description,
     tags = json.array({ table.unpack(skill.tags) }),
-    latestVersion = latest and latest.version or json.null,
+    latestVersion = orNull(skill.latestVersion),
     deprecated = skill.deprecated,
     updatedAt = skill.updatedAt,
   }
@@ -205,7 +206,7 @@ actions["Info"] = {
         versions = s.counts.versions,
         deprecated = s.counts.deprecated,
         publishers = s.counts.publishers,
-        tags = (function() local n = 0 for _ in pairs(s.byTag) do n = n + 1 end return n end)(),
+        tags = s.counts.tags,
       },
       limits = limits,
       deployment = deployment,
@@ -325,9 +326,9 @@ actions["List-Skills"] = {
   },
   run = function(_, req)
     local s = state()
-    local names, nextCursor = store.page(s, req.cursor, req.limit or LIMITS.pageDefault)
+    local heads, nextCursor = store.page(s, req.cursor, req.limit or LIMITS.pageDefault)
     local skills = json.array()
-    for i, name in ipairs(names) do skills[i] = summaryView(s.skills[name]) end
+    for i, head in ipairs(heads) do skills[i] = summaryView(head) end
     return { skills = skills, nextCursor = orNull(nextCursor), total = s.counts.skills }
   end,
 }
@@ -347,17 +348,16 @@ actions["Search-Skills"] = {
       return nil, err("E_MISSING_FIELD",
         "Search-Skills needs at least one of query, tag, name (a name prefix) or publisher; use List-Skills to list everything", "query")
     end
-    local s = state()
-    local names, nextCursor = store.search(s, {
+    local heads, nextCursor, examined, exhausted = store.search(state(), {
       terms = req.query,
       tag = req.tag,
       prefix = req.name,
       publisher = req.publisher,
       includeDeprecated = req.includeDeprecated == true,
-    }, req.cursor, req.limit or LIMITS.pageDefault)
+    }, req.cursor, req.limit or LIMITS.pageDefault, LIMITS.searchScan)
     local skills = json.array()
-    for i, name in ipairs(names) do skills[i] = summaryView(s.skills[name]) end
-    return { skills = skills, nextCursor = orNull(nextCursor) }
+    for i, head in ipairs(heads) do skills[i] = summaryView(head) end
+    return { skills = skills, nextCursor = orNull(nextCursor), examined = examined, exhausted = exhausted }
   end,
 }
 
@@ -427,18 +427,18 @@ actions["Export-State"] = {
   },
   run = function(_, req)
     local s = state()
-    local names = store.page(s, req.cursor, req.limit or LIMITS.exportPageDefault)
+    local skills = store.page(s, req.cursor, req.limit or LIMITS.exportPageDefault, true)
     local records = json.array()
     local bytes = 0
-    for _, name in ipairs(names) do
-      local rec = recordView(s.skills[name])
+    for _, skill in ipairs(skills) do
+      local rec = recordView(skill)
       bytes = bytes + #json.encode(rec)
       if #records > 0 and bytes > LIMITS.exportPageBytes then break end
       records[#records + 1] = rec
     end
     local nextCursor = json.null
     local lastName = records[#records] and records[#records].name
-    if lastName and s.names[#s.names] ~= lastName then nextCursor = lastName end
+    if lastName and store.lastName(s) ~= lastName then nextCursor = lastName end
     return {
       protocolVersion = PROTOCOL_VERSION,
       schema = s.schema,
@@ -827,32 +827,40 @@ actions["State-Open"] = {
 
 local function handlerFor(action, def)
   local maxBytes = def.maxBytes or LIMITS.messageBytes
+  -- The request's outcome: (body, tags) on success, (nil, error) on failure.
+  local function respond(msg, sender)
+    -- Before anything else: nobody but the owner makes the registry read an owner-only request.
+    if def.ownerOnly and sender ~= Owner then
+      return nil, err("E_NOT_OWNER",
+        action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")")
+    end
+    local size = messageSize(msg)
+    if size > maxBytes then
+      return nil, err("E_MESSAGE_TOO_LARGE", string.format(
+        "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes))
+    end
+    if def.write then
+      local refused = writeRefusal(action)
+      if refused then return nil, refused end
+    end
+    local data, e = decodeData(msg)
+    if not data then return nil, e end
+    local req
+    req, e = V.object(data, def.spec, action)
+    if not req then return nil, e end
+    return def.run(msg, req, sender)
+  end
   return function(msg)
     local sender = identity.sender(msg, ao and ao.authorities)
-    local ok, failure = pcall(function()
-      -- Before anything else: nobody but the owner makes the registry read an owner-only request.
-      if def.ownerOnly and sender ~= Owner then
-        return replyError(msg, sender, action, err("E_NOT_OWNER",
-          action .. " is reserved to the owner of this registry process (" .. tostring(Owner) .. ")"))
-      end
-      local size = messageSize(msg)
-      if size > maxBytes then
-        return replyError(msg, sender, action, err("E_MESSAGE_TOO_LARGE", string.format(
-          "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes)))
-      end
-      if def.write then
-        local refused = writeRefusal(action)
-        if refused then return replyError(msg, sender, action, refused) end
-      end
-      local data, e = decodeData(msg)
-      if not data then return replyError(msg, sender, action, e) end
-      local req
-      req, e = V.object(data, def.spec, action)
-      if not req then return replyError(msg, sender, action, e) end
-      local body, tags = def.run(msg, req, sender)
-      if not body then return replyError(msg, sender, action, tags) end
-      replyOk(msg, sender, action, body, tags)
-    end)
+    -- One batch (registry/store.lua): what it changed is encoded once at its end, before the
+    -- reply goes out, so that a failure there answers E_INTERNAL alone, never after an OK.
+    local ok, body, tags = pcall(store.batch, Registry, respond, msg, sender)
+    local failure = body
+    if ok then
+      ok, failure = pcall(function()
+        if body then replyOk(msg, sender, action, body, tags) else replyError(msg, sender, action, tags) end
+      end)
+    end
     if not ok then
       -- A bug, not a bad request. Still answer, so the caller is not left waiting.
       pcall(replyError, msg, sender, action, err("E_INTERNAL",

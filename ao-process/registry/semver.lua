@@ -29,7 +29,7 @@ local function splitDots(s)
 end
 
 -- Parses `s`. Returns a table { major, minor, patch, prerelease = {ids},
--- build = {ids}, core = "M.m.p[-pre]" } or nil and a reason.
+-- build = {ids}, core = "M.m.p[-pre]", text = s } or nil and a reason.
 function M.parse(s)
   if type(s) ~= "string" then return nil, "a version must be a string" end
   local main, build = s, nil
@@ -78,6 +78,8 @@ function M.parse(s)
     build = buildIds,
     -- The version without build metadata: versions equal here have equal precedence.
     core = pre and (core .. "-" .. pre) or core,
+    -- As given: what a published version stores (records hold its text, not a parse).
+    text = s,
   }
 end
 

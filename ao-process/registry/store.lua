@@ -5,49 +5,53 @@
 -- do not fail half-way, so a handler that validated first never leaves a
 -- partial change behind.
 --
--- Shape:
---   state.skills[name] = {
---     name, publisher, description, tags = {sorted}, createdAt, updatedAt,
---     deprecated, deprecationReason?, deprecatedAt?,
---     versions = { [core] = { version, txId, contentHash, publishedAt, publishedBy, prerelease } },
---     order = { core, ... }  -- ascending semver precedence
---     latest = core?         -- highest release, else highest pre-release
---     text = "..."           -- lowercase name, description and tags, for text search
---   }
---   state.names               sorted array of every name
---   state.byTag[tag]          sorted array of the names carrying the tag
---   state.publishers[addr]    number of skills the address publishes
---   state.counts              { skills, versions, deprecated, publishers }
+-- Layout 2: few Lua objects, whatever the number of skills. aos ends every
+-- message with a full collectgarbage(), which visits every live object, so
+-- the state keeps each skill as one string (record.lua) in a chunked sorted
+-- map (chunkmap.lua), and its indexes as chunked sorted sets of keys:
+--   state.skills              chunkmap: name -> record (record.lua)
+--   state.tagIndex            chunkmap: tag .. "\0" .. name -> ""
+--   state.publisherIndex      chunkmap: publisher .. "\0" .. name -> ""
+--   state.counts              { skills, versions, deprecated, publishers, tags }
 --   state.status              "sealed" | "open" | "frozen" (providers/STATE-TRANSFER.md)
 --   state.successor           the process this one moved to (while frozen)
 --   state.predecessor         the process the last completed import came from
 --   state.import              { from, pages } while a State-Import is in progress
 --   state.digest              sum of SHA-256(canonical entry) over every entry (digest.lua)
 --   state.entries, state.bytes  how many entries, and their canonical bytes
+--   state.schema              the record format Export-State reports (1)
+--   state.layout              2 (layout 1 kept tables per skill; migrate converts it)
 -- The digest, entries and bytes are kept up to date by every operation below
 -- (each one that changes an entry subtracts its old hash and adds its new one),
 -- so reporting them is O(1).
+--
+-- Operations work on decoded skills (record.lua), which stay decoded for the
+-- rest of a batch (S.batch: a handler's whole request) and are encoded back
+-- when it ends; an operation called outside a batch is its own batch.
 -- `core` is the version without build metadata: two versions with equal
 -- precedence share a key, so "1.0.0+a" and "1.0.0+b" cannot both be published.
 
-local index = require("registry.index")
 local semver = require("registry.semver")
 local json = require("registry.json")
 local sha256 = require("registry.sha256")
 local digest = require("registry.digest")
+local chunkmap = require("registry.chunkmap")
+local record = require("registry.record")
 
 local S = {}
 
 S.SCHEMA = 1
+S.LAYOUT = 2
+
+local SEP = "\0" -- between an index's group (a tag, a publisher) and a name: sorts before any name character
 
 -- The data part of a state: what State-Import's rollback empties.
 local function emptyData()
   return {
-    skills = {},
-    names = {},
-    byTag = {},
-    publishers = {},
-    counts = { skills = 0, versions = 0, deprecated = 0, publishers = 0 },
+    skills = chunkmap.new(),
+    tagIndex = chunkmap.new(),
+    publisherIndex = chunkmap.new(),
+    counts = { skills = 0, versions = 0, deprecated = 0, publishers = 0, tags = 0 },
     digest = digest.new(),
     entries = 0,
     bytes = 0,
@@ -59,8 +63,67 @@ end
 function S.new()
   local state = emptyData()
   state.schema = S.SCHEMA
+  state.layout = S.LAYOUT
   state.status = "sealed"
   return state
+end
+
+---------------------------------------------------------------------------
+-- Batches: the skills a request decoded, kept until it ends.
+
+local depth = 0
+local open, changed = {}, {} -- name -> decoded skill; name -> true when it must be encoded again
+
+-- Writes the changed skills into the skills map's chunk views (still this message's).
+local function sync(state)
+  for name in pairs(changed) do chunkmap.set(state.skills, name, record.encode(open[name])) end
+  changed = {}
+end
+
+local function commit(state)
+  sync(state)
+  open = {}
+  chunkmap.flushAll()
+end
+
+-- Runs fn(...) as one batch: skills stay decoded until the outermost batch
+-- ends, and are then encoded, with every chunk it changed. It ends even when
+-- fn raises (a bug: the handler answers E_INTERNAL), so that nothing decoded
+-- outlives the message.
+function S.batch(state, fn, ...)
+  depth = depth + 1
+  local res = table.pack(pcall(fn, ...))
+  depth = depth - 1
+  if depth == 0 then
+    local ok, e = pcall(commit, state)
+    if not ok then
+      open, changed = {}, {}
+      chunkmap.discardAll()
+      if res[1] then res = { false, e, n = 2 } end
+    end
+  end
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+local function batched(fn)
+  return function(state, ...) return S.batch(state, fn, state, ...) end
+end
+
+-- The decoded skill, the same table for the whole batch.
+local function load(state, name)
+  local skill = open[name]
+  if skill then return skill end
+  local rec = chunkmap.get(state.skills, name)
+  if not rec then return nil end
+  skill = record.decode(name, rec)
+  open[name] = skill
+  return skill
+end
+
+local function save(skill)
+  open[skill.name] = skill
+  changed[skill.name] = true
 end
 
 ---------------------------------------------------------------------------
@@ -122,15 +185,91 @@ local function accountSkill(state, skill, sign)
   for _, core in ipairs(skill.order) do account(state, S.versionEntry(skill, skill.versions[core]), sign) end
 end
 
+-- The indexes: a key per (group, name), and a count of the distinct groups
+-- (counts.tags, counts.publishers) kept by looking at the neighbours.
+local function indexAdd(state, map, countKey, group, name)
+  local prefix = group .. SEP
+  if not chunkmap.hasPrefix(map, prefix) then state.counts[countKey] = state.counts[countKey] + 1 end
+  chunkmap.set(map, prefix .. name, "")
+end
+
+local function indexRemove(state, map, countKey, group, name)
+  local prefix = group .. SEP
+  if chunkmap.delete(map, prefix .. name) and not chunkmap.hasPrefix(map, prefix) then
+    state.counts[countKey] = state.counts[countKey] - 1
+  end
+end
+
+local function indexTags(state, name, tags)
+  for _, tag in ipairs(tags) do indexAdd(state, state.tagIndex, "tags", tag, name) end
+end
+
+local function unindexTags(state, name, tags)
+  for _, tag in ipairs(tags) do indexRemove(state, state.tagIndex, "tags", tag, name) end
+end
+
+-- Saves a skill and adds it to the indexes and counts (its entries are accounted by the caller).
+local function indexSkill(state, skill)
+  save(skill)
+  indexTags(state, skill.name, skill.tags)
+  indexAdd(state, state.publisherIndex, "publishers", skill.publisher, skill.name)
+  local counts = state.counts
+  counts.skills = counts.skills + 1
+  counts.versions = counts.versions + #skill.order
+  if skill.deprecated then counts.deprecated = counts.deprecated + 1 end
+end
+
+-- The reverse, before the skill is replaced under the same name (an import).
+local function unindexSkill(state, skill)
+  unindexTags(state, skill.name, skill.tags)
+  indexRemove(state, state.publisherIndex, "publishers", skill.publisher, skill.name)
+  local counts = state.counts
+  counts.skills = counts.skills - 1
+  counts.versions = counts.versions - #skill.order
+  if skill.deprecated then counts.deprecated = counts.deprecated - 1 end
+end
+
+-- Converts a layout-1 state (a table per skill in state.skills, the sorted
+-- array state.names, state.byTag[tag] arrays, state.publishers[addr] counts)
+-- into layout 2, keeping every field of every skill and version. Its entries
+-- are unchanged, so its digest is too.
+local function convert(state)
+  local old, names = state.skills or {}, state.names
+  if not names then
+    names = {}
+    for name in pairs(old) do names[#names + 1] = name end
+    table.sort(names)
+  end
+  local vals, tagKeys, pubKeys, tags, pubs = {}, {}, {}, {}, {}
+  local counts = { skills = #names, versions = 0, deprecated = 0, publishers = 0, tags = 0 }
+  for i, name in ipairs(names) do
+    local skill = old[name]
+    vals[i] = record.encode(skill)
+    for _, tag in ipairs(skill.tags) do
+      tagKeys[#tagKeys + 1] = tag .. SEP .. name
+      if not tags[tag] then tags[tag], counts.tags = true, counts.tags + 1 end
+    end
+    pubKeys[#pubKeys + 1] = skill.publisher .. SEP .. name
+    if not pubs[skill.publisher] then pubs[skill.publisher], counts.publishers = true, counts.publishers + 1 end
+    counts.versions = counts.versions + #skill.order
+    if skill.deprecated then counts.deprecated = counts.deprecated + 1 end
+  end
+  table.sort(tagKeys)
+  table.sort(pubKeys)
+  local none = setmetatable({}, { __index = function() return "" end })
+  state.skills = chunkmap.build(names, vals)
+  state.tagIndex = chunkmap.build(tagKeys, none)
+  state.publisherIndex = chunkmap.build(pubKeys, none)
+  state.counts = counts
+  state.names, state.byTag, state.publishers = nil, nil, nil
+  state.layout = S.LAYOUT
+end
+
 -- Brings a state loaded by an earlier version of this code up to date.
 function S.migrate(state)
   state.schema = state.schema or S.SCHEMA
-  state.skills = state.skills or {}
-  state.names = state.names or {}
-  state.byTag = state.byTag or {}
-  state.publishers = state.publishers or {}
-  state.counts = state.counts or {}
-  for _, k in ipairs({ "skills", "versions", "deprecated", "publishers" }) do
+  if state.layout == nil then convert(state) end
+  for _, k in ipairs({ "skills", "versions", "deprecated", "publishers", "tags" }) do
     state.counts[k] = state.counts[k] or 0
   end
   -- A state from before the state-transfer protocol is a live registry: it
@@ -139,7 +278,8 @@ function S.migrate(state)
   if state.status == nil then state.status = "open" end
   if state.digest == nil then
     state.digest, state.entries, state.bytes = digest.new(), 0, 0
-    for _, name in ipairs(state.names) do accountSkill(state, state.skills[name], 1) end
+    for name, rec in chunkmap.each(state.skills) do accountSkill(state, record.decode(name, rec), 1) end
+    chunkmap.flushAll()
   end
   state.written = nil -- replaced by the status: only a sealed registry takes imports
   return state
@@ -154,6 +294,8 @@ end
 
 -- Empties the data, keeping the lifecycle fields (State-Import's rollback).
 function S.clear(state)
+  for _, map in ipairs({ state.skills, state.tagIndex, state.publisherIndex }) do chunkmap.discard(map) end
+  open, changed = {}, {}
   for k, v in pairs(emptyData()) do state[k] = v end
 end
 
@@ -161,69 +303,7 @@ local function searchText(skill)
   return (skill.name .. "\n" .. skill.description .. "\n" .. table.concat(skill.tags, " ")):lower()
 end
 
-local function addPublisher(state, addr)
-  local n = state.publishers[addr]
-  if not n then state.counts.publishers = state.counts.publishers + 1 end
-  state.publishers[addr] = (n or 0) + 1
-end
-
-local function removePublisher(state, addr)
-  local n = state.publishers[addr] or 0
-  if n <= 1 then
-    if state.publishers[addr] then state.counts.publishers = state.counts.publishers - 1 end
-    state.publishers[addr] = nil
-  else
-    state.publishers[addr] = n - 1
-  end
-end
-
-local function indexTags(state, name, tags)
-  for _, tag in ipairs(tags) do
-    local list = state.byTag[tag]
-    if not list then list = {}; state.byTag[tag] = list end
-    index.insert(list, name)
-  end
-end
-
-local function unindexTags(state, name, tags)
-  for _, tag in ipairs(tags) do
-    local list = state.byTag[tag]
-    if list then
-      index.remove(list, name)
-      if #list == 0 then state.byTag[tag] = nil end
-    end
-  end
-end
-
-local function countVersions(skill)
-  return #skill.order
-end
-
--- Indexes and counts a skill (its entries are accounted by the caller).
-local function addSkill(state, skill)
-  skill.text = searchText(skill)
-  state.skills[skill.name] = skill
-  index.insert(state.names, skill.name)
-  indexTags(state, skill.name, skill.tags)
-  addPublisher(state, skill.publisher)
-  state.counts.skills = state.counts.skills + 1
-  state.counts.versions = state.counts.versions + countVersions(skill)
-  if skill.deprecated then state.counts.deprecated = state.counts.deprecated + 1 end
-end
-
-local function removeSkill(state, skill)
-  state.skills[skill.name] = nil
-  index.remove(state.names, skill.name)
-  unindexTags(state, skill.name, skill.tags)
-  removePublisher(state, skill.publisher)
-  state.counts.skills = state.counts.skills - 1
-  state.counts.versions = state.counts.versions - countVersions(skill)
-  if skill.deprecated then state.counts.deprecated = state.counts.deprecated - 1 end
-end
-
-function S.get(state, name)
-  return state.skills[name]
-end
+S.get = batched(load)
 
 -- Finds a version by anything with equal precedence ("1.0.0" finds "1.0.0+build.5").
 function S.findVersion(skill, parsed)
@@ -240,13 +320,14 @@ local function recomputeLatest(skill)
     local core = skill.order[i]
     if not skill.versions[core].prerelease then
       skill.latest = core
-      return
+      break
     end
   end
-  skill.latest = skill.order[#skill.order]
+  skill.latest = skill.latest or skill.order[#skill.order]
+  skill.latestVersion = skill.latest and skill.versions[skill.latest].version
 end
 
-local function insertVersion(skill, parsed, record)
+local function insertVersion(skill, parsed, rec)
   local order = skill.order
   local lo, hi = 1, #order + 1
   while lo < hi do
@@ -254,12 +335,12 @@ local function insertVersion(skill, parsed, record)
     if semver.compare(semver.parse(order[mid]), parsed) < 0 then lo = mid + 1 else hi = mid end
   end
   table.insert(order, lo, parsed.core)
-  skill.versions[parsed.core] = record
+  skill.versions[parsed.core] = rec
   recomputeLatest(skill)
 end
 
 -- fields: { name, description, tags }
-function S.register(state, fields, publisher, ts)
+S.register = batched(function(state, fields, publisher, ts)
   local skill = {
     name = fields.name,
     publisher = publisher,
@@ -271,13 +352,13 @@ function S.register(state, fields, publisher, ts)
     versions = {},
     order = {},
   }
-  addSkill(state, skill)
+  indexSkill(state, skill)
   account(state, S.skillEntry(skill), 1)
   return skill
-end
+end)
 
-function S.publish(state, skill, parsed, txId, contentHash, ts, by)
-  local record = {
+S.publish = batched(function(state, skill, parsed, txId, contentHash, ts, by)
+  local rec = {
     version = parsed.text,
     txId = txId,
     contentHash = contentHash,
@@ -286,16 +367,17 @@ function S.publish(state, skill, parsed, txId, contentHash, ts, by)
     prerelease = semver.isPrerelease(parsed),
   }
   changeSkill(state, skill, function()
-    insertVersion(skill, parsed, record)
+    insertVersion(skill, parsed, rec)
     skill.updatedAt = ts
   end)
-  account(state, S.versionEntry(skill, record), 1)
+  account(state, S.versionEntry(skill, rec), 1)
   state.counts.versions = state.counts.versions + 1
-  return record
-end
+  save(skill)
+  return rec
+end)
 
 -- fields: { description?, tags? }
-function S.update(state, skill, fields, ts)
+S.update = batched(function(state, skill, fields, ts)
   changeSkill(state, skill, function()
     if fields.tags then
       unindexTags(state, skill.name, skill.tags)
@@ -303,12 +385,12 @@ function S.update(state, skill, fields, ts)
       indexTags(state, skill.name, skill.tags)
     end
     if fields.description then skill.description = fields.description end
-    skill.text = searchText(skill)
     skill.updatedAt = ts
   end)
-end
+  save(skill)
+end)
 
-function S.deprecate(state, skill, deprecated, reason, ts)
+S.deprecate = batched(function(state, skill, deprecated, reason, ts)
   if deprecated and not skill.deprecated then
     state.counts.deprecated = state.counts.deprecated + 1
   elseif not deprecated and skill.deprecated then
@@ -325,67 +407,155 @@ function S.deprecate(state, skill, deprecated, reason, ts)
     end
     skill.updatedAt = ts
   end)
-end
+  save(skill)
+end)
 
-function S.transfer(state, skill, to, ts)
+S.transfer = batched(function(state, skill, to, ts)
   changeSkill(state, skill, function()
-    removePublisher(state, skill.publisher)
+    indexRemove(state, state.publisherIndex, "publishers", skill.publisher, skill.name)
     skill.publisher = to
-    addPublisher(state, to)
+    indexAdd(state, state.publisherIndex, "publishers", to, skill.name)
     skill.updatedAt = ts
   end)
+  save(skill)
+end)
+
+-- The entries of `map` in key order from `key` (after it when `after`).
+local function walk(map, key, after)
+  local c, i = chunkmap.position(map, key, after)
+  return function()
+    while c <= #map.chunks do
+      local v = chunkmap.view(map, c)
+      if i <= #v.keys then
+        i = i + 1
+        return v.keys[i - 1], v.vals[i - 1]
+      end
+      c, i = c + 1, 1
+    end
+  end
 end
 
--- One page of names in byte order, starting after `cursor`.
--- Returns the names and the cursor of the next page (nil on the last page).
-function S.page(state, cursor, limit)
-  local names = state.names
-  local start = cursor and index.upperBound(names, cursor) or 1
-  local out = {}
-  local last = math.min(#names, start + limit - 1)
-  for i = start, last do out[#out + 1] = names[i] end
-  local nextCursor = nil
-  if last < #names and #out > 0 then nextCursor = out[#out] end
-  return out, nextCursor
+-- One page of skills in byte order of their names, starting after `cursor`:
+-- heads (record.lua), or whole skills when `whole`. Returns them and the
+-- cursor of the next page (nil on the last page).
+S.page = batched(function(state, cursor, limit, whole)
+  sync(state)
+  local decode = whole and record.decode or record.head
+  local out, more = {}, false
+  for name, rec in walk(state.skills, cursor, true) do
+    if #out == limit then more = true; break end
+    out[#out + 1] = decode(name, rec)
+  end
+  return out, (more and out[#out].name or nil)
+end)
+
+-- The name of the last skill, or nil.
+S.lastName = batched(function(state)
+  sync(state)
+  local n = #state.skills.chunks
+  return n > 0 and chunkmap.lastKey(state.skills, n) or nil
+end)
+
+local function matches(skill, filters, terms)
+  if skill.deprecated and not filters.includeDeprecated then return false end
+  if filters.publisher and skill.publisher ~= filters.publisher then return false end
+  if terms then
+    local text = searchText(skill)
+    for _, term in ipairs(terms) do
+      if not text:find(term, 1, true) then return false end
+    end
+  end
+  return true
 end
 
 -- filters: { tag?, prefix?, terms?, publisher?, includeDeprecated }
--- All given filters must match. Results are in name order; the page ends after
--- `limit` matches, and `nextCursor` is set only when another match exists.
-function S.search(state, filters, cursor, limit)
-  local candidates
+-- All given filters must match. Results are heads in name order. The scan
+-- reads candidates from the narrowest index (the tag's, else the publisher's,
+-- else the names from the prefix) and examines at most `budget` of them, so
+-- its work does not grow with the registry. It stops at the first of:
+--   * `limit` matches and one more found: nextCursor = the last match;
+--   * no more candidates: nextCursor = nil;
+--   * `budget` candidates examined: nextCursor = the last name examined
+--     (the next page continues after it), and `exhausted` is true.
+-- Text terms are first looked for in a whole chunk of records at once
+-- (lowercased): a chunk without them is examined, and rejected, in one step.
+-- Returns heads, nextCursor, examined, exhausted.
+S.search = batched(function(state, filters, cursor, limit, budget)
+  sync(state)
+  local skills = state.skills
+  local source, base = skills, ""
   if filters.tag then
-    candidates = state.byTag[filters.tag] or {}
-  else
-    candidates = state.names
+    source, base = state.tagIndex, filters.tag .. SEP
+  elseif filters.publisher then
+    source, base = state.publisherIndex, filters.publisher .. SEP
   end
-  local start = 1
-  local prefix = filters.prefix
-  if prefix then start = index.lowerBound(candidates, prefix) end
-  if cursor then start = math.max(start, index.upperBound(candidates, cursor)) end
+  local scope = base .. (filters.prefix or "")
+  local from, after = scope, false
+  if cursor and base .. cursor >= scope then from, after = base .. cursor, true end
 
   local terms = filters.terms
-  local out = {}
-  local more = false
-  for i = start, #candidates do
-    local name = candidates[i]
-    if prefix and name:sub(1, #prefix) ~= prefix then break end
-    local skill = state.skills[name]
-    local ok = filters.includeDeprecated or not skill.deprecated
-    if ok and filters.publisher and skill.publisher ~= filters.publisher then ok = false end
-    if ok and terms then
-      local text = skill.text
-      for _, term in ipairs(terms) do
-        if not text:find(term, 1, true) then ok = false; break end
+  local textIn = {} -- skills chunk -> whether its lowercased records hold every term
+  local function mayMatch(c)
+    if not terms then return true end
+    local ok = textIn[c]
+    if ok == nil then
+      ok = true
+      local raw = chunkmap.raw(skills, c)
+      if raw then
+        raw = raw:lower()
+        for _, term in ipairs(terms) do
+          if not raw:find(term, 1, true) then ok = false; break end
+        end
+      end
+      textIn[c] = ok
+    end
+    return ok
+  end
+
+  local out, examined, more, exhausted = {}, 0, false, false
+  local lastName, lastChunk -- the last candidate examined, or the last chunk rejected whole
+  local at = 1 -- the skills chunk of the last candidate from an index (candidates come in name order)
+  local c, i = chunkmap.position(source, from, after)
+  while c <= #source.chunks do
+    if source == skills and scope == "" and i == 1 and not mayMatch(c) then
+      if examined >= budget then exhausted = true; break end
+      examined = examined + source.sizes[c]
+      lastName, lastChunk = nil, c
+      c = c + 1
+    else
+      local v = chunkmap.view(source, c)
+      local key = v.keys[i]
+      if key == nil then
+        c, i = c + 1, 1
+      else
+        if key:sub(1, #scope) ~= scope then break end
+        if examined >= budget then exhausted = true; break end
+        examined = examined + 1
+        local name = key:sub(#base + 1)
+        lastName, lastChunk = name, nil
+        local head
+        if source == skills then
+          if mayMatch(c) then head = record.head(name, v.vals[i]) end
+        else
+          at = chunkmap.locateFrom(skills, name, at)
+          if mayMatch(at) then head = record.head(name, chunkmap.get(skills, name, at)) end
+        end
+        if head and matches(head, filters, terms) then
+          if #out == limit then more = true; break end
+          out[#out + 1] = head
+        end
+        i = i + 1
       end
     end
-    if ok then
-      if #out == limit then more = true; break end
-      out[#out + 1] = name
-    end
   end
-  return out, (more and out[#out] or nil)
-end
+  local nextCursor = nil
+  if exhausted then
+    nextCursor = lastName or chunkmap.lastKey(skills, lastChunk)
+  elseif more then
+    nextCursor = out[#out].name
+  end
+  return out, nextCursor, examined, exhausted
+end)
 
 -- The full record of a skill as exported (and accepted by import).
 function S.exportRecord(skill)
@@ -405,20 +575,8 @@ function S.exportRecord(skill)
   }
 end
 
--- Installs a validated skill entry (see registry.lua): a new skill, or the
--- replacement of an existing skill's own fields (its versions are kept).
--- fields: { name, publisher, description, tags?, createdAt, updatedAt,
--- deprecated?, deprecationReason?, deprecatedAt? }. Returns the skill and
--- whether one was replaced.
-function S.installSkill(state, fields)
-  local skill = state.skills[fields.name]
-  local replaced = skill ~= nil
-  if replaced then
-    account(state, S.skillEntry(skill), -1)
-    removeSkill(state, skill)
-  else
-    skill = { name = fields.name, versions = {}, order = {} }
-  end
+-- A skill's own fields from a validated entry or record.
+local function setOwnFields(skill, fields)
   skill.publisher = fields.publisher
   skill.description = fields.description
   skill.tags = fields.tags or {}
@@ -427,57 +585,79 @@ function S.installSkill(state, fields)
   skill.deprecated = fields.deprecated or false
   skill.deprecationReason = skill.deprecated and fields.deprecationReason or nil
   skill.deprecatedAt = skill.deprecated and fields.deprecatedAt or nil
-  addSkill(state, skill)
+end
+
+-- Installs a validated skill entry (see registry.lua): a new skill, or the
+-- replacement of an existing skill's own fields (its versions are kept).
+-- fields: { name, publisher, description, tags?, createdAt, updatedAt,
+-- deprecated?, deprecationReason?, deprecatedAt? }. Returns the skill and
+-- whether one was replaced.
+S.installSkill = batched(function(state, fields)
+  local skill = load(state, fields.name)
+  local replaced = skill ~= nil
+  if replaced then
+    account(state, S.skillEntry(skill), -1)
+    unindexSkill(state, skill)
+  else
+    skill = { name = fields.name, versions = {}, order = {} }
+  end
+  setOwnFields(skill, fields)
+  indexSkill(state, skill)
   account(state, S.skillEntry(skill), 1)
   return skill, replaced
-end
+end)
 
 -- Installs a validated version record into an existing skill, replacing the
 -- version of equal precedence if there is one (its position stays the same).
-function S.installVersion(state, skill, parsed, record)
+S.installVersion = batched(function(state, skill, parsed, rec)
   local existing = skill.versions[parsed.core]
   if existing then
     account(state, S.versionEntry(skill, existing), -1)
-    skill.versions[parsed.core] = record
+    skill.versions[parsed.core] = rec
     recomputeLatest(skill)
   else
-    insertVersion(skill, parsed, record)
+    insertVersion(skill, parsed, rec)
     state.counts.versions = state.counts.versions + 1
   end
-  account(state, S.versionEntry(skill, record), 1)
-end
+  account(state, S.versionEntry(skill, rec), 1)
+  save(skill)
+end)
 
 -- Installs a validated Import-State record (a skill with all its versions),
 -- replacing any skill of the same name whole. `versions` holds { parsed,
 -- record } pairs. Returns true when an existing skill was replaced.
-function S.install(state, rec)
-  local existing = state.skills[rec.name]
+S.install = batched(function(state, rec)
+  local existing = load(state, rec.name)
   if existing then
     accountSkill(state, existing, -1)
-    removeSkill(state, existing)
+    unindexSkill(state, existing)
   end
-  local skill = S.installSkill(state, rec)
+  local skill = { name = rec.name, versions = {}, order = {} }
+  setOwnFields(skill, rec)
+  indexSkill(state, skill)
+  account(state, S.skillEntry(skill), 1)
   for _, pv in ipairs(rec.versions or {}) do S.installVersion(state, skill, pv.parsed, pv.record) end
   return existing ~= nil
-end
+end)
 
 -- One page of entries in the export order, starting after `cursor`, whose
 -- canonical bytes stay within `maxBytes` (at least one entry). A cursor is
 -- "<name>/<i>": after the skill entry of `name` (i = 0) or its i-th version.
 -- Returns the entries and the next cursor (nil on the last page). Depends only on the state, so a frozen state pages the same way.
-function S.exportPage(state, cursor, maxBytes)
-  local names = state.names
-  local at, vi = 1, 0 -- the next entry: names[at], version vi (0 = the skill entry)
-  if cursor then
-    at = index.lowerBound(names, cursor.name)
-    if names[at] == cursor.name then vi = cursor.index + 1 else vi = 0 end
+S.exportPage = batched(function(state, cursor, maxBytes)
+  sync(state)
+  local nextSkill = walk(state.skills, cursor and cursor.name, false)
+  local function advance()
+    local name, rec = nextSkill()
+    return name and record.decode(name, rec)
   end
+  local skill, vi = advance(), 0 -- the next entry: skill's version vi (0 = the skill entry)
+  if cursor and skill and skill.name == cursor.name then vi = cursor.index + 1 end
   local entries, bytes = json.array(), 0
   local last
-  while names[at] do
-    local skill = state.skills[names[at]]
+  while skill do
     if vi > #skill.order then
-      at, vi = at + 1, 0
+      skill, vi = advance(), 0
     else
       local entry = vi == 0 and S.skillEntry(skill) or S.versionEntry(skill, skill.versions[skill.order[vi]])
       local text = json.encode(entry)
@@ -489,10 +669,10 @@ function S.exportPage(state, cursor, maxBytes)
     end
   end
   -- Skip past a skill whose versions all went in, so that the last page has no next cursor.
-  while names[at] and vi > #state.skills[names[at]].order do at, vi = at + 1, 0 end
+  while skill and vi > #skill.order do skill, vi = advance(), 0 end
   local nextCursor = nil
-  if names[at] and last then nextCursor = last.name .. "/" .. last.index end
+  if skill and last then nextCursor = last.name .. "/" .. last.index end
   return entries, nextCursor
-end
+end)
 
 return S

@@ -22,6 +22,7 @@ V.LIMITS = {
   queryTermsMax = 8,
   pageDefault = 20,
   pageMax = 100,
+  searchScan = 1000,               -- candidates one Search-Skills request examines at most
   exportPageDefault = 25,
   exportPageMax = 100,
   exportPageBytes = 512 * 1024,    -- an Export-State page stops growing past this
@@ -146,7 +147,7 @@ function V.tags(value, field)
   return out
 end
 
--- Returns the parsed version (see semver.parse) with `.text` set to the input.
+-- Returns the parsed version (see semver.parse; `.text` is the input).
 function V.version(value, field)
   field = field or "version"
   local s, e = requireString(value, field, " (a semantic version such as \"1.2.3\")")
@@ -157,7 +158,6 @@ function V.version(value, field)
     return nil, err("E_INVALID_VERSION", string.format(
       "%s %q is not a semantic version: %s (see https://semver.org)", field, s, reason), field)
   end
-  v.text = s
   return v
 end
 

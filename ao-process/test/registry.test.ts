@@ -52,8 +52,9 @@ describe("Info", () => {
     const r = await reg.read(alice, "Info");
     const body = expectOk(r);
     expect(body.registry).toBe("Agent Skills Registry");
-    expect(body.protocolVersion).toBe("1.2.0");
-    expect(r.tags["Protocol-Version"]).toBe("1.2.0");
+    // 1.3.0: Search-Skills examines at most a budget of candidates per request (ao-process/README.md, Changes).
+    expect(body.protocolVersion).toBe("1.3.0");
+    expect(r.tags["Protocol-Version"]).toBe("1.3.0");
     expect(body.status).toBe("open");
     expect(body.successor).toBeNull();
     expect(body.owner).toBe(owner.address);
