@@ -42,6 +42,7 @@ local function bound(keys, key, after)
   end
   return lo
 end
+M.bound = bound
 
 -- The chunk that holds `key` or would hold it: the last whose first key is <= key (1 if none).
 local function locate(map, key)

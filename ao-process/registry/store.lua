@@ -512,6 +512,21 @@ S.search = batched(function(state, filters, cursor, limit, budget)
     return ok
   end
 
+  -- How many of keys[i..j-1] are candidates (in scope: they are sorted and
+  -- >= scope, so those in it come first). A candidate whose record is in a
+  -- rejected chunk is rejected with every candidate after it in that chunk,
+  -- in one step: a text search within a tag costs a step per chunk of
+  -- records, not per candidate.
+  local function run(keys, i, j)
+    if keys[j - 1]:sub(1, #scope) == scope then return j - i end
+    local lo, hi = i + 1, j - 1 -- keys[i] is in scope, keys[j - 1] is not
+    while lo < hi do
+      local mid = (lo + hi) // 2
+      if keys[mid]:sub(1, #scope) == scope then lo = mid + 1 else hi = mid end
+    end
+    return lo - i
+  end
+
   local out, examined, more, exhausted = {}, 0, false, false
   local lastName, lastChunk -- the last candidate examined, or the last chunk rejected whole
   local at = 1 -- the skills chunk of the last candidate from an index (candidates come in name order)
@@ -530,21 +545,30 @@ S.search = batched(function(state, filters, cursor, limit, budget)
       else
         if key:sub(1, #scope) ~= scope then break end
         if examined >= budget then exhausted = true; break end
-        examined = examined + 1
         local name = key:sub(#base + 1)
-        lastName, lastChunk = name, nil
-        local head
+        local head, n = nil, 1 -- n: the candidates examined in this step
         if source == skills then
-          if mayMatch(c) then head = record.head(name, v.vals[i]) end
+          if mayMatch(c) then head = record.head(name, v.vals[i]) else n = run(v.keys, i, #v.keys + 1) end
         else
           at = chunkmap.locateFrom(skills, name, at)
-          if mayMatch(at) then head = record.head(name, chunkmap.get(skills, name, at)) end
+          if mayMatch(at) then
+            head = record.head(name, chunkmap.get(skills, name, at))
+          else
+            local nextFirst = skills.first[at + 1]
+            n = run(v.keys, i, nextFirst and chunkmap.bound(v.keys, base .. nextFirst) or #v.keys + 1)
+          end
         end
+        if n > 1 then
+          n = math.min(n, budget - examined)
+          name = v.keys[i + n - 1]:sub(#base + 1)
+        end
+        examined = examined + n
+        lastName, lastChunk = name, nil
         if head and matches(head, filters, terms) then
           if #out == limit then more = true; break end
           out[#out + 1] = head
         end
-        i = i + 1
+        i = i + n
       end
     end
   end
