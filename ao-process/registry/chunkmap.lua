@@ -11,6 +11,10 @@
 --   map.first[c]   a key <= every key in chunk c and > every key in chunk c-1
 --   map.sizes[c]   how many entries chunk c holds
 --   map.n          how many entries the map holds
+--   map.texts[c]   (a map made by new(true) or build(..., true)) a text derived
+--                  from chunk c's entries by M.textOf, kept beside the chunk:
+--                  the skills map keeps its records' lowercased search text
+--                  there, so that a search rejects a chunk without lowering it
 --
 -- A message decodes the chunks it touches into "views" (arrays of keys and
 -- values), changes the views, and flush re-encodes the changed ones (splitting
@@ -28,8 +32,15 @@ local pack, unpack, concat = string.pack, string.unpack, table.concat
 -- views[map][c] = { keys = {...}, vals = {...}, dirty = bool }
 local views = {}
 
-function M.new()
-  return { chunks = {}, first = {}, sizes = {}, n = 0 }
+function M.new(withTexts)
+  return { chunks = {}, first = {}, sizes = {}, n = 0, texts = withTexts and {} or nil }
+end
+
+-- M.textOf(keys, vals, from, to): the text of entries keys[from..to], set by
+-- the owner of the maps that keep texts (the store). The texts of consecutive
+-- chunks joined by "\n" must be a text of their union (a merge joins them so).
+function M.textOf()
+  error("chunkmap.textOf is not set")
 end
 
 -- First position in `keys` whose key is >= key (> key when `after`), or #keys + 1.
@@ -95,11 +106,11 @@ function M.view(map, c)
   return v
 end
 
--- Chunk c as stored, or nil when this message has changed it (then only its view is current).
-function M.raw(map, c)
+-- The text of chunk c (see map.texts), or nil when this message has changed the chunk.
+function M.text(map, c)
   local vs = views[map]
   if vs and vs[c] and vs[c].dirty then return nil end
-  return map.chunks[c]
+  return map.texts[c]
 end
 
 -- The last key of chunk c, read without copying the values.
@@ -152,7 +163,10 @@ end
 
 -- Sets key to value. Returns true when it replaced a value.
 function M.set(map, key, value)
-  if #map.chunks == 0 then map.chunks[1], map.first[1], map.sizes[1] = "", key, 0 end
+  if #map.chunks == 0 then
+    map.chunks[1], map.first[1], map.sizes[1] = "", key, 0
+    if map.texts then map.texts[1] = "" end
+  end
   local c = locate(map, key)
   local v = M.view(map, c)
   local i = bound(v.keys, key)
@@ -186,7 +200,7 @@ end
 -- entries are spread evenly over as few chunks of CHUNK_BYTES as hold them,
 -- so a chunk that overflows splits in halves rather than into a full one and
 -- a sliver that the next insert would split again.
-local function encode(keys, vals, target)
+local function encode(keys, vals, target, withTexts)
   local packed, total = {}, 0
   for i = 1, #keys do
     packed[i] = pack(ENTRY, keys[i], vals[i])
@@ -197,7 +211,9 @@ local function encode(keys, vals, target)
   for i = 1, #packed do
     bytes = bytes + #packed[i]
     if bytes >= target or i == #packed then
-      parts[#parts + 1] = { concat(packed, "", from, i), keys[from], i - from + 1 }
+      parts[#parts + 1] = {
+        concat(packed, "", from, i), keys[from], i - from + 1, withTexts and M.textOf(keys, vals, from, i) or nil,
+      }
       from, bytes = i + 1, 0
     end
   end
@@ -205,13 +221,24 @@ local function encode(keys, vals, target)
 end
 
 -- A map holding sorted `keys` with `vals` (a migration's bulk load), in full chunks.
-function M.build(keys, vals)
-  local map = M.new()
-  for c, part in ipairs(encode(keys, vals, M.CHUNK_BYTES)) do
+function M.build(keys, vals, withTexts)
+  local map = M.new(withTexts)
+  for c, part in ipairs(encode(keys, vals, M.CHUNK_BYTES, withTexts)) do
     map.chunks[c], map.first[c], map.sizes[c] = part[1], part[2], part[3]
+    if withTexts then map.texts[c] = part[4] end
   end
   map.n = #keys
   return map
+end
+
+-- Gives a map texts (a state from before they existed), one chunk decoded at a time.
+function M.addTexts(map)
+  local texts = {}
+  for c, s in ipairs(map.chunks) do
+    local keys, vals = decode(s)
+    texts[c] = M.textOf(keys, vals, 1, #keys)
+  end
+  map.texts = texts
 end
 
 -- Joins chunk c with chunk c + 1 when both fit in one: entries are
@@ -224,6 +251,11 @@ local function mergeNext(map, c)
   table.remove(map.chunks, c + 1)
   table.remove(map.first, c + 1)
   table.remove(map.sizes, c + 1)
+  local texts = map.texts
+  if texts then
+    texts[c] = texts[c] .. "\n" .. texts[c + 1]
+    table.remove(texts, c + 1)
+  end
 end
 
 -- Re-encodes the chunks this message changed and drops its views of the map.
@@ -239,14 +271,17 @@ function M.flush(map)
   table.sort(dirty, function(a, b) return a > b end)
   for _, c in ipairs(dirty) do
     local v = vs[c]
-    local parts = encode(v.keys, v.vals)
+    local texts = map.texts
+    local parts = encode(v.keys, v.vals, nil, texts ~= nil)
     table.remove(map.chunks, c)
     table.remove(map.first, c)
     table.remove(map.sizes, c)
+    if texts then table.remove(texts, c) end
     for j = #parts, 1, -1 do
       table.insert(map.chunks, c, parts[j][1])
       table.insert(map.first, c, parts[j][2])
       table.insert(map.sizes, c, parts[j][3])
+      if texts then table.insert(texts, c, parts[j][4]) end
     end
     -- A chunk that shrank joins a small neighbour; one still to be re-encoded
     -- (c - 1, dirty) joins it when its own turn comes.

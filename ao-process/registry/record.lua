@@ -70,6 +70,13 @@ local function head(name, s)
   return skill, pos, count, latestAt
 end
 
+-- The text a search looks for words in (lowercased by the caller): the
+-- name, description and tags, one per line. Read without decoding the rest.
+function R.text(name, s)
+  local _, description, tags = unpack(">s2s2s2", s)
+  return name .. "\n" .. description .. "\n" .. tags
+end
+
 function R.head(name, s)
   return (head(name, s))
 end

@@ -5,11 +5,12 @@
 -- do not fail half-way, so a handler that validated first never leaves a
 -- partial change behind.
 --
--- Layout 2: few Lua objects, whatever the number of skills. aos ends every
+-- Layout 3: few Lua objects, whatever the number of skills. aos ends every
 -- message with a full collectgarbage(), which visits every live object, so
 -- the state keeps each skill as one string (record.lua) in a chunked sorted
 -- map (chunkmap.lua), and its indexes as chunked sorted sets of keys:
---   state.skills              chunkmap: name -> record (record.lua)
+--   state.skills              chunkmap: name -> record (record.lua), with texts: each
+--                             chunk's records' search text, lowercased (chunkText)
 --   state.tagIndex            chunkmap: tag .. "\0" .. name -> ""
 --   state.publisherIndex      chunkmap: publisher .. "\0" .. name -> ""
 --   state.counts              { skills, versions, deprecated, publishers, tags }
@@ -20,7 +21,7 @@
 --   state.digest              sum of SHA-256(canonical entry) over every entry (digest.lua)
 --   state.entries, state.bytes  how many entries, and their canonical bytes
 --   state.schema              the record format Export-State reports (1)
---   state.layout              2 (layout 1 kept tables per skill; migrate converts it)
+--   state.layout              3 (layout 1 kept tables per skill, layout 2 no texts; migrate converts both)
 -- The digest, entries and bytes are kept up to date by every operation below
 -- (each one that changes an entry subtracts its old hash and adds its new one),
 -- so reporting them is O(1).
@@ -41,14 +42,24 @@ local record = require("registry.record")
 local S = {}
 
 S.SCHEMA = 1
-S.LAYOUT = 2
+S.LAYOUT = 3
 
 local SEP = "\0" -- between an index's group (a tag, a publisher) and a name: sorts before any name character
+
+-- The search text of a chunk of skills, kept beside it (chunkmap's texts): a
+-- text search rejects a chunk whose text lacks a word without lowering the
+-- chunk's records. Not part of any entry, so not of the digest.
+local function chunkText(keys, vals, from, to)
+  local parts = {}
+  for i = from, to do parts[#parts + 1] = record.text(keys[i], vals[i]) end
+  return table.concat(parts, "\n"):lower()
+end
+chunkmap.textOf = chunkText
 
 -- The data part of a state: what State-Import's rollback empties.
 local function emptyData()
   return {
-    skills = chunkmap.new(),
+    skills = chunkmap.new(true),
     tagIndex = chunkmap.new(),
     publisherIndex = chunkmap.new(),
     counts = { skills = 0, versions = 0, deprecated = 0, publishers = 0, tags = 0 },
@@ -257,7 +268,7 @@ local function convert(state)
   table.sort(tagKeys)
   table.sort(pubKeys)
   local none = setmetatable({}, { __index = function() return "" end })
-  state.skills = chunkmap.build(names, vals)
+  state.skills = chunkmap.build(names, vals, true)
   state.tagIndex = chunkmap.build(tagKeys, none)
   state.publisherIndex = chunkmap.build(pubKeys, none)
   state.counts = counts
@@ -269,6 +280,10 @@ end
 function S.migrate(state)
   state.schema = state.schema or S.SCHEMA
   if state.layout == nil then convert(state) end
+  if state.layout == 2 then -- the same maps, without the skills' texts
+    chunkmap.addTexts(state.skills)
+    state.layout = S.LAYOUT
+  end
   for _, k in ipairs({ "skills", "versions", "deprecated", "publishers", "tags" }) do
     state.counts[k] = state.counts[k] or 0
   end
@@ -299,6 +314,7 @@ function S.clear(state)
   for k, v in pairs(emptyData()) do state[k] = v end
 end
 
+-- As record.text, from a decoded skill.
 local function searchText(skill)
   return (skill.name .. "\n" .. skill.description .. "\n" .. table.concat(skill.tags, " ")):lower()
 end
@@ -477,8 +493,9 @@ end
 --   * no more candidates: nextCursor = nil;
 --   * `budget` candidates examined: nextCursor = the last name examined
 --     (the next page continues after it), and `exhausted` is true.
--- Text terms are first looked for in a whole chunk of records at once
--- (lowercased): a chunk without them is examined, and rejected, in one step.
+-- Text terms are first looked for in the search text of a whole chunk of
+-- records (chunkText): a chunk without them is examined, and rejected, in one
+-- step, and so are the candidates of an index whose records it holds.
 -- Returns heads, nextCursor, examined, exhausted.
 S.search = batched(function(state, filters, cursor, limit, budget)
   sync(state)
@@ -494,17 +511,16 @@ S.search = batched(function(state, filters, cursor, limit, budget)
   if cursor and base .. cursor >= scope then from, after = base .. cursor, true end
 
   local terms = filters.terms
-  local textIn = {} -- skills chunk -> whether its lowercased records hold every term
+  local textIn = {} -- skills chunk -> whether its search text holds every term
   local function mayMatch(c)
     if not terms then return true end
     local ok = textIn[c]
     if ok == nil then
       ok = true
-      local raw = chunkmap.raw(skills, c)
-      if raw then
-        raw = raw:lower()
+      local text = chunkmap.text(skills, c) -- nil when this message changed the chunk
+      if text then
         for _, term in ipairs(terms) do
-          if not raw:find(term, 1, true) then ok = false; break end
+          if not text:find(term, 1, true) then ok = false; break end
         end
       end
       textIn[c] = ok

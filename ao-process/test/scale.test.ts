@@ -6,6 +6,8 @@
  *
  * `fixtures/registry-layout1.lua` is the registry as deployed before this change (commit d2d4ee9,
  * protocol 1.2.0, a table per skill), bundled: what a live registry runs when the next deploy meets it.
+ * `fixtures/registry-layout2.lua` is the first code of issue 13 (commit f3fbf32, protocol 1.3.0, layout
+ * 2: the chunked maps without the search texts that layout 3 keeps beside the skills' chunks).
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -15,6 +17,7 @@ import { startAosInstance } from "../../test/support/aosInstance";
 import { type Body, contentHash, registryCode, txId } from "./support/registry";
 
 const OLD_CODE = readFileSync(path.join(__dirname, "fixtures", "registry-layout1.lua"), "utf8");
+const LAYOUT2_CODE = readFileSync(path.join(__dirname, "fixtures", "registry-layout2.lua"), "utf8");
 const NEW_CODE = registryCode().code;
 const ALICE = "A".repeat(43);
 const BOB = "B".repeat(43);
@@ -45,6 +48,17 @@ async function registry(code: string, label: string) {
   return { ...p, call, ok, lua };
 }
 type Registry = Awaited<ReturnType<typeof registry>>;
+
+/** Lua: "ok <chunks>" when every chunk of the skills map has its search text (layout 3), as computed afresh. */
+const TEXTS_MATCH = `local cm, record, map, bad = require("registry.chunkmap"), require("registry.record"), Registry.skills, 0
+  if not map.texts or #map.texts ~= #map.chunks then return "texts missing" end
+  for c = 1, #map.chunks do
+    local v, parts = cm.view(map, c), {}
+    for i, k in ipairs(v.keys) do parts[i] = record.text(k, v.vals[i]) end
+    if map.texts[c] ~= table.concat(parts, "\\n"):lower() then bad = bad + 1 end
+  end
+  cm.flushAll()
+  return bad == 0 and ("ok " .. #map.chunks) or (bad .. " texts differ")`;
 
 const skillName = (i: number) => `skill-${String(i).padStart(3, "0")}`;
 
@@ -206,7 +220,8 @@ describe("a registry running the previous layout (1.2.0, a table per skill)", ()
       await r.lua(
         "return Registry.layout .. ' ' .. tostring(Registry.names) .. ' ' .. tostring(Registry.byTag)",
       ),
-    ).toBe("2 nil nil");
+    ).toBe("3 nil nil");
+    expect(await r.lua(TEXTS_MATCH)).toMatch(/^ok /);
     expect(await snapshot(r)).toEqual(before);
     await r.load(NEW_CODE); // loading again changes nothing
     expect(await snapshot(r)).toEqual(before);
@@ -237,6 +252,40 @@ describe("a registry running the previous layout (1.2.0, a table per skill)", ()
     expect(
       (await r.ok("Search-Skills", { tag: "t1" }, { dry: true })).skills.map((s: Body) => s.name),
     ).toContain("after-upgrade");
+  }, 120_000);
+});
+
+describe("a registry running layout 2 (1.3.0, without the search texts)", () => {
+  it("is converted in place by an Eval of the new code, its texts computed, every read and the digest kept, and takes writes after", async () => {
+    const r = await registry(LAYOUT2_CODE, "layout2-in-place");
+    await populate(r);
+    expect(await r.lua("return Registry.layout .. ' ' .. tostring(Registry.skills.texts)")).toBe("2 nil");
+    const before = await snapshot(r);
+    const budget = await r.ok("Search-Skills", { tag: "odd", query: "pdf", limit: 2 }, { dry: true });
+
+    await r.load(NEW_CODE);
+    expect(await r.lua("return Registry.layout")).toBe("3");
+    expect(await r.lua(TEXTS_MATCH)).toMatch(/^ok /);
+    expect(await snapshot(r)).toEqual(before);
+    // The same candidates examined, the same page: 1.3.0's budget is unchanged.
+    expect(await r.ok("Search-Skills", { tag: "odd", query: "pdf", limit: 2 }, { dry: true })).toEqual(
+      budget,
+    );
+    await r.load(NEW_CODE); // loading again changes nothing
+    expect(await snapshot(r)).toEqual(before);
+
+    await r.ok(
+      "Register-Skill",
+      { name: "after-texts", description: "Finds ZEBRAS in PDF files", tags: ["odd"] },
+      { from: CAROL },
+    );
+    await r.ok("Update-Skill", { name: skillName(1), description: "Now also zebras" }, { from: ALICE });
+    expect(await r.lua(TEXTS_MATCH)).toMatch(/^ok /);
+    const after = await snapshot(r);
+    expect(after.transfer.digest).toBe(digestOf(after.entries).digest);
+    expect(after.counts).toEqual({ ...before.counts, skills: 41 });
+    const found = await r.ok("Search-Skills", { tag: "odd", query: "zebras" }, { dry: true });
+    expect(found.skills.map((s: Body) => s.name)).toEqual(["after-texts", skillName(1)]);
   }, 120_000);
 });
 
@@ -384,12 +433,13 @@ describe("at 3,000 skills", () => {
 });
 
 describe("registry/chunkmap.lua", () => {
-  it("keeps keys in order across random sets, deletes, splits and merges, flushed in batches, and finds their chunks", async () => {
+  it("keeps keys in order across random sets, deletes, splits and merges, flushed in batches, with each chunk's text, and finds their chunks", async () => {
     const r = await registry(NEW_CODE, "chunkmap");
     const out = await r.lua(`local cm = require("registry.chunkmap")
-      local saved = cm.CHUNK_BYTES
+      local saved, savedText = cm.CHUNK_BYTES, cm.textOf
       cm.CHUNK_BYTES = 200
-      local map, ref, problems, seed = cm.new(), {}, {}, 7
+      cm.textOf = function(keys, _, from, to) return table.concat(keys, "\\n", from, to) end
+      local map, ref, problems, seed = cm.new(true), {}, {}, 7
       local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n + 1 end
       local function problem(s) problems[#problems + 1] = s end
       for round = 1, 400 do
@@ -421,6 +471,7 @@ describe("registry/chunkmap.lua", () => {
           if #v.keys == 0 or #v.keys ~= map.sizes[c] then problem("size of chunk " .. c) end
           if v.keys[1] < map.first[c] or (map.first[c + 1] and v.keys[#v.keys] >= map.first[c + 1]) then problem("bounds of chunk " .. c) end
           if #map.chunks[c] > cm.CHUNK_BYTES + 80 then problem("chunk " .. c .. " holds " .. #map.chunks[c] .. " bytes") end
+          if map.texts[c] ~= table.concat(v.keys, "\\n") then problem("text of chunk " .. c) end
         end
         -- locateFrom, galloping through keys in order, agrees with locate.
         local at, probe = 1, 0
@@ -433,7 +484,8 @@ describe("registry/chunkmap.lua", () => {
         end
         cm.flushAll()
       end
-      cm.CHUNK_BYTES = saved
+      cm.CHUNK_BYTES, cm.textOf = saved, savedText
+      if #map.texts ~= #map.chunks then problem("texts " .. #map.texts .. " for " .. #map.chunks .. " chunks") end
       local n = #map.chunks
       return #problems == 0 and ("ok " .. n .. " " .. map.n) or table.concat(problems, "; ", 1, math.min(5, #problems))`);
     const [verdict, chunks, entries] = out.split(" ");
