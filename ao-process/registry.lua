@@ -50,16 +50,12 @@ local function orNull(v)
   return v
 end
 
+-- The exported fields (store.versionFields) plus what a reply adds.
 local function versionView(v)
   if not v then return json.null end
-  return {
-    version = v.version,
-    txId = v.txId,
-    contentHash = v.contentHash,
-    publishedAt = v.publishedAt,
-    publishedBy = v.publishedBy,
-    prerelease = v.prerelease,
-  }
+  local view = store.versionFields(v)
+  view.prerelease = v.prerelease
+  return view
 end
 
 -- Of a skill or its head (registry/record.lua): both carry latestVersion.

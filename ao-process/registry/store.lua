@@ -156,8 +156,8 @@ function S.skillEntry(skill)
   }
 end
 
--- A version's exported fields: what an entry and an Export-State record share.
-local function versionFields(v)
+-- A version's exported fields: what an entry, an Export-State record and a reply share.
+function S.versionFields(v)
   return {
     version = v.version,
     txId = v.txId,
@@ -168,7 +168,7 @@ local function versionFields(v)
 end
 
 function S.versionEntry(skill, v)
-  local entry = versionFields(v)
+  local entry = S.versionFields(v)
   entry.kind, entry.skill = "version", skill.name
   return entry
 end
@@ -600,7 +600,7 @@ end)
 -- The full record of a skill as exported (and accepted by import).
 function S.exportRecord(skill)
   local versions = {}
-  for i, core in ipairs(skill.order) do versions[i] = versionFields(skill.versions[core]) end
+  for i, core in ipairs(skill.order) do versions[i] = S.versionFields(skill.versions[core]) end
   return {
     name = skill.name,
     publisher = skill.publisher,
