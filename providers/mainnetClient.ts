@@ -12,7 +12,7 @@
  *   answers them 400 or not at all is "not ready": retried within the step's bound, then named.
  * Tags fold into fields as in aoconnect (a repeated name keeps the last: `check` refuses repeats).
  */
-import type { AoClient, AoResult, SpawnArgs } from "./aoClient";
+import type { AoClient, AoResult, SpawnArgs } from "./aoApi";
 import { type AoSigner, aoconnect } from "./aoconnect";
 import type { MainnetEndpoints } from "./aoValues";
 import { httpStatusError, namedError, noWalletError } from "./errors";
