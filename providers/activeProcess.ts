@@ -28,7 +28,7 @@ import {
   type TransferClient,
   transferClient,
 } from "./stateTransfer";
-import { booleanRule, type CheckFailure, schemaFailures } from "./validate";
+import { booleanRule, type CheckFailure, checkResultOf, schemaFailures } from "./validate";
 import { type Jwk, walletAddress } from "./wallet";
 
 const log = logFor("AoActiveProcess");
@@ -148,8 +148,7 @@ export class ActiveProcessProvider implements pulumi.dynamic.ResourceProvider<Ac
   }
 
   async check(_olds: ActiveInputs, news: ActiveInputs): Promise<pulumi.dynamic.CheckResult<ActiveInputs>> {
-    const r = checkActiveInputs(news as unknown as Record<string, unknown>);
-    return r.failures.length ? { failures: r.failures } : { inputs: r.inputs! };
+    return checkResultOf(checkActiveInputs(news as unknown as Record<string, unknown>));
   }
 
   /** The diff, and for a preview of a move: how much will move (read from the current process). */

@@ -25,6 +25,7 @@ import { replacementReadinessWith } from "./replacementReadiness";
 import { ProviderShim } from "./shim";
 import { optionalStackWallet, withStackWallet } from "./stackWallet";
 import type { Inputs, Outputs, Tag, UpgradeStrategy } from "./types";
+import { checkResultOf } from "./validate";
 import { walletAddress } from "./wallet";
 
 export { checkInputs } from "./check";
@@ -84,8 +85,7 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
   }
 
   async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
-    const result = checkInputs(news as unknown as Record<string, unknown>);
-    return result.failures.length ? { failures: result.failures } : { inputs: result.inputs! };
+    return checkResultOf(checkInputs(news as unknown as Record<string, unknown>));
   }
 
   /**

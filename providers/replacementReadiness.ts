@@ -8,7 +8,7 @@
 
 import { isError } from "./errors";
 import type { PipelineEnv } from "./pipeline";
-import { describeSize, moveRefused, ownerProblem } from "./stateMove";
+import { moveRefused, ownerProblem } from "./stateMove";
 import { transferClient } from "./stateTransfer";
 import type { Outputs } from "./types";
 
@@ -42,8 +42,8 @@ export const replacementReadinessWith =
       log(`${id} was never opened: nothing to move out of it`);
       return;
     }
+    // The size is said once, by the active process's diff, which moves it.
     log(
-      `replacing ${id}: its state (${describeSize(info)}) moves into the new process before the stack names it; ` +
-        `${id} refuses writes (E_MOVED) from the freeze until the new process opens`,
+      `replacing ${id}: it speaks the state-transfer protocol, so its state can follow the replacement`,
     );
   };

@@ -197,3 +197,11 @@ export function schemaFailures(schema: Z.ZodTypeAny, news: Record<string, unknow
       return { property, reason: `${property} ${messageOf(issue)}.` };
     });
 }
+
+/** What a provider's `check` answers: the checked inputs, or every failure. */
+export function checkResultOf<T>(r: { inputs?: T; failures: CheckFailure[] }): {
+  inputs?: T;
+  failures?: CheckFailure[];
+} {
+  return r.failures.length ? { failures: r.failures } : { inputs: r.inputs! };
+}

@@ -35,25 +35,30 @@ interface Run {
 }
 
 /** One `npm run deploy:dev -- --local-engine ...`, asynchronously: the network runs in this process. */
+/** The command line of one local-engine deploy of the dev stack (this file's network, wallet and state). */
+function deployArgs(args: string[], opts: { state?: string; networkFile?: string } = {}): string[] {
+  return [
+    "--import",
+    "tsx",
+    "scripts/deploy-dev.ts",
+    "--local-engine",
+    "--network-file",
+    opts.networkFile ?? net.networkFile,
+    "--wallet",
+    walletFile,
+    "--state",
+    opts.state ?? stateDir,
+    "--github",
+    GITHUB,
+    ...args,
+  ];
+}
+
 function deploy(args: string[], opts: { state?: string; networkFile?: string } = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [
-        "--import",
-        "tsx",
-        "scripts/deploy-dev.ts",
-        "--local-engine",
-        "--network-file",
-        opts.networkFile ?? net.networkFile,
-        "--wallet",
-        walletFile,
-        "--state",
-        opts.state ?? stateDir,
-        "--github",
-        GITHUB,
-        ...args,
-      ],
+      deployArgs(args, opts),
       {
         cwd: REPO,
         encoding: "utf8",
@@ -316,19 +321,7 @@ describe("a deploy killed in the middle of a move", () => {
       expect((await registry(a, "Register-Skill", skill(`skill-${i}`), true)).body.ok).toBe(true);
     // A new App-Name tag replaces the process (a spawn), as a code change does; small pages make many.
     const release = ["--config", "appName=Agent-Skills-Registry-2", "--config", "movePageBytes=1024"];
-    const args = [
-      "--import",
-      "tsx",
-      "scripts/deploy-dev.ts",
-      "--local-engine",
-      "--network-file",
-      net.networkFile,
-      "--wallet",
-      walletFile,
-      "--state",
-      state,
-      ...release,
-    ];
+    const args = deployArgs(release, { state });
     const child: ChildProcess = spawn(process.execPath, args, {
       cwd: REPO,
       detached: true,
@@ -379,22 +372,12 @@ describe("an interrupted run", () => {
     writeFileSync(networkFile, JSON.stringify({ ...info, urls: { ...info.urls, node: mu.url } }));
     const state = join(dir, "state");
     try {
-      const child: ChildProcess = spawn(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          "scripts/deploy-dev.ts",
-          "--local-engine",
-          "--network-file",
-          networkFile,
-          "--wallet",
-          walletFile,
-          "--state",
-          state,
-        ],
-        { cwd: REPO, detached: true, stdio: "ignore", env: { ...process.env, AO_WALLET_JWK: "" } },
-      );
+      const child: ChildProcess = spawn(process.execPath, deployArgs([], { state, networkFile }), {
+        cwd: REPO,
+        detached: true,
+        stdio: "ignore",
+        env: { ...process.env, AO_WALLET_JWK: "" },
+      });
       // Wait until the spawn is journaled, then kill the run and its provider host (-9, whole group).
       let journaled: string | undefined;
       for (let i = 0; i < 600 && !journaled; i++) {
