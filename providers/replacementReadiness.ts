@@ -43,7 +43,5 @@ export const replacementReadinessWith =
       return;
     }
     // The size is said once, by the active process's diff, which moves it.
-    log(
-      `replacing ${id}: it speaks the state-transfer protocol, so its state can follow the replacement`,
-    );
+    log(`replacing ${id}: it speaks the state-transfer protocol, so its state can follow the replacement`);
   };
