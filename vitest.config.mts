@@ -1,13 +1,10 @@
-import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
-import { memory64Flags, testsNodeProblem } from "./devnet/nodeVersions.cjs";
+import { memory64Flags, projectRange, testsNodeProblem } from "./devnet/nodeVersions.cjs";
 
 // vitest, @pulumi/pulumi and the local network need a newer Node.js than Debian's 20: `npx vitest` on it
 // fails deep inside a test (`process.threadCpuUsage is not a function`, then `Map.groupBy`). Refuse at
 // once, naming the version and the command that runs the tests under the right Node.js.
-const range: string = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")).engines
-  .node;
-const oldNode = testsNodeProblem(process.version, range);
+const oldNode = testsNodeProblem(process.version, projectRange());
 if (oldNode) throw new Error(oldNode);
 
 export default defineConfig({

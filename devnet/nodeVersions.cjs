@@ -77,6 +77,11 @@ function memory64Problem(version, execArgv, npmScript) {
   return `Node.js ${version} runs aos 2.0.x (wasm64) only with ${missing.join(" ")}: use \`${npmScript}\`, which passes it`;
 }
 
+/** The project's `engines.node` range (package.json), what the launcher and the tests hold Node.js to. */
+function projectRange() {
+  return require("../package.json").engines.node;
+}
+
 /**
  * What to tell a user who started the tests directly (`npx vitest`) under a Node.js outside `range`
  * (undefined when it fits): the npm script goes through the launcher, which picks one that fits.
@@ -102,5 +107,6 @@ module.exports = {
   missingMemory64Flags,
   memory64Problem,
   testsNodeProblem,
+  projectRange,
   chooseNode,
 };
