@@ -19,6 +19,8 @@ export default defineConfig({
     // aos 2.0.x modules are wasm64: Node 22 runs them only with a flag that it refuses in NODE_OPTIONS,
     // and Node 24 refuses the flag (standard memory64). The launcher's helper decides for this Node.
     pool: "forks",
+    // providers/dist rebuilt when its sources changed (the host runs the compiled provider).
+    globalSetup: ["test/support/globalSetup.ts"],
     execArgv: memory64Flags(process.version),
     testTimeout: 60_000,
     hookTimeout: 120_000,

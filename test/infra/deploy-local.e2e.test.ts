@@ -428,6 +428,53 @@ describe("a deploy killed in the middle of a move", () => {
   }, 300_000);
 });
 
+describe("Ctrl-C in the middle of a move", () => {
+  it("says the registry is frozen (writes refused, reads go on) and that the next run finishes the move", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-move-interrupted-"));
+    const state = join(dir, "state");
+    const base = await deploy(["--json"], { state });
+    expect(base.code, base.stderr).toBe(0);
+    const a = (JSON.parse(base.stdout) as Outputs).processId!;
+    for (let i = 0; i < 12; i++)
+      expect((await registry(a, "Register-Skill", skill(`ctrl-c-${i}`), true)).body.ok).toBe(true);
+    const release = ["--config", "appName=Agent-Skills-Registry-3", "--config", "movePageBytes=1024"];
+    const child: ChildProcess = spawn(process.execPath, deployArgs(release, { state }), {
+      cwd: REPO,
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, AO_WALLET_JWK: "" },
+    });
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/moved page 2\//.test(stderr)) resolve();
+      });
+      child.once("exit", () => reject(new Error(`the deploy ended before page 2:\n${stderr}`)));
+    });
+    // What a terminal's Ctrl-C does: SIGINT to the whole process group.
+    process.kill(-child.pid!, "SIGINT");
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    await new Promise((r) => setTimeout(r, 100)); // the last stderr chunk
+    expect(code).toBe(130);
+    const target = (JSON.parse(readFileSync(join(state, "dev.json"), "utf8")) as StackState).resources.find(
+      (r) => r.name === "registry" && !r.delete,
+    )!.id;
+    expect(stderr).toContain(
+      `Interrupted during a move: the registry ${a} is frozen for ${target} and refuses writes (E_MOVED) until the move finishes; reads still work.`,
+    );
+    expect(stderr).toContain(
+      "Run `npm run deploy:dev` again: it finds the processes this run made and finishes where it stopped.",
+    );
+    // What it says holds: writes are refused, reads work, and the next run finishes the move.
+    expect((await registry(a, "Register-Skill", skill("during"), true)).body.error?.code).toBe("E_MOVED");
+    expect((await registry(a, "Get-Skill", { name: "ctrl-c-11" })).body.ok).toBe(true);
+    const resumed = await deploy(["--json", ...release], { state });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((JSON.parse(resumed.stdout) as Outputs).processId).toBe(target);
+  }, 300_000);
+});
+
 describe("an interrupted run", () => {
   it("is finished by the next run in the same process; a concurrent run is refused meanwhile", async () => {
     // The node behind a proxy that refuses every message (the Eval) while `hold` is set: the run
