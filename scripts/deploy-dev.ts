@@ -219,7 +219,8 @@ if (require.main === module) {
   let interrupted = false;
   // Ctrl-C: say what the interrupted run leaves (a frozen registry refuses writes until a run finishes
   // the move) and what to run next, then exit through process.exit so that the provider host and the
-  // program end with this command.
+  // program end with this command. The run itself then fails (its host was stopped too): that failure
+  // is the interruption's, so it is neither printed nor allowed to exit first.
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.on(signal, () => {
       if (interrupted) process.exit(130);
@@ -234,13 +235,18 @@ if (require.main === module) {
     });
   main(process.argv.slice(2), process.env, join(__dirname, ".."), {
     stdout: (t) => process.stdout.write(t),
-    stderr: (l) => console.error(l),
+    stderr: (l) => {
+      if (!interrupted) console.error(l);
+    },
     onPrevious: (o) => {
       previous = o;
     },
   }).then(
-    (code) => process.exit(code),
+    (code) => {
+      if (!interrupted) process.exit(code);
+    },
     (err: unknown) => {
+      if (interrupted) return;
       console.error(err instanceof Error ? err.message : err);
       process.exit(1);
     },
