@@ -25,7 +25,9 @@ afterAll(() => p?.close());
 
 /** The one reply to `action`: its tags and decoded Data. */
 function reply(replies: SandboxReply[], action: string, to: string) {
-  const mine = replies.filter((m) => m.Tags.some((t) => t.name === "Action" && t.value === `${action}-Response`));
+  const mine = replies.filter((m) =>
+    m.Tags.some((t) => t.name === "Action" && t.value === `${action}-Response`),
+  );
   expect(mine, `exactly one ${action}-Response`).toHaveLength(1);
   expect(mine[0]!.Target).toBe(to);
   const tags = Object.fromEntries(mine[0]!.Tags.map((t) => [t.name, t.value]));
@@ -69,7 +71,11 @@ describe("the registry under aolite's loading rules", () => {
       contentHash: "c".repeat(64),
     });
     expect(registered.tags.Status).toBe("OK");
-    expect(registered.body.skill).toMatchObject({ name: "pdf-tools", publisher: ALICE, latestVersion: "1.0.0" });
+    expect(registered.body.skill).toMatchObject({
+      name: "pdf-tools",
+      publisher: ALICE,
+      latestVersion: "1.0.0",
+    });
     const got = request(BOB, "Get-Skill", { name: "pdf-tools" });
     expect(got.tags.Status).toBe("OK");
     expect(got.body.skill).toEqual(registered.body.skill);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { wrapWithFooter } from "../../providers/footer";
 import { startAosInstance } from "../../test/support/aosInstance";
 import { type Lua53, newLua53 } from "../../test/support/lua53";
@@ -87,9 +87,9 @@ describe("where aos is shaped as aos 2.0", () => {
     L.run("Ingress = assert(load(IngressSource, '=ingress'))() Ingress.install()");
     L.run(`Aos[".process"].handle(${TYPED}, {})`);
     expect(L.run("return Calls")).toBe("1");
-    expect(L.run("return RegistryIngress.handle == Original.handle and RegistryIngress.decode == Original.decode")).toBe(
-      "true",
-    );
+    expect(
+      L.run("return RegistryIngress.handle == Original.handle and RegistryIngress.decode == Original.decode"),
+    ).toBe("true");
     L.close();
   });
 
@@ -107,13 +107,25 @@ describe("where aos is shaped as aos 2.0", () => {
 
 describe("where aos is not shaped as it expects, it loads, installs what it can and says why not", () => {
   const cases: [string, string, string][] = [
-    [".process a function (aolite)", `Aos[".process"] = function() end`, "aos's .process is a function here, not a table with handle"],
+    [
+      ".process a function (aolite)",
+      `Aos[".process"] = function() end`,
+      "aos's .process is a function here, not a table with handle",
+    ],
     [".process a table without handle", `Aos[".process"] = {}`, "aos's .process has no function handle here"],
     [".process missing", `Aos[".process"] = nil`, `require(".process") failed (module '.process' not found)`],
-    ["json a function", "Aos.json = function() end", "aos's json is a function here, not a table with decode"],
+    [
+      "json a function",
+      "Aos.json = function() end",
+      "aos's json is a function here, not a table with decode",
+    ],
     ["json without decode", "Aos.json = {}", "aos's json has no function decode here"],
     ["json missing", "Aos.json = nil", `require("json") failed (module 'json' not found)`],
-    [".utils a string", `Aos[".utils"] = "utils"`, "aos's .utils is a string here, not a table with normalize"],
+    [
+      ".utils a string",
+      `Aos[".utils"] = "utils"`,
+      "aos's .utils is a string here, not a table with normalize",
+    ],
     [".utils without normalize", `Aos[".utils"] = {}`, "aos's .utils has no function normalize here"],
     [".utils missing", `Aos[".utils"] = nil`, `require(".utils") failed (module '.utils' not found)`],
   ];

@@ -193,7 +193,7 @@ describe("bundleLua", () => {
           'local first = require("counted")',
           'local again = require("counted")',
           'local silent = require("silent")',
-          "return Runs .. \" \" .. tostring(first == again) .. \" \" .. first.name .. \" \" .. tostring(silent)",
+          'return Runs .. " " .. tostring(first == again) .. " " .. first.name .. " " .. tostring(silent)',
         ].join("\n"),
         "counted.lua": "Runs = (Runs or 0) + 1\nreturn { name = ... }",
         "silent.lua": "Silent = true",
