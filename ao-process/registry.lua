@@ -145,7 +145,10 @@ local function decodeData(msg)
   local data = msg.Data
   if data == nil then return {} end
   if type(data) ~= "string" then
-    return nil, err("E_BAD_JSON", "Data must be a JSON object in text, got a " .. type(data))
+    -- Only aos decodes Data, where the ingress guard is not active (see Info's ingress).
+    return nil, err("E_BAD_JSON", "Data must be a JSON object in text, got a " .. type(data)
+      .. " (aos decoded Data tagged Content-Type: application/json before the registry could: see Info's"
+      .. " ingress); send the JSON without that tag")
   end
   if data:match("^[ \t\n\r]*$") then return {} end
   local value, reason = json.decode(data, LIMITS.jsonDepth)
@@ -173,6 +176,13 @@ local function requirePublisher(skill, sender, verb)
       "only the publisher of %q (%s) can %s it; send this from that address, or ask them to Transfer-Skill it to you",
       skill.name, skill.publisher, verb))
   end
+end
+
+-- Whether registry/ingress.lua's guards are active where this code runs.
+local function ingressView()
+  local s = ingress.status()
+  s.reason = orNull(s.reason)
+  return s
 end
 
 ---------------------------------------------------------------------------
@@ -206,6 +216,7 @@ actions["Info"] = {
       },
       limits = limits,
       deployment = deployment,
+      ingress = ingressView(),
     }, tags
   end,
 }

@@ -2,7 +2,7 @@
  * `npm run registry -- <Action> [json] [flags]`: sends one registry action to a stack's process and
  * prints the reply. The process, its network and endpoints come from the stack's outputs (the same
  * reader as `npm run outputs`); reads are dry-runs that need no wallet, writes are messages signed by
- * the stack's wallet (the dev wallet for the dev stack, else AO_WALLET_JWK / AO_WALLET_FILE).
+ * the stack's wallet (the dev wallet for the dev stack, else AO_WALLET_JWK or ARWEAVE_WALLET_JWK / AO_WALLET_FILE).
  *
  *   npm run registry -- Info
  *   npm run registry -- Register-Skill '{"name":"pdf-tools","description":"Read PDF files"}'

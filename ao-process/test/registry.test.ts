@@ -63,6 +63,8 @@ describe("Info", () => {
     expect(body.deployment).toEqual({ sha256: deployedSha, deploymentId: "protocol-test-1" });
     expect(r.tags["Code-Sha256"]).toBe(deployedSha);
     expect(body.limits.pageMax).toBe(100);
+    // On aos 2.0, the module every stack deploys, the ingress guard is fully active (test/ingress.test.ts).
+    expect(body.ingress).toEqual({ active: true, jsonGuard: true, dropsUnhandled: true, reason: null });
   });
 
   it("answers a real message too, replying to its sender", async () => {

@@ -278,6 +278,7 @@ describe("no key material in any input", () => {
 
   it.each([
     ["AO_WALLET_JWK", () => ({ AO_WALLET_JWK: JSON.stringify(jwk) })],
+    ["ARWEAVE_WALLET_JWK", () => ({ ARWEAVE_WALLET_JWK: JSON.stringify(jwk) })],
     [
       "AO_WALLET_FILE",
       () => {

@@ -121,6 +121,8 @@ describe("the dev stack's environment", () => {
     expect(mine.PULUMI_BACKEND_URL).toBe("s3://b");
     expect(mine.PULUMI_CONFIG_PASSPHRASE).toBeUndefined();
     expect(mine.AO_WALLET_FILE).toBeUndefined();
+    // The design's deploy script's variable names the user's wallet too: no dev wallet in its place.
+    expect(devStackEnv("/repo", { ARWEAVE_WALLET_JWK: "{}" }).AO_WALLET_FILE).toBeUndefined();
   });
 
   it("keeps .pulumi-state, .devnet-data and wallets out of git", () => {
