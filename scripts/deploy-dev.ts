@@ -17,6 +17,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { PROJECT } from "../infra/config";
+import { hasEnvWallet, WALLET_ENV_VARIABLES } from "../providers/wallet";
 import { type DeployFlags, parseDeployArgs, UsageError } from "./lib/deployArgs";
 import { DEV_STACK, devEngineStateDir, devPaths, devStackEnv } from "./lib/devStack";
 import { checkWalletFlag, ensureDevWallet } from "./lib/devWallet";
@@ -73,12 +74,13 @@ async function deployLocally(
   if (!flags.networkFile && !flags.preview)
     await ensureNetwork({ repoRoot, dataDir: paths.dataDir, port: flags.port, log });
 
-  // The wallet: --wallet, else the user's AO_WALLET_JWK / AO_WALLET_FILE, else the dev wallet.
+  // The wallet: --wallet, else the user's AO_WALLET_JWK / ARWEAVE_WALLET_JWK / AO_WALLET_FILE, else the
+  // dev wallet. --wallet clears the others: a JSON variable would outrank the file it names.
   const hostEnv: Record<string, string | undefined> = { ...env };
   if (flags.wallet) {
+    for (const name of WALLET_ENV_VARIABLES) delete hostEnv[name];
     hostEnv.AO_WALLET_FILE = resolve(flags.wallet);
-    delete hostEnv.AO_WALLET_JWK;
-  } else if (!env.AO_WALLET_JWK && !env.AO_WALLET_FILE) {
+  } else if (!hasEnvWallet(env)) {
     hostEnv.AO_WALLET_FILE = paths.wallet;
     if (!flags.preview) log(`dev wallet ${ensureDevWallet(paths.wallet, stateDir, log)}`);
   }

@@ -17,7 +17,7 @@ import { toCliConfig } from "../../scripts/outputs";
 import { startFaultProxy } from "../providers/support/faultProxy";
 import { infoTags, spawnsOf } from "../providers/support/network";
 import { aoClient, type Devnet, graphql, withDevnet } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { EMPTY_ENV_WALLET, testWallet } from "../support/wallets";
 
 const REPO = join(__dirname, "..", "..");
 const deployer = testWallet("infra-deploy-local");
@@ -62,7 +62,7 @@ function deploy(args: string[], opts: { state?: string; networkFile?: string } =
       {
         cwd: REPO,
         encoding: "utf8",
-        env: { ...process.env, AO_WALLET_JWK: "", GITHUB_TOKEN: "" },
+        env: { ...process.env, ...EMPTY_ENV_WALLET, GITHUB_TOKEN: "" },
         timeout: 240_000,
       },
       (err, stdout, stderr) =>
@@ -186,7 +186,7 @@ function registryCommand(args: string[], opts: { state?: string; wallet?: string
       {
         cwd: REPO,
         encoding: "utf8",
-        env: { ...process.env, AO_WALLET_JWK: "", AO_WALLET_FILE: opts.wallet ?? "" },
+        env: { ...process.env, ...EMPTY_ENV_WALLET, AO_WALLET_FILE: opts.wallet ?? "" },
         timeout: 120_000,
       },
       (err, stdout, stderr) =>
@@ -396,7 +396,7 @@ describe("a deploy killed in the middle of a move", () => {
       cwd: REPO,
       detached: true,
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, AO_WALLET_JWK: "" },
+      env: { ...process.env, ...EMPTY_ENV_WALLET },
     });
     let stderr = "";
     await new Promise<void>((resolve, reject) => {
@@ -442,7 +442,7 @@ describe("Ctrl-C in the middle of a move", () => {
       cwd: REPO,
       detached: true,
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, AO_WALLET_JWK: "" },
+      env: { ...process.env, ...EMPTY_ENV_WALLET },
     });
     let stderr = "";
     await new Promise<void>((resolve, reject) => {
@@ -493,7 +493,7 @@ describe("an interrupted run", () => {
         cwd: REPO,
         detached: true,
         stdio: "ignore",
-        env: { ...process.env, AO_WALLET_JWK: "" },
+        env: { ...process.env, ...EMPTY_ENV_WALLET },
       });
       // Wait until the spawn is journaled, then kill the run and its provider host (-9, whole group).
       let journaled: string | undefined;

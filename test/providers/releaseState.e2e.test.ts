@@ -129,6 +129,8 @@ describe("state from release 0.1.0, run by the new provider", () => {
       ...kept,
       adoptProcessId: byHand,
       stateTransfer: false,
+      // Release 0.1.0 had no program hash: the new state records it (same text, so no change of process).
+      programSha256: news.inputs.programSha256,
       __provider: shim.text,
     });
     expect((await infoTags(net, deployer, byHand)).Version).toBe("1");
