@@ -488,7 +488,10 @@ describe("the owner cannot rewrite a publisher's skill through the transfer acti
     );
     const before = await info(r);
     const accomplice = actor(net, "owner-accomplice"); // a wallet the owner holds
-    const forged = forge((await exportPages(r)).flatMap((p) => p.entries), "victim");
+    const forged = forge(
+      (await exportPages(r)).flatMap((p) => p.entries),
+      "victim",
+    );
     const forgedDigest = digestOf(forged);
     expect(forgedDigest).not.toBe(before.digest);
 
@@ -552,7 +555,10 @@ describe("the owner cannot rewrite a publisher's skill through the transfer acti
     }
     expect(expectOk(await witness.read(bob, "Get-Skill", { name: "delivered" })).skill.publisher).toBe(other);
     expect((await info(r)).source.report).toMatchObject({ status: "sealed", digest: "0".repeat(64) });
-    expectError(await r.send(owner, "State-Import", { from: successor, page: 1, entries: [] }), "E_NOT_CONFIRMED");
+    expectError(
+      await r.send(owner, "State-Import", { from: successor, page: 1, entries: [] }),
+      "E_NOT_CONFIRMED",
+    );
   });
 
   it("opens a rollback only with the state the successor confirmed, whatever digest the owner sends", async () => {
@@ -578,7 +584,10 @@ describe("the owner cannot rewrite a publisher's skill through the transfer acti
     const forged = forge(entries, "victim");
     expectOk(await a.send(owner, "State-Import", { from: b.processId, page: 1, entries: forged }));
     expect((await info(a)).digest).toBe(digestOf(forged));
-    const e = expectError(await a.send(owner, "State-Open", { digest: digestOf(forged) }), "E_DIGEST_MISMATCH");
+    const e = expectError(
+      await a.send(owner, "State-Open", { digest: digestOf(forged) }),
+      "E_DIGEST_MISMATCH",
+    );
     expect(e.body.error.message).toContain(`not the state process ${b.processId} confirmed`);
     expectError(await a.send(owner, "State-Open", { digest: confirmed.digest }), "E_DIGEST_MISMATCH");
     expect((await info(a)).status).toBe("sealed");
