@@ -46,13 +46,13 @@ function M.filling(s)
   return false
 end
 
--- Adds the tags every reply of this status carries. Never raises, even on a
--- broken state: the reply of an internal error goes through here too.
+-- Adds the tags every reply of this status carries (`s` as rawget finds it:
+-- the reply of an internal error goes through here too).
 function M.tag(s, tags)
   if type(s) ~= "table" then return end
   if s.status == "frozen" and type(s.successor) == "string" then tags["Moved-To"] = s.successor end
-  local ok, filling, from = pcall(M.filling, s)
-  if ok and filling and type(from) == "string" then tags["Read-From"] = from end
+  local filling, from = M.filling(s)
+  if filling and from then tags["Read-From"] = from end
 end
 
 local function sealedError(action)
@@ -196,7 +196,7 @@ function M.actions(state, checkPage)
         body.already = true
         return body
       end
-      s.status, s.successor, s.source = "frozen", req.successor, nil
+      s.status, s.successor = "frozen", req.successor
       local body = view()
       body.already = false
       return body

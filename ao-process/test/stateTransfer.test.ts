@@ -55,6 +55,12 @@ async function reportOf(r: Registry, from: string): Promise<Body> {
   throw new Error(`no report from ${from} reached ${r.processId}`);
 }
 
+/** An Eval in a plain process the owner spawned; fails on an evaluation error. */
+async function evalIn(pid: string, code: string): Promise<void> {
+  const r = await owner.client.send(pid, [{ name: "Action", value: "Eval" }], code);
+  expect(r.Error, "Eval").toBeFalsy();
+}
+
 async function newRegistry(name: string, open: boolean): Promise<Registry> {
   const pid = await spawnProcess(net, owner, name);
   await deployRegistry(owner, pid, `${name}-1`, { open });
@@ -313,6 +319,12 @@ describe("State-Import and State-Open", () => {
 
     const out = expectError(await imp(2, pages[1].entries), "E_PAGE_OUT_OF_ORDER");
     expect(out.body.error.message).toContain("page 1");
+    // A registry asked to take one process's state (State-Confirm) takes no other's.
+    expectOk(await target.send(owner, "State-Confirm", { from: bob.address }));
+    expect(expectError(await imp(1, pages[0].entries), "E_MOVE_CONFLICT").body.error.message).toContain(
+      `taking the state of ${bob.address}`,
+    );
+    expectOk(await target.send(owner, "State-Confirm", { from }));
     expect(expectOk(await imp(1, pages[0].entries))).toMatchObject({
       page: 1,
       duplicate: false,
@@ -325,6 +337,7 @@ describe("State-Import and State-Open", () => {
     expect(await info(target)).toEqual(before);
     expectError(await imp(3, pages[2].entries), "E_PAGE_OUT_OF_ORDER");
     expectError(await imp(2, pages[1].entries, owner, bob.address), "E_MOVE_CONFLICT");
+    expectError(await target.send(owner, "State-Confirm", { from: bob.address }), "E_MOVE_CONFLICT");
     for (let i = 1; i < pages.length; i++) expectOk(await imp(i + 1, pages[i].entries));
 
     const want = (await info(source)).digest;
@@ -450,6 +463,16 @@ describe("State-Import and State-Open", () => {
       import: { from: next, rollback: true },
     });
     await expectNoReads(source, next);
+    // The confirmation is the successor's latest answer: asked again once the successor is open again
+    // (its move back abandoned), it confirms nothing, and the registry does not open.
+    expectOk(await target.send(owner, "State-Unfreeze", {}));
+    expectOk(await source.send(owner, "State-Confirm", { from: next }));
+    expectError(await source.send(owner, "State-Open", { digest: wanted.digest }), "E_NOT_CONFIRMED");
+    expect(await reportOf(source, next)).toMatchObject({ status: "open", digest: wanted.digest });
+    expectError(await source.send(owner, "State-Open", { digest: wanted.digest }), "E_NOT_CONFIRMED");
+    expectOk(await target.send(owner, "State-Freeze", { successor: source.processId }));
+    expectOk(await source.send(owner, "State-Confirm", { from: next }));
+    expect(await reportOf(source, next)).toMatchObject({ status: "frozen", digest: wanted.digest });
     expectOk(await source.send(owner, "State-Open", { digest: wanted.digest }));
     expect(await info(source)).toMatchObject({
       status: "open",
@@ -559,6 +582,42 @@ describe("the owner cannot rewrite a publisher's skill through the transfer acti
       await r.send(owner, "State-Import", { from: successor, page: 1, entries: [] }),
       "E_NOT_CONFIRMED",
     );
+  });
+
+  it("takes only a well-formed report of at most 16 KiB from the process asked", async () => {
+    const r = await newRegistry("transfer-reports", true);
+    // The process asked runs the owner's code here, so that it can send what no registry sends.
+    const asked = await owner.client.spawnWithCode(net, "Ready = true");
+    expectOk(await r.send(owner, "State-Freeze", { successor: asked }));
+    expectOk(await r.send(owner, "State-Confirm", { from: asked }));
+    const good = { status: "frozen", successor: r.processId, digest: "a".repeat(64), entries: 2, bytes: 300 };
+    const bad: unknown[] = [
+      "not json",
+      { ok: false, stateTransfer: good },
+      { ok: true },
+      { ok: true, stateTransfer: { ...good, status: "melting" } },
+      { ok: true, stateTransfer: { ...good, successor: "not an address" } },
+      { ok: true, stateTransfer: { ...good, digest: "A".repeat(64) } },
+      { ok: true, stateTransfer: { ...good, entries: -1 } },
+      { ok: true, stateTransfer: { ...good, bytes: 1.5 } },
+      { ok: true, stateTransfer: { ...good, padding: "x".repeat(16 * 1024) } },
+    ];
+    const witness = await newRegistry("transfer-reports-witness", true);
+    const send = (target: string, action: string, data: unknown) =>
+      `Send({ Target = "${target}", Action = "${action}", Data = [==[${typeof data === "string" ? data : JSON.stringify(data)}]==] })`;
+    const code = [
+      ...bad.map((b) => send(r.processId, "State-Info-Response", b)),
+      send(witness.processId, "Register-Skill", { name: "delivered", description: "x" }),
+    ].join("\n");
+    await evalIn(asked, code);
+    for (let i = 0; i < 300 && (await witness.counts(bob)).skills === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await witness.counts(bob)).skills).toBe(1);
+    expect((await info(r)).source).toEqual({ process: asked, report: null });
+    // The same report, well formed, is taken.
+    await evalIn(asked, send(r.processId, "State-Info-Response", { ok: true, stateTransfer: good }));
+    expect(await reportOf(r, asked)).toEqual(good);
   });
 
   it("opens a rollback only with the state the successor confirmed, whatever digest the owner sends", async () => {
