@@ -240,7 +240,7 @@ describe("the transfer client's reads", () => {
   const page = { entries: [{ kind: "skill", name: "a" }], nextCursor: null, digest: EMPTY_DIGEST, total: 1 };
 
   /** A process of `protocol` whose State-Export answers only a dry-run claiming the owner when `ownerDryRun`. */
-  function fakeProcess(protocol: number, ownerDryRun: boolean) {
+  function fakeProcess(protocol: number, ownerDryRun: boolean, refusal = "E_NOT_OWNER") {
     const calls: string[] = [];
     const answer = (action: string, owner: string | undefined, signed: boolean): AoResult => {
       if (action === "State-Info") return reply(action, { ok: true, stateTransfer: info({ protocol }) });
@@ -248,9 +248,7 @@ describe("the transfer client's reads", () => {
         const allowed = protocol >= 2 || signed || (ownerDryRun && owner === OWNER);
         return reply(
           action,
-          allowed
-            ? { ok: true, ...page }
-            : { ok: false, error: { code: "E_NOT_OWNER", message: "owner only" } },
+          allowed ? { ok: true, ...page } : { ok: false, error: { code: refusal, message: "refused" } },
         );
       }
       throw new Error(`unexpected ${action}`);
@@ -302,6 +300,13 @@ describe("the transfer client's reads", () => {
       "message State-Export",
       "message State-Export",
     ]);
+  });
+
+  it("version 1: any other refusal of the owner's dry-run is the error, not a reason to send messages", async () => {
+    const { calls, client } = fakeProcess(1, false, "E_INVALID_FIELD");
+    const e = (await client.exportPage(null, 1024).catch((err: Error) => err)) as Error & { code?: string };
+    expect(e).toMatchObject({ name: "TransferRefused", code: "E_INVALID_FIELD" });
+    expect(calls).toEqual(["dryrun State-Info", "dryrun State-Export as owner"]);
   });
 });
 
