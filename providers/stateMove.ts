@@ -265,7 +265,9 @@ export const moveStateWith =
 
     if (situation.confirm) {
       await to.awaitConfirmation(from.processId, fromInfo.digest);
-      env.log(`${from.processId} confirmed to ${to.processId} that it is frozen for it (digest ${fromInfo.digest})`);
+      env.log(
+        `${from.processId} confirmed to ${to.processId} that it is frozen for it (digest ${fromInfo.digest})`,
+      );
     }
 
     // Import what the new process does not have. A rollback target (frozen for `from`) starts over at 1.

@@ -285,7 +285,9 @@ export function transferClient(
           asks++;
           await confirm(from);
         }
-        const answer = r ? `an answer that does not confirm the move (${JSON.stringify(r)})` : "no answer yet";
+        const answer = r
+          ? `an answer that does not confirm the move (${JSON.stringify(r)})`
+          : "no answer yet";
         throw notYetError(
           `process ${processId} has ${answer} from ${from}, which must report itself frozen for ${processId} ` +
             `with digest ${digest}: ${from} answers only if it is a registry process on the same network`,
