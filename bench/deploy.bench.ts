@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateWallet } from "../devnet/wallet";
-import { ensureNetwork } from "../scripts/deploy-dev";
+import { ensureNetwork } from "../scripts/lib/localNetwork";
 import { figure, section, timed } from "./report";
 
 const REPO = join(__dirname, "..");

@@ -37,7 +37,8 @@ export interface ConfigWallet {
   value?: string;
 }
 
-function parseJwk(text: string, source: string): Jwk {
+/** The wallet JSON `text` from `source` (named in errors, which never echo the text), checked. */
+export function parseJwk(text: string, source: string): Jwk {
   let jwk: unknown;
   try {
     jwk = JSON.parse(text);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
-import { ensureNetwork, type NetworkHandle, networkAnswers } from "../../scripts/deploy-dev";
+import { ensureNetwork, type NetworkHandle, networkAnswers } from "../../scripts/lib/localNetwork";
 import { tempDataDir } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
