@@ -124,6 +124,14 @@ export function moveSituation(
         `process ${from.id} was moved to ${f.successor}, which is open and holds its data: the stack should name ` +
           `${f.successor} (adoptProcessId=${f.successor}); moving ${from.id} elsewhere would fork the registry.`,
       );
+    // Opened with this process's data once, and now moving it back (a rollback under way): this process
+    // holds older data than its successor.
+    if (abandoned.info.predecessor === from.id)
+      throw moveRefused(
+        `process ${f.successor} took ${from.id}'s data and is moving it back into ${from.id} (a rollback under way): ` +
+          `finish that rollback first (the deploy that names ${from.id}); moving ${from.id} now would lose what ` +
+          `was written in ${f.successor}.`,
+      );
     unfreezeFirst = true;
   }
 

@@ -161,6 +161,13 @@ describe("what a move does, given what its two processes report", () => {
     ).toMatch(
       new RegExp(`${A} was moved to ${C}, which is open and holds its data: the stack should name ${C}`),
     );
+    // C opened with A's data and is moving it back into A (a rollback under way): A's data is older.
+    expect(
+      thrown(
+        () => situation(frozenForC, { status: "sealed" }, { status: "frozen", successor: A, predecessor: A }),
+        Error,
+      ).message,
+    ).toMatch(new RegExp(`${C} took ${A}'s data and is moving it back into ${A} \\(a rollback under way\\)`));
   });
 
   it.each([
