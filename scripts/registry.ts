@@ -21,7 +21,15 @@ import { DEV_STACK, devStackEnv } from "./lib/devStack";
 import { type CliConfig, OutputsError, pulumiStackOutput, toCliConfig } from "./outputs";
 
 /** The registry's actions that change nothing: sent as dry-runs unless --message says otherwise. */
-export const READ_ACTIONS = ["Info", "Get-Skill", "List-Skills", "Search-Skills", "State-Info"] as const;
+export const READ_ACTIONS = [
+  "Info",
+  "Get-Skill",
+  "List-Skills",
+  "Search-Skills",
+  "Export-State",
+  "State-Info",
+  "State-Export",
+] as const;
 
 export const REGISTRY_OPTIONS = {
   stack: { type: "string" },
