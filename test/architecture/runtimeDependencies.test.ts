@@ -58,8 +58,13 @@ function packagesLoaded(entries: string[]): Map<string, string> {
     const file = todo.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
-    const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
-    for (const { fileName: spec } of info.importedFiles) {
+    const text = readFileSync(file, "utf8");
+    const info = ts.preProcessFile(text, true, true);
+    // Files a module reads out of a package (the aos module's WASM) count as loading it.
+    const resolved = [...text.matchAll(/require\.resolve\(\s*["']([^"']+)["']/g)].map((m) => ({
+      fileName: m[1]!,
+    }));
+    for (const { fileName: spec } of [...info.importedFiles, ...resolved]) {
       if (spec.startsWith(".")) {
         const local = resolveLocal(file, spec);
         if (!local) throw new Error(`${file}: cannot resolve ${spec}`);
