@@ -1,5 +1,6 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { memory64Flags, projectRange, testsNodeProblem } from "./devnet/nodeVersions.cjs";
+import { SLOW_TEST_FILES } from "./test/slowFiles.cjs";
 
 // vitest, @pulumi/pulumi and the local network need a newer Node.js than Debian's 20: `npx vitest` on it
 // fails deep inside a test (`process.threadCpuUsage is not a function`, then `Map.groupBy`). Refuse at
@@ -9,13 +10,19 @@ if (oldNode) throw new Error(oldNode);
 
 export default defineConfig({
   test: {
-    include: [
-      "test/**/*.test.ts",
-      "ao-process/test/**/*.test.ts",
-      "devnet/**/*.test.ts",
-      "providers/**/*.test.ts",
-      "infra/**/*.test.ts",
-    ],
+    // `npm test` leaves the slow scenarios (test/slowFiles.cjs) to `npm run test:slow`, whose config
+    // (vitest.slow.config.mts) sets VITEST_SLOW=only before loading this one.
+    include:
+      process.env.VITEST_SLOW === "only"
+        ? SLOW_TEST_FILES
+        : [
+            "test/**/*.test.ts",
+            "ao-process/test/**/*.test.ts",
+            "devnet/**/*.test.ts",
+            "providers/**/*.test.ts",
+            "infra/**/*.test.ts",
+          ],
+    exclude: [...configDefaults.exclude, ...(process.env.VITEST_SLOW === "only" ? [] : SLOW_TEST_FILES)],
     // aos 2.0.x modules are wasm64: Node 22 runs them only with a flag that it refuses in NODE_OPTIONS,
     // and Node 24 refuses the flag (standard memory64). The launcher's helper decides for this Node.
     pool: "forks",
