@@ -11,7 +11,7 @@ import { type Devnet, withDevnet } from "../../test/support/devnet";
 import { type Actor, actor, deployRegistry, Registry, spawnProcess } from "./support/registry";
 
 /** The README's request examples, in order: the action and the JSON text as printed. */
-export function requestExamples(markdown: string): { action: string; text: string }[] {
+function requestExamples(markdown: string): { action: string; text: string }[] {
   return [...markdown.matchAll(/^```json request ([A-Za-z-]+)\n([\s\S]*?)^```$/gm)].map((m) => ({
     action: m[1]!,
     text: m[2]!,
