@@ -51,7 +51,8 @@ export async function run(): Promise<void> {
         code: CODE,
         module: net.moduleId,
         scheduler: net.schedulerId,
-        authority: net.authority,
+        // Legacy: the messenger's address; mainnet: the node's (it signs what it pushes).
+        authority: mode === "mainnet" ? net.nodeAddress : net.authority,
         name: `bench-${mode}-${i}`,
         endpoints: endpoints[mode],
       });

@@ -213,16 +213,16 @@ describe("AoProcess provider on AO mainnet: what aoconnect's mainnet mode would 
       .catch((e) => e);
     expect(err.name).toBe("AuthorityMismatch");
     expect(err.message).toContain(
-      `node ${net.urls.node} reports address ${net.authority}, but the stack pins authority ${pinned}`,
+      `node ${net.urls.node} reports address ${net.nodeAddress}, but the stack pins authority ${pinned}`,
     );
-    expect(err.message).toContain(`pulumi config set aoRegistry:authority ${net.authority}`);
+    expect(err.message).toContain(`pulumi config set aoRegistry:authority ${net.nodeAddress}`);
     expect(err.initFailed ?? err.id).toBeUndefined(); // no process: not an init error
   });
 
   it("spawns with the pinned authority, not the scheduler aoconnect would default to", async () => {
     const { id } = await provider.create(mainnet());
     const tags = await spawnTagsOf(net, id);
-    expect(tags.Authority).toBe(net.authority);
+    expect(tags.Authority).toBe(net.nodeAddress);
     expect(tags.Scheduler).toBe(net.schedulerId);
     expect(tags.Module).toBe(net.moduleId);
   });

@@ -55,17 +55,18 @@ export function endpointsIn(net: Pick<Devnet, "urls">, mode: Mode): Endpoints {
 
 /**
  * The AoProcess inputs that target a local network: module, scheduler, authority, endpoints, name. The
- * network's one wallet is its scheduler, its messenger and its node: the authority in both modes.
+ * network has a key per role: the authority is the legacy messenger's address in legacy mode, the
+ * node's own in mainnet mode (it signs what it pushes).
  */
 export function networkInputs(
-  net: Pick<Devnet, "urls" | "moduleId" | "schedulerId" | "authority">,
+  net: Pick<Devnet, "urls" | "moduleId" | "schedulerId" | "authority" | "nodeAddress">,
   name: string,
   mode: Mode = "legacy",
 ): Record<string, unknown> {
   return {
     module: net.moduleId,
     scheduler: net.schedulerId,
-    authority: net.authority,
+    authority: mode === "mainnet" ? net.nodeAddress : net.authority,
     name,
     tags: { "App-Name": name },
     endpoints: endpointsIn(net, mode),
