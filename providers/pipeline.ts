@@ -3,10 +3,12 @@
  * `spawnProcessWith(env)` returns the step), so every step is tested without a network.
  *
  *   (mainnet: the node's address must be the pinned authority)
- *   -> spawn (signed once: a retry asks the network whether that process exists, else re-sends the same
- *      bytes, so it never spawns twice) -> wait until the units know the process
- *   -> Eval code + footer -> read the Eval result (by message ID, or by slot on mainnet), fail on Error
+ *   -> spawn -> wait until the units know the process
+ *   -> Eval code + footer -> its result (what the mainnet push answered, else read by message ID or
+ *      slot), fail on Error
  *   -> dry-run the validation action and compare the reported hash with the deployed one
+ * The spawn and the Eval are each signed once (sendOnce.ts): a retry asks the network whether the signed
+ * item was scheduled before it re-sends the same bytes, so nothing is spawned or evaluated twice.
  *
  * Any failure after the spawn becomes a DeployInitError carrying the process ID and the properties, so
  * the engine records the process and the next `pulumi up` resumes through `update`.
@@ -16,6 +18,7 @@ import { DEPLOYMENT_ID_TAG, unitUrl } from "./aoValues";
 import { namedError } from "./errors";
 import { wrapWithFooter } from "./footer";
 import { notYetError } from "./retry";
+import { sendOnce } from "./sendOnce";
 import type { Inputs, Outputs, Tag } from "./types";
 
 export type RetryFn = <T>(step: string, endpoint: string, fn: (attempt: number) => Promise<T>) => Promise<T>;
@@ -33,6 +36,8 @@ export interface DeployState {
   owner: string;
   processId?: string;
   evalMessage?: MessageRef;
+  /** The Eval's result, when sending it answered one (a mainnet push computes before it answers). */
+  evalResult?: AoResult;
 }
 
 /** How the state records the Eval: its message ID (legacy) or its slot (mainnet). */
@@ -99,8 +104,8 @@ export const checkAuthorityWith =
   };
 
 /**
- * Spawns once. The item is signed once; a retried attempt first asks the network whether the process
- * with that ID exists (the lost reply's spawn went through), else re-sends the same signed bytes.
+ * Spawns once (sendOnce.ts): a retried attempt asks whether the process with the signed item's ID
+ * exists, else re-sends the same signed bytes.
  */
 export const spawnProcessWith =
   (env: PipelineEnv) =>
@@ -113,14 +118,7 @@ export const spawnProcessWith =
       ...(inputs.authority ? { authority: inputs.authority } : {}),
       tags: spawnTags(inputs, deploymentId),
     });
-    const processId = await env.retry("spawn", unitUrl(inputs.endpoints, "mu"), async (attempt) => {
-      const signed = spawner.signedId();
-      if (attempt > 1 && signed && (await env.client.processExists(signed))) {
-        env.log(`spawn: process ${signed} exists (deployment ${deploymentId}); not sending it again`);
-        return signed;
-      }
-      return spawner.send();
-    });
+    const processId = await sendOnce(env.retry, "spawn", unitUrl(inputs.endpoints, "mu"), spawner, env.log);
     env.log(`spawned process ${processId} (deployment ${deploymentId})`);
     return { ...state, processId };
   };
@@ -146,17 +144,26 @@ export const waitForProcessWith =
     return state;
   };
 
-/** Sends the Eval of the code wrapped with the DeployedCode footer. */
+/** Sends the Eval of the code wrapped with the DeployedCode footer, signed once (sendOnce.ts). */
 export const evalCodeWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
     const { inputs, deploymentId } = state;
     const data = wrapWithFooter(inputs.code, { sha256: inputs.codeSha256, deploymentId });
-    const evalMessage = await env.retry("eval", unitUrl(inputs.endpoints, "mu"), () =>
-      env.client.message({ process: state.processId!, tags: [{ name: "Action", value: "Eval" }], data }),
+    const sender = env.client.sender({
+      process: state.processId!,
+      tags: [{ name: "Action", value: "Eval" }],
+      data,
+    });
+    const { result, ...evalMessage } = await sendOnce(
+      env.retry,
+      "eval",
+      unitUrl(inputs.endpoints, "mu"),
+      sender,
+      env.log,
     );
     env.log(`sent Eval (${describeRef(evalMessage)}) to process ${state.processId}`);
-    return { ...state, evalMessage };
+    return { ...state, evalMessage, ...(result ? { evalResult: result } : {}) };
   };
 
 /** The Lua error text of a result, if it reports one. */
@@ -167,13 +174,18 @@ export function resultError(result: AoResult): string | undefined {
   return typeof e === "string" ? e : JSON.stringify(e);
 }
 
-/** Reads the Eval's result; an Error (syntax or runtime) fails the deployment with the Lua message. */
+/**
+ * The Eval's result (what the push answered, else read by its message ID or slot); an Error (syntax or
+ * runtime) fails the deployment with the Lua message.
+ */
 export const readEvalResultWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
-    const result = await env.retry("eval result", unitUrl(state.inputs.endpoints, "cu"), () =>
-      env.client.result({ process: state.processId!, message: state.evalMessage! }),
-    );
+    const result =
+      state.evalResult ??
+      (await env.retry("eval result", unitUrl(state.inputs.endpoints, "cu"), () =>
+        env.client.result({ process: state.processId!, message: state.evalMessage! }),
+      ));
     const error = resultError(result);
     if (error) throw luaEvalError(state.processId!, state.evalMessage!, error);
     return state;

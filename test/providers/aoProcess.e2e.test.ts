@@ -79,11 +79,13 @@ describe.each(MODES)("AoProcess provider on the local AO network (%s)", (mode) =
     const same = await provider.read(first.processId, first);
     expect(same.props?.codeSha256).toBe(first.codeSha256);
     const other = "f".repeat(64);
-    const id = await client().message({
-      process: first.processId,
-      tags: [{ name: "Action", value: "Eval" }],
-      data: wrapWithFooter("local x = 1", { sha256: other, deploymentId: "by-hand" }),
-    });
+    const id = await client()
+      .sender({
+        process: first.processId,
+        tags: [{ name: "Action", value: "Eval" }],
+        data: wrapWithFooter("local x = 1", { sha256: other, deploymentId: "by-hand" }),
+      })
+      .send();
     await client().result({ process: first.processId, message: id });
     const drifted = await provider.read(first.processId, first);
     expect(drifted.props?.codeSha256).toBe(other);

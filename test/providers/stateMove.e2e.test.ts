@@ -413,8 +413,14 @@ describe("a change of network (the first mainnet deploy of a legacy stack): the 
     const activeA = (await active.create(activeInputs(a))).outs!;
     await populate(a.processId, 5);
     const before = await everything(a.processId);
-    const onMainnet = processInputs(release(10), { endpoints: { network: "mainnet", node: net.urls.node } });
-    expect((await aoProcess.diff(a.processId, a, onMainnet)).replaces).toEqual(["endpoints.network"]);
+    const onMainnet = processInputs(release(10), {
+      endpoints: { network: "mainnet", node: net.urls.node },
+      authority: net.nodeAddress,
+    });
+    expect((await aoProcess.diff(a.processId, a, onMainnet)).replaces).toEqual([
+      "authority",
+      "endpoints.network",
+    ]);
     const b = (await aoProcess.create(onMainnet)).outs!;
     expect(b).toMatchObject({ endpoints: { network: "mainnet" }, evalSlot: 1 });
     const moved = (await active.update("active", activeA, activeInputs(b))).outs!;
