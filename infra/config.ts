@@ -245,21 +245,18 @@ export function resolveSettings(src: ConfigSource): StackSettings {
       `${key("scheduler")} is not set (and no ${key("networkFile")} provides it): ${fix(stack, "scheduler", "<scheduler address>")}`,
     );
   }
-  const authority = idSetting("authority", network?.authority);
-  // Mainnet: the authority is the node's own address, pinned here (never read at deploy time into an
-  // input: a rotated node key would then replace the process). The deploy checks it against the node.
-  if (mode === "mainnet" && !(nf && !network) && !problems.some((p) => p.startsWith(key("authority")))) {
+  // Legacy: the messenger's address (from the local network's file when unset). Mainnet: the node's own
+  // address, which the provider reads from the node when the process is created and records; a pin here
+  // is optional and checked against the node the same way (providers/authority.ts). Never the local
+  // network's messenger for a mainnet stack: its node has its own key.
+  const authority = idSetting("authority", mode === "mainnet" ? undefined : network?.authority);
+  if (mode === "mainnet" && authority === LEGACY_AUTHORITY) {
     const node = endpoints?.network === "mainnet" ? endpoints.node : "<node>";
-    if (!authority)
-      problems.push(
-        `${key("authority")} is not set: on AO mainnet it is the node's address, pinned in the stack. Read it ` +
-          `(curl ${node}/~meta@1.0/info/address) and ${fix(stack, "authority", "<that address>")}`,
-      );
-    else if (authority === LEGACY_AUTHORITY)
-      problems.push(
-        `${key("authority")} ${authority} is the legacy network's messenger, not a mainnet node: read the node's ` +
-          `address (curl ${node}/~meta@1.0/info/address) and ${fix(stack, "authority", "<that address>")}`,
-      );
+    problems.push(
+      `${key("authority")} ${authority} is the legacy network's messenger, not a mainnet node: remove the pin ` +
+        `(pulumi config rm ${key("authority")} --stack ${stack}: the deploy reads the node's address) or pin the ` +
+        `node's (curl ${node}/~meta@1.0/info/address): ${fix(stack, "authority", "<that address>")}`,
+    );
   }
   const adoptProcessId = idSetting("adoptProcessId");
 

@@ -221,7 +221,7 @@ describe("AoProcess provider on AO mainnet: what aoconnect's mainnet mode would 
     expect(err.initFailed ?? err.id).toBeUndefined(); // no process: not an init error
   });
 
-  it("spawns with the pinned authority, not the scheduler aoconnect would default to", async () => {
+  it("spawns with the node's address read from it, not the scheduler aoconnect would default to", async () => {
     const { id } = await provider.create(mainnet());
     const tags = await spawnTagsOf(net, id);
     expect(tags.Authority).toBe(net.nodeAddress);

@@ -122,7 +122,7 @@ describe("a mainnet deploy through the dynamic-provider host, provider compiled 
       expect(legacy.failures).toEqual([]);
       expect(await bare.diff(urn("registry"), created.id, created.properties, legacy.inputs)).toMatchObject({
         changes: "some",
-        replaces: ["authority", "endpoints.network"],
+        replaces: ["endpoints.network"],
       });
     } finally {
       await bare.stop();

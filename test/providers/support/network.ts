@@ -55,18 +55,19 @@ export function endpointsIn(net: Pick<Devnet, "urls">, mode: Mode): Endpoints {
 
 /**
  * The AoProcess inputs that target a local network: module, scheduler, authority, endpoints, name. The
- * network has a key per role: the authority is the legacy messenger's address in legacy mode, the
- * node's own in mainnet mode (it signs what it pushes).
+ * network has a key per role: in legacy mode the authority is the messenger's address, pinned as the
+ * stack config pins it; in mainnet mode none is given, as in production: the provider reads the node's
+ * own address (it signs what the node pushes) when it creates the process.
  */
 export function networkInputs(
-  net: Pick<Devnet, "urls" | "moduleId" | "schedulerId" | "authority" | "nodeAddress">,
+  net: Pick<Devnet, "urls" | "moduleId" | "schedulerId" | "authority">,
   name: string,
   mode: Mode = "legacy",
 ): Record<string, unknown> {
   return {
     module: net.moduleId,
     scheduler: net.schedulerId,
-    authority: mode === "mainnet" ? net.nodeAddress : net.authority,
+    ...(mode === "legacy" ? { authority: net.authority } : {}),
     name,
     tags: { "App-Name": name },
     endpoints: endpointsIn(net, mode),
