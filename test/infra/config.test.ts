@@ -81,6 +81,8 @@ describe("resolveSettings: a public network from explicit keys", () => {
       upgrade: "replace",
       acceptDataLoss: false,
       movePageBytes: 262144,
+      // The legacy gateway serves the preflight's lookups too.
+      lookupGateway: "https://arweave.net",
     });
   });
 
@@ -352,6 +354,30 @@ describe("resolveSettings: AO mainnet", () => {
     expect(p).toContain("is the legacy network's messenger, not a mainnet node");
     expect(p).toContain(`pulumi config rm ${PROJECT}:authority --stack test`);
     expect(p).toContain("curl https://push.forward.computer/~meta@1.0/info/address");
+  });
+
+  it("takes a compute node apart from the push node, and a gateway for the preflight's lookups", () => {
+    const s = resolveSettings(
+      source({ ...mainnet, computeNodeUrl: "https://compute.example/", gatewayUrl: "https://arweave.net" }),
+    );
+    expect(s.endpoints).toEqual({
+      network: "mainnet",
+      node: "https://push.forward.computer",
+      computeNode: "https://compute.example",
+    });
+    expect(s.lookupGateway).toBe("https://arweave.net");
+    // By default the push node computes, and nothing is looked up.
+    const plain = resolveSettings(source(mainnet));
+    expect(plain.endpoints).toEqual({ network: "mainnet", node: "https://push.forward.computer" });
+    expect(plain.lookupGateway).toBeUndefined();
+    expect(
+      problemsOf(() => resolveSettings(source({ ...mainnet, computeNodeUrl: "http://10.0.0.1" })))[0],
+    ).toContain(`${PROJECT}:computeNodeUrl "http://10.0.0.1" must use https`);
+    expect(
+      problemsOf(() =>
+        resolveSettings(source({ ...production, computeNodeUrl: "https://compute.example" })),
+      )[0],
+    ).toContain(`${PROJECT}:computeNodeUrl is for the mainnet node, but ${PROJECT}:network is legacy`);
   });
 
   it("names keys of the other network, and an unknown network", () => {
