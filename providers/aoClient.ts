@@ -16,6 +16,7 @@ export type {
   AoClient,
   AoMessage,
   AoResult,
+  MessageArgs,
   MessageRef,
   MessageSender,
   Sent,

@@ -69,13 +69,17 @@ describe("a mainnet process's authority: the node's address, resolved, recorded,
 
   it("a later deploy compares the node's answer with the recorded authority: the same, a plain diff", async () => {
     expect(await provider.diff(created.processId, created, mainnet())).toEqual({ changes: false });
-    const changedCode = await provider.diff(created.processId, created, mainnet({ code: `${code}\n-- v2` }));
+    const changedCode = await provider.diff(
+      created.processId,
+      created,
+      mainnet({ code: `${code}\nRelease = 2` }),
+    );
     expect(changedCode.replaces).toEqual(["code"]);
   });
 
   it("a node answering another address stops the diff before anything is spawned or moved, naming both and the fix", async () => {
     const p = await nodeAnswering(OTHER);
-    const news = mainnet({ code: `${code}\n-- v3`, endpoints: { network: "mainnet", node: p.url } });
+    const news = mainnet({ code: `${code}\nRelease = 3`, endpoints: { network: "mainnet", node: p.url } });
     const err = await provider.diff(created.processId, created, news).catch((e) => e);
     expect(err.name).toBe("AuthorityChanged");
     expect(err.message).toContain(

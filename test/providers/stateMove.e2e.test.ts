@@ -29,8 +29,11 @@ import { networkInputs } from "./support/network";
 
 const REGISTRY = path.join(__dirname, "..", "..", "ao-process", "registry.lua");
 const registryCode = bundleLua(REGISTRY).code;
-/** The same registry with a different hash: what a release that changes a comment deploys. */
-const release = (n: number) => `${registryCode}\n-- release ${n}\n`;
+/**
+ * The same registry as another program: what a release that changes its code deploys (a comment alone
+ * is the same program, loaded in place by an Eval instead of replacing the process).
+ */
+const release = (n: number) => `do local release = ${n} end\n${registryCode}`;
 
 let net: Devnet & { cleanup(): Promise<void> };
 const owner = testWallet("move-owner");
