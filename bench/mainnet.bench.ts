@@ -51,7 +51,8 @@ export async function run(): Promise<void> {
         code: CODE,
         module: net.moduleId,
         scheduler: net.schedulerId,
-        authority: net.authority,
+        // Legacy: the messenger's address; mainnet: the node's (it signs what it pushes).
+        authority: mode === "mainnet" ? net.nodeAddress : net.authority,
         name: `bench-${mode}-${i}`,
         endpoints: endpoints[mode],
       });
@@ -74,11 +75,10 @@ export async function run(): Promise<void> {
     const roundTrip = (mode: Mode) => {
       const client = createAoClient(endpoints[mode], wallet.jwk);
       return async () => {
-        const message = await client.message({
-          process: processes[mode],
-          tags: [{ name: "Action", value: "Bump" }],
-        });
-        const r = await client.result({ process: processes[mode], message });
+        const { result, ...message } = await client
+          .sender({ process: processes[mode], tags: [{ name: "Action", value: "Bump" }] })
+          .send();
+        const r = result ?? (await client.result({ process: processes[mode], message }));
         if (r.Error) throw new Error(String(r.Error));
       };
     };

@@ -2,7 +2,7 @@
  * The flags of `npm run devnet` (devnet/cli.ts), in one list that the parser reads and a test holds the
  * README to. A module of its own: cli.ts starts the network when it is loaded.
  */
-import { DEFAULT_COMPUTE_DEADLINE_MS } from "./index";
+import { DEFAULT_COMPUTE_DEADLINE_MS, MAINNET_SCHEDULER } from "./index";
 
 export const DEVNET_OPTIONS = {
   port: { type: "string", default: "4000" },
@@ -10,5 +10,8 @@ export const DEVNET_OPTIONS = {
   data: { type: "string", default: ".devnet-data" },
   "max-live": { type: "string", default: "16" },
   "compute-deadline-ms": { type: "string", default: String(DEFAULT_COMPUTE_DEADLINE_MS) },
+  /** No default: a new data directory takes distinct keys, an existing one keeps its own. */
+  keys: { type: "string" },
+  "foreign-schedulers": { type: "string", default: MAINNET_SCHEDULER },
   help: { type: "boolean", short: "h", default: false },
 } as const;

@@ -18,9 +18,17 @@ export interface Units {
   scheduler: Scheduler;
   cu: ComputeUnit;
   gateway: Gateway;
+  /** The mainnet node's own address (`GET /~meta@1.0/info/address`). */
+  nodeAddress: string;
   info: () => Record<string, unknown>;
   log: (line: string) => void;
 }
+
+/**
+ * What a listener serves: every unit and both front doors, or a second mainnet door alone that
+ * schedules but computes nothing (its compute routes are 404).
+ */
+export type Doors = "all" | "schedule-only node";
 
 /** JSON for anything but a string, which is sent as text (HyperBEAM answers some reads as text). */
 function send(
@@ -40,7 +48,10 @@ function send(
 /** How long an idle keep-alive connection stays open; clients close theirs a little before (Keep-Alive header). */
 const KEEP_ALIVE_MS = 30_000;
 
-export function createHttpServer(u: Units): { server: Server; close: () => Promise<void> } {
+export function createHttpServer(
+  u: Units,
+  doors: Doors = "all",
+): { server: Server; close: () => Promise<void> } {
   const sockets = new Set<Socket>();
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -49,6 +60,17 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
     const method = req.method ?? "GET";
     const q = url.searchParams;
     const at = `${method} ${path}`;
+    const node = { ...u, computes: doors === "all" };
+    if (doors !== "all") {
+      const hb = parseHyperbeamPath(method, url.pathname);
+      if (!hb)
+        throw new HttpError(
+          404,
+          `no route ${method} ${path} (this door serves AO mainnet's node routes only)`,
+        );
+      const r = await serveHyperbeam(hb, req, node, q);
+      return send(res, r.status, r.body, r.headers);
+    }
 
     // Messenger
     if (method === "POST" && (path === "/" || path === "/mu")) {
@@ -112,10 +134,9 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       return send(res, 200, u.info());
     }
     // HyperBEAM (mainnet): the same units behind AO mainnet's paths (devnet/hyperbeam.ts).
-    const node = parseHyperbeamPath(method, url.pathname);
-    if (node) {
-      readQuery(q, at, queries.none);
-      const r = await serveHyperbeam(node, req, u);
+    const hb = parseHyperbeamPath(method, url.pathname);
+    if (hb) {
+      const r = await serveHyperbeam(hb, req, node, q);
       return send(res, r.status, r.body, r.headers);
     }
     throw new HttpError(404, `no route ${method} ${path}`);

@@ -1,14 +1,19 @@
 /**
- * The HyperBEAM paths that the unmodified `@permaweb/aoconnect` 0.0.98 requests in mainnet mode
- * (src/client/ao-core.js), parsed into what the mainnet front door (devnet/hyperbeam.ts) serves. Pure.
+ * The HyperBEAM paths that the unmodified `@permaweb/aoconnect` requests in mainnet mode (0.0.98 and
+ * 0.0.93, src/client/ao-core.js), and the scheduler's schedule route, parsed into what the mainnet front
+ * door (devnet/hyperbeam.ts) serves. Pure.
  *
  *   GET  /~meta@1.0/info/address                         the node's address (text)
  *   POST /push                                           spawn
- *   POST /<pid>~process@1.0/push                         message, answered with its slot
- *   POST /<pid>~process@1.0/compute/results=<slot>       result of a slot (`result`)
- *   POST /<pid>/compute/results=<slot>                   the same (`results`)
+ *   POST /<pid>~process@1.0/push                         message, answered with its slot and result
+ *   POST /<pid>~process@1.0/compute/results=<slot>       result of a slot (0.0.98 `result`)
+ *   POST /<pid>/compute/results=<slot>                   the same (0.0.98 `results`)
+ *   POST /<pid>~process@1.0/compute=<slot>               the process computed to a slot (<= 0.0.97 `result`)
+ *   POST /<pid>/compute=<slot>                           the same (<= 0.0.97 `results`)
  *   POST /<pid>/slot/current                             the latest slot (text, `results`)
  *   POST /<pid>~process@1.0/as=execution/compute&<Name>=<value>&…   dry-run, its tags in the path
+ *   GET  /~scheduler@1.0/schedule?target=<pid>&from=&to=&accept=application/aos-2
+ *                                                        a process's assignments (dev_scheduler get_schedule)
  */
 
 import type { Tag } from "./dataItem";
@@ -19,6 +24,8 @@ export type HyperbeamRoute =
   | { kind: "spawn" }
   | { kind: "message"; process: string }
   | { kind: "result"; process: string; slot: number }
+  | { kind: "compute"; process: string; slot: number }
+  | { kind: "schedule" }
   | { kind: "currentSlot"; process: string }
   | { kind: "dryRun"; process: string; tags: Tag[] };
 
@@ -28,6 +35,8 @@ export const HYPERBEAM_ROUTES = {
   spawn: "POST /push",
   message: "POST /<process id>~process@1.0/push",
   result: "POST /<process id>~process@1.0/compute/results=<slot>",
+  compute: "POST /<process id>~process@1.0/compute=<slot>",
+  schedule: "GET /~scheduler@1.0/schedule?target=<process id>&accept=application/aos-2",
   currentSlot: "POST /<process id>/slot/current",
   dryRun: "POST /<process id>~process@1.0/as=execution/compute&<Name>=<value>&…",
 } as const;
@@ -40,6 +49,8 @@ const shapes = {
   spawn: /^\/push\/?$/,
   message: new RegExp(`^/${PROCESS}${DEVICE}/push/?$`),
   result: new RegExp(`^/${PROCESS}(?:${DEVICE})?/compute/results=([^/]*)/?$`),
+  compute: new RegExp(`^/${PROCESS}(?:${DEVICE})?/compute=([^/]*)/?$`),
+  schedule: /^\/~scheduler@1\.0\/schedule\/?$/,
   currentSlot: new RegExp(`^/${PROCESS}(?:${DEVICE})?/slot/current/?$`),
   // Everything after `compute` is tags: a tag's value may hold a `/`, which aoconnect does not encode.
   dryRun: new RegExp(`^/${PROCESS}${DEVICE}/as=execution/compute(.*)$`),
@@ -50,7 +61,10 @@ const shapes = {
  * is none of them. A path of a HyperBEAM shape with a bad part (an ID, a slot, a tag) throws a 400 naming it.
  */
 export function parseHyperbeamPath(method: string, rawPath: string): HyperbeamRoute | undefined {
-  if (method === "GET") return shapes.address.test(rawPath) ? { kind: "address" } : undefined;
+  if (method === "GET") {
+    if (shapes.address.test(rawPath)) return { kind: "address" };
+    return shapes.schedule.test(rawPath) ? { kind: "schedule" } : undefined;
+  }
   if (method !== "POST") return undefined;
   if (shapes.spawn.test(rawPath)) return { kind: "spawn" };
   let m = shapes.message.exec(rawPath);
@@ -58,7 +72,12 @@ export function parseHyperbeamPath(method: string, rawPath: string): HyperbeamRo
   m = shapes.result.exec(rawPath);
   if (m) {
     const process = pathId(m[1]!, "process id", HYPERBEAM_ROUTES.result);
-    return { kind: "result", process, slot: slotOf(decodePathPart(m[2]!)) };
+    return { kind: "result", process, slot: slotOf(decodePathPart(m[2]!), HYPERBEAM_ROUTES.result) };
+  }
+  m = shapes.compute.exec(rawPath);
+  if (m) {
+    const process = pathId(m[1]!, "process id", HYPERBEAM_ROUTES.compute);
+    return { kind: "compute", process, slot: slotOf(decodePathPart(m[2]!), HYPERBEAM_ROUTES.compute) };
   }
   m = shapes.currentSlot.exec(rawPath);
   if (m) return { kind: "currentSlot", process: pathId(m[1]!, "process id", HYPERBEAM_ROUTES.currentSlot) };
@@ -70,12 +89,12 @@ export function parseHyperbeamPath(method: string, rawPath: string): HyperbeamRo
   return undefined;
 }
 
-function slotOf(text: string): number {
+function slotOf(text: string, route: string): number {
   const slot = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(slot)) {
     throw new HttpError(
       400,
-      `invalid slot ${JSON.stringify(text)} in ${HYPERBEAM_ROUTES.result}: use the slot number that POST /<process id>~process@1.0/push answered`,
+      `invalid slot ${JSON.stringify(text)} in ${route}: use the slot number that POST /<process id>~process@1.0/push answered`,
     );
   }
   return slot;

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { addressOf } from "../providers/wallet";
 import { ComputeUnit, type DeadlineHit } from "./computeUnit";
-import { openDataDir } from "./dataDir";
+import { type KeyLayout, openDataDir } from "./dataDir";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
 import { alreadyRunningMessage, explainListenError, runningOn } from "./inUse";
@@ -14,8 +14,15 @@ import { Scheduler } from "./scheduler";
 import { readWallet } from "./wallet";
 
 export type { DeadlineHit } from "./computeUnit";
+export type { KeyLayout } from "./dataDir";
 export { AOS_MODULE_ID } from "./modules";
 export type { NetworkInfo };
+
+/**
+ * AO mainnet's scheduler, which the aos CLI 2.0.16 and ao-deploy name in their spawns (permaweb/aos
+ * src/config.js addresses.SCHEDULER_MAINNET); schedule.forward.computer signs its assignments.
+ */
+export const MAINNET_SCHEDULER = "n_XZJhUnmldNFo4dhajoPZWhBXuJk-OcQr5JQ49c4Zo";
 
 export interface DevnetOptions {
   /** Data directory: logs, snapshots, the network's wallet, network.json. */
@@ -32,6 +39,25 @@ export interface DevnetOptions {
    * is stopped, the result carries an `Error`, and the process's state is as before the message.
    */
   computeDeadlineMs?: number;
+  /**
+   * One key per role (`distinct`: the node, the scheduler and the legacy messenger, as on AO), or the
+   * scheduler's key for all three (`shared`). Applies to a new data directory; an existing one keeps its
+   * layout (one written before role keys is `shared`). Default `distinct`.
+   */
+  keys?: KeyLayout;
+  /**
+   * Schedulers a spawn on the mainnet door may name besides this network's own (and the node's own
+   * address): the real node forwards such a spawn there; this network schedules it itself and says so
+   * once in its log. Default: AO mainnet's (MAINNET_SCHEDULER), so that the aos CLI's and ao-deploy's
+   * defaults work unchanged. `[]` refuses every other scheduler.
+   */
+  foreignSchedulers?: readonly string[];
+  /**
+   * Also serve a second mainnet door on its own port (0 picks one) that schedules but computes nothing
+   * (its compute routes answer 404): `urls.scheduleOnlyNode`. For stacks whose push node is not their
+   * compute node.
+   */
+  scheduleOnlyNode?: { port?: number };
   log?: (line: string) => void;
 }
 
@@ -68,14 +94,21 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const running = known ? await runningOn(dataDir, addressOf(known.n)) : undefined;
   if (running) throw new Error(alreadyRunningMessage(dataDir, running));
   // Every check next: a damaged data directory stops the start before any file is changed.
-  const { wallet, address, logs } = openDataDir(dataDir);
+  const { address, keys, logs } = openDataDir(dataDir, opts.keys ? { keys: opts.keys } : {});
   const modules = await loadModules();
 
   let baseUrl = "";
   const deadlineHits: DeadlineHit[] = [];
   const scheduler = new Scheduler(join(dataDir, "processes"), address);
   scheduler.load(logs, log);
-  const messenger = new Messenger({ scheduler, modules, wallet, log });
+  const messenger = new Messenger({
+    scheduler,
+    modules,
+    wallet: keys.messenger.jwk,
+    node: keys.node,
+    foreignSchedulers: opts.foreignSchedulers ?? [MAINNET_SCHEDULER],
+    log,
+  });
   const cu = new ComputeUnit({
     dir: join(dataDir, "compute"),
     scheduler,
@@ -94,18 +127,41 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   });
   const gateway = new Gateway({ scheduler, modules, address, suUrl: () => `${baseUrl}/su` });
 
-  const info = (): NetworkInfo => describeNetwork(baseUrl, modules, address);
-  const http = createHttpServer({ messenger, scheduler, cu, gateway, info: () => ({ ...info() }), log });
+  let scheduleOnlyUrl: string | undefined;
+  const info = (): NetworkInfo =>
+    describeNetwork(baseUrl, modules, address, {
+      messenger: keys.messenger.address,
+      node: keys.node.address,
+      ...(scheduleOnlyUrl ? { scheduleOnlyNode: scheduleOnlyUrl } : {}),
+    });
+  const units = {
+    messenger,
+    scheduler,
+    cu,
+    gateway,
+    nodeAddress: keys.node.address,
+    info: () => ({ ...info() }),
+    log,
+  };
+  const http = createHttpServer(units);
+  const second = opts.scheduleOnlyNode ? createHttpServer(units, "schedule-only node") : undefined;
   const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((ok, fail) => {
-    http.server.once("error", fail);
-    http.server.listen(opts.port ?? 0, host, () => ok());
-  }).catch(async (err: unknown) => {
-    scheduler.close();
-    throw await explainListenError(err, { host, port: opts.port ?? 0, dataDir, schedulerId: address });
-  });
+  const listen = (server: typeof http.server, port: number) =>
+    new Promise<void>((ok, fail) => {
+      server.once("error", fail);
+      server.listen(port, host, () => ok());
+    }).catch(async (err: unknown) => {
+      await http.close();
+      scheduler.close();
+      throw await explainListenError(err, { host, port, dataDir, schedulerId: address });
+    });
+  await listen(http.server, opts.port ?? 0);
   const { port } = http.server.address() as AddressInfo;
   baseUrl = `http://${opts.host ?? "127.0.0.1"}:${port}`;
+  if (second) {
+    await listen(second.server, opts.scheduleOnlyNode?.port ?? 0);
+    scheduleOnlyUrl = `http://${host}:${(second.server.address() as AddressInfo).port}`;
+  }
 
   // After a restart: finish evaluating what was acknowledged, and crank what was evaluated but not sent.
   for (const id of scheduler.processes.keys()) {
@@ -143,6 +199,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     liveProcesses: () => cu.liveCount(),
     deadlineHits: () => [...deadlineHits],
     async stop() {
+      await second?.close();
       await http.close();
       await messenger.idle();
       await cu.stop();

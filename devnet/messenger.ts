@@ -7,9 +7,26 @@ import type { AosOutMessage, AosResult } from "./vm";
 export interface MessengerOptions {
   scheduler: Scheduler;
   modules: AosModule[];
+  /** The legacy messenger's key: signs what legacy processes (Variant ao.TN.1) emit. */
   wallet: Jwk;
+  /**
+   * The mainnet node's key and address: signs what mainnet processes (Variant ao.N.1) emit, as the
+   * node's push device does; a spawn naming the node's own address as its scheduler is scheduled here.
+   */
+  node: { jwk: Jwk; address: string };
+  /**
+   * Schedulers a mainnet spawn may name besides this network's own: the real node forwards such a spawn
+   * to that scheduler; this network schedules it itself (devnet/hyperbeam.ts).
+   */
+  foreignSchedulers: readonly string[];
   log: (line: string) => void;
 }
+
+/** Which front door an item came through: legacy's `POST /`, or mainnet's HyperBEAM routes. */
+export type Door = "legacy" | "mainnet";
+
+/** The variant a mainnet client (aoconnect in MODE mainnet) gives its spawns and messages. */
+export const MAINNET_VARIANT = "ao.N.1";
 
 /**
  * The messenger unit: accepts signed data items from clients (never re-signing them: the signer stays the
@@ -18,6 +35,8 @@ export interface MessengerOptions {
  */
 export class Messenger {
   private cranking = new Map<string, Promise<void>>();
+  /** Foreign schedulers this network has stood in for since it started: each is logged once. */
+  private readonly stoodInFor = new Set<string>();
 
   constructor(private readonly o: MessengerOptions) {}
 
@@ -30,16 +49,21 @@ export class Messenger {
 
   /**
    * Schedules a verified item, for both front doors: `Type=Process` spawns (nonce 0 of its own schedule),
-   * `Type=Message` goes to its target's schedule. The same signed item sent again (a client retrying
-   * after a lost reply) is found where it was scheduled, never scheduled twice.
+   * `Type=Message` goes to its target's schedule. The same signed spawn sent again is found where it was
+   * scheduled; so is a re-sent message on the legacy door (AO's scheduler refuses an item ID it holds:
+   * permaweb/ao servers/su/src/domain/core/flows.rs, write_item -> check_existing_message). On the
+   * mainnet door a re-sent message is scheduled again, at a new slot, as HyperBEAM's scheduler does
+   * (permaweb/HyperBEAM src/dev_scheduler_server.erl do_assign assigns the next slot to whatever it is
+   * given; its test http_get_json_schedule_test_ in dev_scheduler.erl posts one signed message ten times
+   * and reads slot 10).
    */
-  async accept(item: Item): Promise<Scheduled> {
-    const existing = this.o.scheduler.find(item.id);
-    if (existing) return existing;
+  async accept(item: Item, door: Door = "legacy"): Promise<Scheduled> {
     const type = tagValue(item.tags, "Type");
+    const existing = this.o.scheduler.find(item.id);
+    if (existing && (door === "legacy" || type === "Process")) return existing;
     if (type === "Process") {
-      this.checkSpawn(item);
-      return this.o.scheduler.spawn(item);
+      const standsInFor = this.checkSpawn(item, door);
+      return this.o.scheduler.spawn(item, undefined, standsInFor);
     }
     if (type === "Message") {
       if (!item.target) {
@@ -105,12 +129,16 @@ export class Messenger {
       { name: "From-Module", value: tagValue(sender.item.tags, "Module") ?? "" },
       { name: "Pushed-For", value: tagValue(s.item.tags, "Pushed-For") ?? s.item.id },
     ];
+    // What a mainnet process emits is pushed by the node, signed by its key; a legacy process's outbox is
+    // cranked by the messenger.
+    const variant = tagValue(sender.item.tags, "Variant");
+    const signer = variant === MAINNET_VARIANT ? this.o.node.jwk : this.o.wallet;
     if (origin.kind === "spawn") {
       if (!tagValue(tags, "Scheduler")) tags.push({ name: "Scheduler", value: this.o.scheduler.address });
-      if (!tagValue(tags, "Variant")) tags.push({ name: "Variant", value: "ao.TN.1" });
-      const { item } = await signItem(this.o.wallet, { data: m.Data ?? "", tags, anchor: m.Anchor });
-      this.checkSpawn(item);
-      await this.o.scheduler.spawn(item, origin);
+      if (!tagValue(tags, "Variant")) tags.push({ name: "Variant", value: variant ?? "ao.TN.1" });
+      const { item } = await signItem(signer, { data: m.Data ?? "", tags, anchor: m.Anchor });
+      const door: Door = variant === MAINNET_VARIANT ? "mainnet" : "legacy";
+      await this.o.scheduler.spawn(item, origin, this.checkSpawn(item, door));
       return;
     }
     const target = m.Target;
@@ -118,11 +146,18 @@ export class Messenger {
       // A reply to a wallet, or to a process elsewhere: nothing on this network receives it.
       return;
     }
-    const { item } = await signItem(this.o.wallet, { data: m.Data ?? "", tags, target, anchor: m.Anchor });
+    const { item } = await signItem(signer, { data: m.Data ?? "", tags, target, anchor: m.Anchor });
     await this.o.scheduler.schedule(target, item, origin);
   }
 
-  private checkSpawn(item: Item): void {
+  /**
+   * Refuses a spawn this network cannot run. Its Scheduler tag must be this network's scheduler; on the
+   * mainnet door it may also be the node's own address (a HyperBEAM node schedules a process that names
+   * it: dev_scheduler.erl find_server -> is_local_scheduler) or a listed foreign scheduler (the real node
+   * forwards the spawn there: find_remote_scheduler, post_remote_schedule); this network then schedules
+   * it itself and answers which address it stood in for.
+   */
+  private checkSpawn(item: Item, door: Door): string | undefined {
     const moduleId = tagValue(item.tags, "Module");
     if (!moduleId || !this.o.modules.some((m) => m.id === moduleId)) {
       throw new RejectedItemError(
@@ -130,10 +165,28 @@ export class Messenger {
       );
     }
     const scheduler = tagValue(item.tags, "Scheduler");
-    if (scheduler !== this.o.scheduler.address) {
+    if (scheduler === this.o.scheduler.address) return undefined;
+    const standIn =
+      door === "mainnet" &&
+      scheduler !== undefined &&
+      (scheduler === this.o.node.address || this.o.foreignSchedulers.includes(scheduler));
+    if (!standIn) {
+      const also =
+        door === "mainnet"
+          ? ` (the node's own address ${this.o.node.address}${this.o.foreignSchedulers.length ? `, or a listed scheduler: ${this.o.foreignSchedulers.join(", ")}` : ""}, is taken too)`
+          : "";
       throw new RejectedItemError(
-        `unknown scheduler ${JSON.stringify(scheduler ?? null)}: this network's scheduler is ${this.o.scheduler.address}; set the Scheduler tag to it`,
+        `unknown scheduler ${JSON.stringify(scheduler ?? null)}: this network's scheduler is ${this.o.scheduler.address}${also}; set the Scheduler tag to it`,
       );
     }
+    if (!this.stoodInFor.has(scheduler)) {
+      this.stoodInFor.add(scheduler);
+      this.o.log(
+        scheduler === this.o.node.address
+          ? `a spawn names the node's own address ${scheduler} as its scheduler: this network's scheduler ${this.o.scheduler.address} schedules it (said once)`
+          : `a spawn names scheduler ${scheduler}, which is listed: the real node would forward it there; this network's scheduler ${this.o.scheduler.address} schedules it itself (said once)`,
+      );
+    }
+    return scheduler;
   }
 }

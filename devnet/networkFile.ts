@@ -9,7 +9,11 @@
  *     "modules": [{ "id": "<43-character module ID>", "aosVersion": "2.0.x", "default": true }],
  *     "moduleId": "<the default module's ID>",
  *     "schedulerId": "<the scheduler's address: a process's Scheduler tag>",
- *     "authority": "<the messenger's address, which signs cranked messages: a process's Authority tag>",
+ *     "authority": "<the legacy messenger's address, which signs what legacy processes emit: their
+ *                    Authority tag>",
+ *     "nodeAddress": "<the mainnet node's address (GET /~meta@1.0/info/address), which signs what mainnet
+ *                      processes emit: their Authority tag>",
+ *     "keys": "distinct" | "shared" (one key per role, or the scheduler's for all: devnet/dataDir.ts),
  *     "pid": <the network's process ID, while it runs (devnet/inUse.ts)>
  *   }
  */
@@ -27,6 +31,8 @@ export const networkInfoSchema = z.object({
     /** The mainnet front door (HyperBEAM's routes, aoconnect's `URL` in mainnet mode); absent in files
      * written before it existed. */
     node: endpointUrlSchema().optional(),
+    /** A second mainnet door that schedules but computes nothing (startDevnet's scheduleOnlyNode). */
+    scheduleOnlyNode: endpointUrlSchema().optional(),
   }),
   modules: z
     .array(z.object({ id: aoIdSchema(), aosVersion: z.string(), default: z.boolean() }))
@@ -34,6 +40,9 @@ export const networkInfoSchema = z.object({
   moduleId: aoIdSchema(),
   schedulerId: aoIdSchema(),
   authority: aoIdSchema(),
+  /** The mainnet node's own address; absent in files written before role keys (then: schedulerId). */
+  nodeAddress: aoIdSchema().optional(),
+  keys: z.enum(["distinct", "shared"]).optional(),
   /** The running network's process ID, so that a second start can say what holds the directory or port. */
   pid: z.number().int().positive().optional(),
 });
@@ -42,20 +51,32 @@ export type NetworkInfo = z.infer<typeof networkInfoSchema>;
 
 /**
  * What a network at `baseUrl` says about itself: one origin serves every unit and the mainnet front door;
- * the first module is the default; one wallet is the scheduler, the messenger (the authority) and the
- * node's address.
+ * the first module is the default; `address` is the scheduler's, and the messenger and the node have
+ * theirs (the scheduler's when they share its key).
  */
 export function describeNetwork(
   baseUrl: string,
   modules: { id: string; aosVersion: string }[],
   address: string,
+  roles: { messenger?: string; node?: string; scheduleOnlyNode?: string } = {},
 ): NetworkInfo {
+  const messenger = roles.messenger ?? address;
+  const node = roles.node ?? address;
   return {
-    urls: { mu: baseUrl, cu: baseUrl, su: `${baseUrl}/su`, gateway: baseUrl, node: baseUrl },
+    urls: {
+      mu: baseUrl,
+      cu: baseUrl,
+      su: `${baseUrl}/su`,
+      gateway: baseUrl,
+      node: baseUrl,
+      ...(roles.scheduleOnlyNode ? { scheduleOnlyNode: roles.scheduleOnlyNode } : {}),
+    },
     modules: modules.map((m, i) => ({ id: m.id, aosVersion: m.aosVersion, default: i === 0 })),
     moduleId: modules[0]!.id,
     schedulerId: address,
-    authority: address,
+    authority: messenger,
+    nodeAddress: node,
+    keys: messenger === address && node === address ? "shared" : "distinct",
   };
 }
 

@@ -58,6 +58,12 @@ export const graphqlBody = z.object({
 
 const processIdParam = { "process-id": aoId };
 
+/** A slot of a process's schedule: its nonce, digits only. */
+const slotParam = z
+  .string()
+  .regex(/^\d{1,15}$/, "use a slot number, digits only")
+  .transform(Number);
+
 /** `/results/<pid>` bounds: a cursor from a previous page, or a plain timestamp. */
 const cursorParam = z.string().transform((value, ctx) => {
   const timestamp = timestampParam.safeParse(value);
@@ -88,6 +94,13 @@ export const queries = {
     limit: pageLimit(1000).default("25"),
     from: cursorParam.optional(),
     to: cursorParam.optional(),
+  },
+  /** The scheduler's schedule (HyperBEAM dev_scheduler get_schedule: `from` and `to` are slots, inclusive). */
+  schedule: {
+    target: aoId,
+    from: slotParam.optional(),
+    to: slotParam.optional(),
+    accept: z.string().optional(),
   },
   su: {
     "process-id": aoId.optional(),

@@ -25,6 +25,11 @@ export interface Scheduled {
   assignmentId: string;
   item: Item;
   crankedFrom?: CrankOrigin;
+  /**
+   * A spawn whose Scheduler tag names another address that this network schedules itself (a listed
+   * foreign scheduler, or the mainnet node's own address: devnet/hyperbeam.ts): that address.
+   */
+  standsInFor?: string;
 }
 
 export interface ProcessSchedule {
@@ -168,8 +173,11 @@ export class Scheduler {
     return this.cranked.has(crankKey(origin));
   }
 
-  /** Starts a process: its own data item is nonce 0 of its schedule. */
-  spawn(item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
+  /**
+   * Starts a process: its own data item is nonce 0 of its schedule. `standsInFor`: the scheduler its
+   * Scheduler tag names, when that is not this one (recorded in the log: see `Scheduled.standsInFor`).
+   */
+  spawn(item: Item, crankedFrom?: CrankOrigin, standsInFor?: string): Promise<Scheduled> {
     const dir = join(this.dir, item.id);
     mkdirSync(dir, { recursive: true });
     const schedule: ProcessSchedule = {
@@ -180,7 +188,7 @@ export class Scheduler {
       journal: new Journal(join(dir, "messages.log")),
     };
     this.processes.set(item.id, schedule);
-    return this.assign(schedule, item, crankedFrom);
+    return this.assign(schedule, item, crankedFrom, standsInFor);
   }
 
   schedule(processId: string, item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
@@ -223,7 +231,12 @@ export class Scheduler {
     for (const p of this.processes.values()) p.journal.close();
   }
 
-  private async assign(schedule: ProcessSchedule, item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
+  private async assign(
+    schedule: ProcessSchedule,
+    item: Item,
+    crankedFrom?: CrankOrigin,
+    standsInFor?: string,
+  ): Promise<Scheduled> {
     // Everything up to the append happens in one synchronous step: nonces are gap-free and the log
     // holds them in order.
     const prev = schedule.messages.at(-1);
@@ -241,6 +254,7 @@ export class Scheduler {
       assignmentId,
       item,
       ...(crankedFrom ? { crankedFrom } : {}),
+      ...(standsInFor ? { standsInFor } : {}),
     };
     schedule.messages.push(scheduled);
     this.index(scheduled);

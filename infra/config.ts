@@ -34,6 +34,7 @@ export const DEFAULTS = {
   network: "mainnet",
   networkFile: "",
   nodeUrl: "",
+  computeNodeUrl: "",
   muUrl: "",
   cuUrl: "",
   gatewayUrl: "",
@@ -96,6 +97,11 @@ export interface StackSettings {
   github?: GitHubTarget;
   /** Absolute path of the local network's network.json, when the stack deploys to one. */
   networkFile?: string;
+  /**
+   * The Arweave gateway whose GraphQL the preflight asks for the scheduler's location and the module:
+   * the legacy network's gateway, or on AO mainnet `gatewayUrl` when set (the provider itself needs none).
+   */
+  lookupGateway?: string;
 }
 
 export class ConfigError extends Error {
@@ -173,12 +179,14 @@ export function resolveSettings(src: ConfigSource): StackSettings {
       `${key("network")} ${JSON.stringify(mode)} is not an AO network: use mainnet (a HyperBEAM node) or legacy (AO's legacy testnet units): ${fix(stack, "network", "mainnet")}`,
     );
   const urlSetting = (
-    k: "nodeUrl" | "muUrl" | "cuUrl" | "gatewayUrl",
+    k: "nodeUrl" | "computeNodeUrl" | "muUrl" | "cuUrl" | "gatewayUrl",
     fromNetwork: string | undefined,
     example: string,
+    optional = false,
   ) => {
     const v = raw(k) || fromNetwork || "";
     if (!v) {
+      if (optional) return undefined;
       if (!nf || network) {
         problems.push(
           `${key(k)} is not set (and no ${key("networkFile")} provides it): ${fix(stack, k, example)}`,
@@ -194,8 +202,9 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     }
     return normalizeUrl(v);
   };
+  // gatewayUrl serves both: the legacy network's gateway, and on mainnet the preflight's lookups.
   const otherKeys = (
-    mode === "mainnet" ? (["muUrl", "cuUrl", "gatewayUrl"] as const) : (["nodeUrl"] as const)
+    mode === "mainnet" ? (["muUrl", "cuUrl"] as const) : (["nodeUrl", "computeNodeUrl"] as const)
   ).filter((k) => raw(k));
   if (otherKeys.length && (mode === "mainnet" || mode === "legacy"))
     problems.push(
@@ -203,14 +212,19 @@ export function resolveSettings(src: ConfigSource): StackSettings {
         `remove ${otherKeys.length === 1 ? "it" : "them"} (pulumi config rm ${key(otherKeys[0]!)} --stack ${stack}) or ${fix(stack, "network", mode === "mainnet" ? "legacy" : "mainnet")}`,
     );
   let endpoints: (Endpoints & { network: AoNetwork }) | undefined;
+  let lookupGateway: string | undefined;
   if (mode === "mainnet") {
     const node = urlSetting("nodeUrl", network?.urls.node, "https://push.forward.computer");
-    if (node) endpoints = { network: "mainnet", node };
+    // Results and dry-runs: the push node itself unless another node computes (README, AO mainnet).
+    const computeNode = urlSetting("computeNodeUrl", undefined, "https://push-1.forward.computer", true);
+    if (node) endpoints = { network: "mainnet", node, ...(computeNode ? { computeNode } : {}) };
+    lookupGateway = urlSetting("gatewayUrl", network?.urls.gateway, "https://arweave.net", true);
   } else if (mode === "legacy") {
     const mu = urlSetting("muUrl", network?.urls.mu, "https://mu.ao-testnet.xyz");
     const cu = urlSetting("cuUrl", network?.urls.cu, "https://cu.ao-testnet.xyz");
     const gateway = urlSetting("gatewayUrl", network?.urls.gateway, "https://arweave.net");
     if (mu && cu && gateway) endpoints = { network: "legacy", mu, cu, gateway } satisfies LegacyEndpoints;
+    lookupGateway = gateway;
   }
 
   // Module: pinned in every stack, so that dev and production run the same aos binary.
@@ -245,21 +259,18 @@ export function resolveSettings(src: ConfigSource): StackSettings {
       `${key("scheduler")} is not set (and no ${key("networkFile")} provides it): ${fix(stack, "scheduler", "<scheduler address>")}`,
     );
   }
-  const authority = idSetting("authority", network?.authority);
-  // Mainnet: the authority is the node's own address, pinned here (never read at deploy time into an
-  // input: a rotated node key would then replace the process). The deploy checks it against the node.
-  if (mode === "mainnet" && !(nf && !network) && !problems.some((p) => p.startsWith(key("authority")))) {
+  // Legacy: the messenger's address (from the local network's file when unset). Mainnet: the node's own
+  // address, which the provider reads from the node when the process is created and records; a pin here
+  // is optional and checked against the node the same way (providers/authority.ts). Never the local
+  // network's messenger for a mainnet stack: its node has its own key.
+  const authority = idSetting("authority", mode === "mainnet" ? undefined : network?.authority);
+  if (mode === "mainnet" && authority === LEGACY_AUTHORITY) {
     const node = endpoints?.network === "mainnet" ? endpoints.node : "<node>";
-    if (!authority)
-      problems.push(
-        `${key("authority")} is not set: on AO mainnet it is the node's address, pinned in the stack. Read it ` +
-          `(curl ${node}/~meta@1.0/info/address) and ${fix(stack, "authority", "<that address>")}`,
-      );
-    else if (authority === LEGACY_AUTHORITY)
-      problems.push(
-        `${key("authority")} ${authority} is the legacy network's messenger, not a mainnet node: read the node's ` +
-          `address (curl ${node}/~meta@1.0/info/address) and ${fix(stack, "authority", "<that address>")}`,
-      );
+    problems.push(
+      `${key("authority")} ${authority} is the legacy network's messenger, not a mainnet node: remove the pin ` +
+        `(pulumi config rm ${key("authority")} --stack ${stack}: the deploy reads the node's address) or pin the ` +
+        `node's (curl ${node}/~meta@1.0/info/address): ${fix(stack, "authority", "<that address>")}`,
+    );
   }
   const adoptProcessId = idSetting("adoptProcessId");
 
@@ -349,5 +360,6 @@ export function resolveSettings(src: ConfigSource): StackSettings {
     movePageBytes,
     ...(github ? { github } : {}),
     ...(networkFile ? { networkFile } : {}),
+    ...(lookupGateway ? { lookupGateway } : {}),
   };
 }

@@ -80,7 +80,8 @@ export function declareRegistry(settings: StackSettings, opts: RegistryOptions =
       owner: active.owner,
       module: active.module,
       scheduler: active.scheduler,
-      authority: settings.authority,
+      // The process's: on AO mainnet the node's address, resolved when it was created (or the pin).
+      authority: active.authority,
       network: settings.endpoints.network,
       endpoints: settings.endpoints,
       deploymentId: active.deploymentId,

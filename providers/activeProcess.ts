@@ -40,6 +40,8 @@ export interface ActiveInputs {
   codeSha256: string;
   module: string;
   scheduler: string;
+  /** The process's authority (on AO mainnet the node's address, resolved when it was created). */
+  authority?: string;
   owner: string;
   deploymentId: string;
   deployedAt: string;
@@ -70,13 +72,14 @@ export const PROCESS_FIELDS = [
   "codeSha256",
   "module",
   "scheduler",
+  "authority",
   "owner",
   "deploymentId",
   "deployedAt",
 ] as const;
 type ProcessField = (typeof PROCESS_FIELDS)[number];
 
-export function processFields<T extends { [K in ProcessField]: unknown }>(p: T): Pick<T, ProcessField> {
+export function processFields<T extends { [K in ProcessField]?: unknown }>(p: T): Pick<T, ProcessField> {
   return Object.fromEntries(PROCESS_FIELDS.map((k) => [k, p[k]])) as Pick<T, ProcessField>;
 }
 
@@ -97,6 +100,7 @@ export function activeInputsSchema() {
     codeSha256: text,
     module: aoIdSchema(),
     scheduler: aoIdSchema(),
+    authority: aoIdSchema().optional(),
     owner: aoIdSchema(),
     deploymentId: text,
     deployedAt: text,
@@ -283,6 +287,7 @@ export class AoActiveProcess extends pulumi.dynamic.Resource {
   declare readonly codeSha256: pulumi.Output<string>;
   declare readonly module: pulumi.Output<string>;
   declare readonly scheduler: pulumi.Output<string>;
+  declare readonly authority: pulumi.Output<string | undefined>;
   declare readonly owner: pulumi.Output<string>;
   declare readonly deploymentId: pulumi.Output<string>;
   declare readonly deployedAt: pulumi.Output<string>;

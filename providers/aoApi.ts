@@ -27,6 +27,12 @@ export type MessageRef = { id: string } | { slot: number };
 
 export const describeRef = (ref: MessageRef) => ("slot" in ref ? `slot ${ref.slot}` : `message ${ref.id}`);
 
+/**
+ * What sending a message answered: where its result is read, and the result itself when the network
+ * computed it before answering (an AO mainnet push: the node schedules, computes, then answers both).
+ */
+export type Sent = MessageRef & { result?: AoResult };
+
 export interface SpawnArgs {
   module: string;
   scheduler: string;
@@ -36,21 +42,32 @@ export interface SpawnArgs {
 }
 
 /**
- * One spawn, signed once: every `send` posts the same signed item, so a retry after a lost reply
- * never creates a second process; `signedId` is the process's ID once the item is signed.
+ * One data item, signed once (sendOnce.ts): every `send` posts the same signed bytes; `signedId` is the
+ * item's ID once it is signed; `lookup` asks the network, by that ID, whether the item was scheduled
+ * (a reply lost after it was), answering what `send` would have, or undefined when it was not.
  */
-export interface Spawner {
-  send(): Promise<string>;
+export interface SignedOnce<T> {
+  send(): Promise<T>;
   signedId(): string | undefined;
+  lookup(): Promise<T | undefined>;
+}
+
+/** A spawn: its item's ID is the process's. */
+export type Spawner = SignedOnce<string>;
+/** A message to a process. */
+export type MessageSender = SignedOnce<Sent>;
+
+export interface MessageArgs {
+  process: string;
+  tags: Tag[];
+  data?: string;
 }
 
 export interface AoClient {
   /** A spawn to send (and re-send) with the wallet. */
   spawner(args: SpawnArgs): Spawner;
-  /** Whether the network knows the process (a lost spawn reply: did it go through?). */
-  processExists(process: string): Promise<boolean>;
-  /** Sends a signed message with the wallet. */
-  message(args: { process: string; tags: Tag[]; data?: string }): Promise<MessageRef>;
+  /** A message to send (and re-send) with the wallet. */
+  sender(args: MessageArgs): MessageSender;
   /** Reads a message's result. */
   result(args: { process: string; message: MessageRef }): Promise<AoResult>;
   /**

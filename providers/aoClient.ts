@@ -4,15 +4,26 @@
  * aoconnect in legacy mode (MU/CU/gateway, here) or in mainnet mode (a HyperBEAM node, mainnetClient.ts).
  */
 
-import { type AoClient, type AoResult, describeRef } from "./aoApi";
+import { type AoClient, type AoResult, describeRef, type MessageSender } from "./aoApi";
 import { type Aoconnect, aoconnect } from "./aoconnect";
-import { namedError, noWalletError } from "./errors";
+import { httpStatusError, namedError, noWalletError } from "./errors";
 import { createMainnetClient } from "./mainnetClient";
-import { onceSigner, signerFor } from "./signing";
+import { onceSigner } from "./signing";
 import type { Endpoints, LegacyEndpoints } from "./types";
 import type { Jwk } from "./wallet";
 
-export type { AoClient, AoMessage, AoResult, MessageRef, SpawnArgs, Spawner } from "./aoApi";
+export type {
+  AoClient,
+  AoMessage,
+  AoResult,
+  MessageArgs,
+  MessageRef,
+  MessageSender,
+  Sent,
+  SignedOnce,
+  SpawnArgs,
+  Spawner,
+} from "./aoApi";
 export { describeRef } from "./aoApi";
 export { httpStatusError } from "./errors";
 export { signerFor } from "./signing";
@@ -52,6 +63,11 @@ export const isNotFound = (err: unknown) =>
 const idOf = (sent: unknown): string =>
   typeof sent === "string" ? sent : String((sent as { id?: unknown } | undefined)?.id ?? "");
 
+/** What the provider uses of @permaweb/ao-scheduler-utils (aoconnect's own way to find a scheduler). */
+interface SchedulerUtils {
+  connect(args: { GRAPHQL_URL: string }): { raw(address: string): Promise<{ url: string }> };
+}
+
 /** The legacy network through aoconnect in legacy mode. `wallet` may be undefined for reads. */
 function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined): AoClient {
   const ao: Aoconnect = aoconnect();
@@ -65,11 +81,58 @@ function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined)
     if (!wallet) throw noWalletError();
     return wallet;
   };
+  const graphqlUrl = `${endpoints.gateway}/graphql`;
+  let locations: ReturnType<SchedulerUtils["connect"]> | undefined;
+  /**
+   * Where the scheduler of a process listens: its spawn's Scheduler tag, then that scheduler's
+   * Scheduler-Location record (ao-scheduler-utils `raw`), both through the gateway's GraphQL. Not
+   * `locate`: 0.0.29 asks su-router.ao-testnet.xyz first, whatever the gateway.
+   */
+  async function schedulerOf(process: string): Promise<{ url: string }> {
+    const res = await fetch(graphqlUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        query: "query($ids: [ID!]) { transactions(ids: $ids) { edges { node { tags { name value } } } } }",
+        variables: { ids: [process] },
+      }),
+    });
+    if (!res.ok) throw httpStatusError(res.status, `gateway ${graphqlUrl} answered HTTP ${res.status}`);
+    const body = (await res.json()) as {
+      data?: { transactions?: { edges?: { node?: { tags?: { name: string; value: string }[] } }[] } };
+    };
+    const tags = body.data?.transactions?.edges?.[0]?.node?.tags;
+    const scheduler = tags?.find((t) => t.name === "Scheduler")?.value;
+    if (!scheduler)
+      throw new Error(`gateway ${graphqlUrl} does not know process ${process} or its Scheduler tag`);
+    locations ??= (require("@permaweb/ao-scheduler-utils") as SchedulerUtils).connect({
+      GRAPHQL_URL: graphqlUrl,
+    });
+    return locations.raw(scheduler);
+  }
+  /**
+   * Whether the scheduler holds the message: AO's scheduler answers `GET /<message id>?process-id=<pid>`
+   * with the message and its assignment, and 404 when it has none (permaweb/ao servers/su/src/main.rs
+   * main_get_route).
+   */
+  async function scheduled(process: string, id: string): Promise<boolean> {
+    const { url } = await schedulerOf(process);
+    const at = `${url.replace(/\/+$/, "")}/${id}?process-id=${process}`;
+    const res = await fetch(at);
+    if (res.ok) return true;
+    const text = (await res.text().catch(() => "")).slice(0, 500);
+    if (res.status === 404) return false;
+    throw httpStatusError(res.status, `scheduler ${url} answered HTTP ${res.status} to GET ${at}: ${text}`);
+  }
   const client: AoClient = {
     spawner({ module, scheduler, authority, tags, data }) {
       const once = onceSigner(theWallet());
       return {
         signedId: once.signedId,
+        async lookup() {
+          const id = once.signedId();
+          return id && (await processExists(id)) ? id : undefined;
+        },
         send: () =>
           conn.spawn({
             module,
@@ -80,26 +143,24 @@ function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined)
           }),
       };
     },
-    async processExists(process) {
-      // aoconnect's legacy dry-run answers the compute unit's JSON whatever its status: an unknown
-      // process is an `error` in it.
-      let answer: AoResult & { error?: unknown };
-      try {
-        answer = await client.dryrun({ process, tags: [{ name: "Action", value: "Ping" }] });
-      } catch (err) {
-        if (isNotFound(err)) return false;
-        throw err;
-      }
-      if (answer.error === undefined) return true;
-      if (isNotFound(answer.error)) return false;
-      throw new Error(
-        `compute unit ${endpoints.cu} could not tell whether process ${process} exists: ${String(answer.error)}`,
-      );
-    },
-    async message({ process, tags, data }) {
-      const signer = signerFor(theWallet(), ao.createSigner);
-      const sent = await conn.message({ process, signer, tags, ...(data !== undefined ? { data } : {}) });
-      return { id: idOf(sent) };
+    sender({ process, tags, data }): MessageSender {
+      const once = onceSigner(theWallet());
+      return {
+        signedId: once.signedId,
+        async lookup() {
+          const id = once.signedId();
+          return id && (await scheduled(process, id)) ? { id } : undefined;
+        },
+        async send() {
+          const sent = await conn.message({
+            process,
+            signer: once.signer,
+            tags,
+            ...(data !== undefined ? { data } : {}),
+          });
+          return { id: idOf(sent) };
+        },
+      };
     },
     async result({ process, message }) {
       if (!("id" in message))
@@ -115,5 +176,22 @@ function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined)
       })) as AoResult;
     },
   };
+
+  async function processExists(process: string): Promise<boolean> {
+    // aoconnect's legacy dry-run answers the compute unit's JSON whatever its status: an unknown
+    // process is an `error` in it.
+    let answer: AoResult & { error?: unknown };
+    try {
+      answer = await client.dryrun({ process, tags: [{ name: "Action", value: "Ping" }] });
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    if (answer.error === undefined) return true;
+    if (isNotFound(answer.error)) return false;
+    throw new Error(
+      `compute unit ${endpoints.cu} could not tell whether process ${process} exists: ${String(answer.error)}`,
+    );
+  }
   return client;
 }

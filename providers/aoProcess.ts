@@ -20,7 +20,14 @@ import { diff, sameProgramOnly } from "./diff";
 import { CHECK_RETRY_MS, newDeploymentId, pipelineEnv } from "./effects";
 import { hostError } from "./hostError";
 import { log } from "./log";
-import { createStart, deployWith, refreshWith, settledUpdate, updateStart } from "./pipeline";
+import {
+  checkRecordedAuthorityWith,
+  createStart,
+  deployWith,
+  refreshWith,
+  settledUpdate,
+  updateStart,
+} from "./pipeline";
 import { replacementReadinessWith } from "./replacementReadiness";
 import { ProviderShim } from "./shim";
 import { optionalStackWallet, withStackWallet } from "./stackWallet";
@@ -44,8 +51,9 @@ export interface AoProcessArgs {
   tags?: pulumi.Input<Record<string, pulumi.Input<string>> | pulumi.Input<Tag>[]>;
   /**
    * The network, and so the mode the provider speaks: AO's legacy network `{ mu, cu, gateway }`
-   * (`network: "legacy"` or omitted), or AO mainnet `{ network: "mainnet", node }` (a HyperBEAM node;
-   * `authority` is then required: the node's address). A change of network replaces the process.
+   * (`network: "legacy"` or omitted), or AO mainnet `{ network: "mainnet", node, computeNode? }` (a
+   * HyperBEAM node; `authority`, when given, must be its address: unpinned, it is read from the node when
+   * the process is created and recorded). A change of network replaces the process.
    */
   endpoints: pulumi.Input<
     | {
@@ -54,7 +62,7 @@ export interface AoProcessArgs {
         cu: pulumi.Input<string>;
         gateway: pulumi.Input<string>;
       }
-    | { network: pulumi.Input<"mainnet">; node: pulumi.Input<string> }
+    | { network: pulumi.Input<"mainnet">; node: pulumi.Input<string>; computeNode?: pulumi.Input<string> }
   >;
   /** `replace` (default): a new process per code change; `eval`: load it into the same process. */
   upgrade?: pulumi.Input<UpgradeStrategy>;
@@ -89,11 +97,17 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
   }
 
   /**
-   * The pure diff; a replacement of a process whose state must follow is first proven possible
-   * (replacementReadiness: the old process speaks the state-transfer protocol and the wallet owns it),
-   * so that an impossible move stops the deploy before anything is spawned.
+   * The pure diff. On AO mainnet the node's address is first compared with the pinned or recorded
+   * authority (authority.ts); a replacement of a process whose state must follow is proven possible
+   * (replacementReadiness: the old process speaks the state-transfer protocol and the wallet owns it).
+   * Either stops the deploy before anything is spawned or moved.
    */
   async diff(id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+    try {
+      await checkRecordedAuthorityWith(pipelineEnv(news.endpoints, undefined, CHECK_RETRY_MS))(olds, news);
+    } catch (err) {
+      throw hostError(err, undefined);
+    }
     const result = diff(olds, news);
     if (sameProgramOnly(olds, news))
       log(
@@ -158,6 +172,8 @@ export class AoProcess extends pulumi.dynamic.Resource {
   declare readonly evalSlot: pulumi.Output<number | undefined>;
   declare readonly module: pulumi.Output<string>;
   declare readonly scheduler: pulumi.Output<string>;
+  /** The process's authority: on AO mainnet the node's address, resolved when it was created (or pinned). */
+  declare readonly authority: pulumi.Output<string | undefined>;
   declare readonly owner: pulumi.Output<string>;
   declare readonly deployedAt: pulumi.Output<string>;
   declare readonly deploymentId: pulumi.Output<string>;
@@ -175,6 +191,8 @@ export class AoProcess extends pulumi.dynamic.Resource {
       {
         ...rest,
         code,
+        // Declared as an output whether or not it is pinned: unpinned on mainnet, create records the node's.
+        authority: rest.authority,
         processId: undefined,
         codeSha256: undefined,
         programSha256: undefined,

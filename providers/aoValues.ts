@@ -105,10 +105,14 @@ export interface LegacyEndpoints {
   gateway: string;
 }
 
-/** AO mainnet: one HyperBEAM node serves pushes, results and dry-runs. */
+/**
+ * AO mainnet: a HyperBEAM node takes spawns and pushes (and answers its address and the schedule); by
+ * default it also computes results and dry-runs, unless `computeNode` names another node for them.
+ */
 export interface MainnetEndpoints {
   network: "mainnet";
   node: string;
+  computeNode?: string;
 }
 
 export type Endpoints = LegacyEndpoints | MainnetEndpoints;
@@ -123,9 +127,13 @@ export function endpointsSchema(): Z.ZodType<Endpoints, Z.ZodTypeDef, unknown> {
     cu: endpointUrlSchema(),
     gateway: endpointUrlSchema(),
   });
-  const mainnetEndpoints = z.object({ network: z.literal("mainnet"), node: endpointUrlSchema() });
+  const mainnetEndpoints = z.object({
+    network: z.literal("mainnet"),
+    node: endpointUrlSchema(),
+    computeNode: endpointUrlSchema().optional(),
+  });
   const LEGACY_KEYS = "legacy AO takes mu, cu and gateway";
-  const MAINNET_KEYS = "AO mainnet takes node";
+  const MAINNET_KEYS = "AO mainnet takes node (and computeNode)";
   return z.preprocess(
     (v) =>
       v && typeof v === "object" && !Array.isArray(v) && (v as { network?: unknown }).network === undefined
@@ -150,9 +158,16 @@ export function endpointsSchema(): Z.ZodType<Endpoints, Z.ZodTypeDef, unknown> {
   ) as unknown as Z.ZodType<Endpoints, Z.ZodTypeDef, unknown>;
 }
 
-/** The URL that plays a unit's role: the legacy unit's own, or the mainnet node (it plays all three). */
+/**
+ * The URL that plays a unit's role: the legacy unit's own, or on mainnet the node (the compute node for
+ * the compute unit's role).
+ */
 export const unitUrl = (endpoints: Endpoints, unit: "mu" | "cu" | "gateway") =>
-  endpoints.network === "mainnet" ? endpoints.node : endpoints[unit];
+  endpoints.network === "mainnet"
+    ? unit === "cu"
+      ? (endpoints.computeNode ?? endpoints.node)
+      : endpoints.node
+    : endpoints[unit];
 
 /** `replace` (default): a new process per code change. `eval`: load new code into the same process. */
 export const UPGRADE_STRATEGIES = ["replace", "eval"] as const;

@@ -2,7 +2,9 @@
  * The pure diff of the AoProcess resource: old state (`Outputs`) against new checked `Inputs`.
  *
  * - Replacement (a new process; the old one keeps running, AO processes cannot be destroyed):
- *   code under `replace`, module, scheduler, authority, name, tags, the network (`endpoints.network`:
+ *   code under `replace`, module, scheduler, a pinned authority other than the recorded one (on AO
+ *   mainnet an unpinned authority is the node's address, recorded when the process was created and
+ *   compared by the provider's diff, never a trigger: authority.ts), name, tags, the network (`endpoints.network`:
  *   a process lives on one network; state without it is legacy), or an `adoptProcessId` that differs
  *   from the process the state holds. `replaces` names each property, which preview shows.
  * - In-place update: code under `eval` (or when the adopted process stays the same: replacing it would
@@ -54,12 +56,15 @@ export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffR
     const inPlace = news.upgrade === "eval" || keepsAdopted || resuming || sameProgramOnly(olds, news);
     (inPlace ? updates : replaces).push("code");
   }
+  const changesNetwork = Boolean(olds.endpoints) && networkOf(olds.endpoints!) !== networkOf(news.endpoints);
   for (const key of ["module", "scheduler", "authority", "name"] as const) {
-    if ((olds[key] || undefined) !== (news[key] || undefined)) replaces.push(key);
+    // The authority belongs to the network (its messenger, or its node): a change of network says it.
+    const followsNetwork =
+      key === "authority" && (changesNetwork || (news.endpoints.network === "mainnet" && !news.authority));
+    if (!followsNetwork && (olds[key] || undefined) !== (news[key] || undefined)) replaces.push(key);
   }
   if (!same(olds.tags ?? [], news.tags ?? [])) replaces.push("tags");
-  if (olds.endpoints && networkOf(olds.endpoints) !== networkOf(news.endpoints))
-    replaces.push("endpoints.network");
+  if (changesNetwork) replaces.push("endpoints.network");
   for (const key of ["endpoints", "validation", "upgrade"] as const) {
     if (!same(olds[key], news[key])) updates.push(key);
   }

@@ -2,20 +2,24 @@
  * create/update as pipelines of small steps, each built from injected effects (the aoconnect style:
  * `spawnProcessWith(env)` returns the step), so every step is tested without a network.
  *
- *   (mainnet: the node's address must be the pinned authority)
- *   -> spawn (signed once: a retry asks the network whether that process exists, else re-sends the same
- *      bytes, so it never spawns twice) -> wait until the units know the process
- *   -> Eval code + footer -> read the Eval result (by message ID, or by slot on mainnet), fail on Error
+ *   (mainnet: the authority is the node's address, read now; a pinned one must equal it: authority.ts)
+ *   -> spawn -> wait until the units know the process
+ *   -> Eval code + footer -> its result (what the mainnet push answered, else read by message ID or
+ *      slot), fail on Error
  *   -> dry-run the validation action and compare the reported hash with the deployed one
+ * The spawn and the Eval are each signed once (sendOnce.ts): a retry asks the network whether the signed
+ * item was scheduled before it re-sends the same bytes, so nothing is spawned or evaluated twice.
  *
  * Any failure after the spawn becomes a DeployInitError carrying the process ID and the properties, so
  * the engine records the process and the next `pulumi up` resumes through `update`.
  */
 import { type AoClient, type AoResult, describeRef, isNotFound, type MessageRef } from "./aoClient";
-import { DEPLOYMENT_ID_TAG, unitUrl } from "./aoValues";
+import { DEPLOYMENT_ID_TAG, PREVIEW_UNKNOWN, unitUrl } from "./aoValues";
+import { checkAuthority } from "./authority";
 import { namedError } from "./errors";
 import { wrapWithFooter } from "./footer";
 import { notYetError } from "./retry";
+import { sendOnce } from "./sendOnce";
 import type { Inputs, Outputs, Tag } from "./types";
 
 export type RetryFn = <T>(step: string, endpoint: string, fn: (attempt: number) => Promise<T>) => Promise<T>;
@@ -32,7 +36,11 @@ export interface DeployState {
   deploymentId: string;
   owner: string;
   processId?: string;
+  /** The process's authority: the pin, the node's address (a mainnet spawn), or what the state records. */
+  authority?: string;
   evalMessage?: MessageRef;
+  /** The Eval's result, when sending it answered one (a mainnet push computes before it answers). */
+  evalResult?: AoResult;
 }
 
 /** How the state records the Eval: its message ID (legacy) or its slot (mainnet). */
@@ -47,15 +55,6 @@ export const luaEvalError = (processId: string, message: MessageRef, luaError: s
     "LuaEvalError",
     `Eval of the code failed in process ${processId} (${describeRef(message)}): ${luaError}`,
     { processId, ...evalFields(message), luaError },
-  );
-
-export const authorityMismatch = (node: string, reported: string, pinned: string) =>
-  namedError(
-    "AuthorityMismatch",
-    `node ${node} reports address ${reported}, but the stack pins authority ${pinned}: the node's key changed or the ` +
-      `URL points at another node. Nothing was spawned. Read it (GET ${node}/~meta@1.0/info/address) and pin it: ` +
-      `pulumi config set aoRegistry:authority ${reported} (a new authority replaces the process).`,
-    { node, reported, pinned },
   );
 
 export const codeMismatchError = (message: string) => namedError("CodeMismatchError", message);
@@ -82,45 +81,65 @@ export function spawnTags(inputs: Inputs, deploymentId: string): Tag[] {
   ];
 }
 
+/** The node's own address, as `GET <node>/~meta@1.0/info/address` answers it. */
+const readNodeAddress = (env: PipelineEnv, node: string) =>
+  env.retry("read the node's address", node, () => env.client.nodeAddress!());
+
 /**
- * Mainnet, before a spawn: the node's own address must be the authority the stack pins (read at deploy
- * time and compared, never used as an input: a rotated key must not silently replace the process).
+ * Mainnet, before a spawn: the new process's authority is the node's own address, read now; a pinned
+ * one must equal it (authority.ts). Never an input: a rotated node key must not silently replace the
+ * process; later deploys compare the recorded one (`checkRecordedAuthorityWith`).
  */
 export const checkAuthorityWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
     const { endpoints, authority } = state.inputs;
     if (state.processId || endpoints.network !== "mainnet" || !env.client.nodeAddress) return state;
-    const reported = await env.retry("read the node's address", endpoints.node, () =>
-      env.client.nodeAddress!(),
-    );
-    if (reported !== authority) throw authorityMismatch(endpoints.node, reported, String(authority));
-    return state;
+    const reported = await readNodeAddress(env, endpoints.node);
+    const pinned = authority ? { pinned: authority } : {};
+    return { ...state, authority: checkAuthority({ node: endpoints.node, ...pinned }, reported) };
   };
 
 /**
- * Spawns once. The item is signed once; a retried attempt first asks the network whether the process
- * with that ID exists (the lost reply's spawn went through), else re-sends the same signed bytes.
+ * Mainnet, in the diff of a later deploy (before anything is spawned or moved): the node's address must
+ * be the pinned authority, else the one the state recorded for its process. Nothing to compare on a
+ * first deploy (the create resolves it) or off mainnet.
+ */
+export const checkRecordedAuthorityWith =
+  (env: PipelineEnv) =>
+  async (olds: Partial<Outputs>, news: Inputs): Promise<void> => {
+    const { endpoints } = news;
+    if (endpoints.network !== "mainnet" || !env.client.nodeAddress || endpoints.node === PREVIEW_UNKNOWN)
+      return;
+    const recorded =
+      olds.processId && olds.authority && olds.endpoints?.network === "mainnet"
+        ? { recorded: { processId: olds.processId, authority: olds.authority } }
+        : {};
+    const pinned = news.authority && news.authority !== PREVIEW_UNKNOWN ? { pinned: news.authority } : {};
+    if (!("recorded" in recorded) && !("pinned" in pinned)) return;
+    checkAuthority(
+      { node: endpoints.node, ...pinned, ...recorded },
+      await readNodeAddress(env, endpoints.node),
+    );
+  };
+
+/**
+ * Spawns once (sendOnce.ts): a retried attempt asks whether the process with the signed item's ID
+ * exists, else re-sends the same signed bytes.
  */
 export const spawnProcessWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
     if (state.processId) return state; // adopting, or resuming a spawned process
     const { inputs, deploymentId } = state;
+    const authority = state.authority ?? inputs.authority;
     const spawner = env.client.spawner({
       module: inputs.module,
       scheduler: inputs.scheduler,
-      ...(inputs.authority ? { authority: inputs.authority } : {}),
+      ...(authority ? { authority } : {}),
       tags: spawnTags(inputs, deploymentId),
     });
-    const processId = await env.retry("spawn", unitUrl(inputs.endpoints, "mu"), async (attempt) => {
-      const signed = spawner.signedId();
-      if (attempt > 1 && signed && (await env.client.processExists(signed))) {
-        env.log(`spawn: process ${signed} exists (deployment ${deploymentId}); not sending it again`);
-        return signed;
-      }
-      return spawner.send();
-    });
+    const processId = await sendOnce(env.retry, "spawn", unitUrl(inputs.endpoints, "mu"), spawner, env.log);
     env.log(`spawned process ${processId} (deployment ${deploymentId})`);
     return { ...state, processId };
   };
@@ -146,17 +165,26 @@ export const waitForProcessWith =
     return state;
   };
 
-/** Sends the Eval of the code wrapped with the DeployedCode footer. */
+/** Sends the Eval of the code wrapped with the DeployedCode footer, signed once (sendOnce.ts). */
 export const evalCodeWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
     const { inputs, deploymentId } = state;
     const data = wrapWithFooter(inputs.code, { sha256: inputs.codeSha256, deploymentId });
-    const evalMessage = await env.retry("eval", unitUrl(inputs.endpoints, "mu"), () =>
-      env.client.message({ process: state.processId!, tags: [{ name: "Action", value: "Eval" }], data }),
+    const sender = env.client.sender({
+      process: state.processId!,
+      tags: [{ name: "Action", value: "Eval" }],
+      data,
+    });
+    const { result, ...evalMessage } = await sendOnce(
+      env.retry,
+      "eval",
+      unitUrl(inputs.endpoints, "mu"),
+      sender,
+      env.log,
     );
     env.log(`sent Eval (${describeRef(evalMessage)}) to process ${state.processId}`);
-    return { ...state, evalMessage };
+    return { ...state, evalMessage, ...(result ? { evalResult: result } : {}) };
   };
 
 /** The Lua error text of a result, if it reports one. */
@@ -167,13 +195,18 @@ export function resultError(result: AoResult): string | undefined {
   return typeof e === "string" ? e : JSON.stringify(e);
 }
 
-/** Reads the Eval's result; an Error (syntax or runtime) fails the deployment with the Lua message. */
+/**
+ * The Eval's result (what the push answered, else read by its message ID or slot); an Error (syntax or
+ * runtime) fails the deployment with the Lua message.
+ */
 export const readEvalResultWith =
   (env: PipelineEnv) =>
   async (state: DeployState): Promise<DeployState> => {
-    const result = await env.retry("eval result", unitUrl(state.inputs.endpoints, "cu"), () =>
-      env.client.result({ process: state.processId!, message: state.evalMessage! }),
-    );
+    const result =
+      state.evalResult ??
+      (await env.retry("eval result", unitUrl(state.inputs.endpoints, "cu"), () =>
+        env.client.result({ process: state.processId!, message: state.evalMessage! }),
+      ));
     const error = resultError(result);
     if (error) throw luaEvalError(state.processId!, state.evalMessage!, error);
     return state;
@@ -238,6 +271,7 @@ function recordedInputs(inputs: Inputs): Omit<Inputs, "code"> {
 export function toOutputs(state: DeployState, now: Date): Outputs {
   return {
     ...recordedInputs(state.inputs),
+    ...authorityOf(state),
     processId: state.processId!,
     ...evalFields(state.evalMessage),
     owner: state.owner,
@@ -251,11 +285,18 @@ export function partialOutputs(state: DeployState, extra: Record<string, unknown
   return {
     ...extra,
     ...recordedInputs(state.inputs),
+    ...authorityOf(state),
     processId: state.processId,
     owner: state.owner,
     deploymentId: state.deploymentId,
     ...evalFields(state.evalMessage),
   };
+}
+
+/** The authority the outputs record: the process's (resolved, recorded or pinned), when it has one. */
+function authorityOf(state: DeployState): Pick<Outputs, "authority"> {
+  const authority = state.authority ?? state.inputs.authority;
+  return authority ? { authority } : {};
 }
 
 /** `o` without the serialized provider, which the host adds to every call's properties. */
@@ -284,7 +325,13 @@ export function currentOutputs(olds: Outputs): Outputs {
  */
 export function settledUpdate(id: string, olds: Outputs, news: Inputs): Outputs | undefined {
   if (!olds.deployedAt || olds.codeSha256 !== news.codeSha256) return undefined;
-  return { ...currentOutputs(olds), ...recordedInputs(news), processId: id };
+  const authority = news.authority ?? olds.authority;
+  return {
+    ...currentOutputs(olds),
+    ...recordedInputs(news),
+    ...(authority ? { authority } : {}),
+    processId: id,
+  };
 }
 
 /** Where create starts: the adopted process if the inputs name one, else a spawn. */
@@ -300,11 +347,13 @@ export function updateStart(
   walletOwner: string,
   deploymentId: string,
 ): DeployState {
+  const authority = news.authority ?? olds.authority;
   return {
     inputs: withoutProvider(news),
     deploymentId: olds.deploymentId || deploymentId,
     owner: olds.owner || walletOwner,
     processId: id,
+    ...(authority ? { authority } : {}),
   };
 }
 

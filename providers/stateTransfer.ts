@@ -9,6 +9,7 @@ import { isError, namedError } from "./errors";
 import type { RetryFn } from "./pipeline";
 import { resultError } from "./pipeline";
 import { notYetError } from "./retry";
+import { sendOnce } from "./sendOnce";
 
 /**
  * The protocol version this deploy speaks (`State-Info` reports the process's), and the versions it moves
@@ -198,8 +199,10 @@ export interface TransferClient {
  * recent HyperBEAM drops it: STATE-TRANSFER.md). Only a version 1 process's `State-Export` is the owner's:
  * a dry-run claiming `owner` is tried first (the legacy compute unit honours the claim), and a refusal
  * (E_NOT_OWNER: a node that passes no Owner) moves the export to messages signed by the wallet, which
- * change nothing in a frozen process. The rest are messages signed by the client's wallet, read back
- * by their result. Retrying any of them is safe: every action is idempotent by design (STATE-TRANSFER.md).
+ * change nothing in a frozen process. The rest are messages signed once by the client's wallet
+ * (sendOnce.ts: a retry asks whether the signed message was scheduled before it re-sends the same bytes),
+ * whose result is what the mainnet push answered, else read back. Every action is also idempotent by
+ * design (STATE-TRANSFER.md).
  */
 export function transferClient(
   env: { client: AoClient; retry: RetryFn },
@@ -225,10 +228,14 @@ export function transferClient(
       action,
     );
   const send = async (action: string, data: unknown) => {
-    const message = await retry(action, mu, () =>
-      client.message({ process: processId, tags: [{ name: "Action", value: action }], data: json(data) }),
-    );
-    const result = await retry(`${action} result`, cu, () => client.result({ process: processId, message }));
+    const sender = client.sender({
+      process: processId,
+      tags: [{ name: "Action", value: action }],
+      data: json(data),
+    });
+    const { result: answered, ...message } = await sendOnce(retry, action, mu, sender);
+    const result =
+      answered ?? (await retry(`${action} result`, cu, () => client.result({ process: processId, message })));
     return replyOf(result, processId, action);
   };
   const withInfo = (body: Reply) => ({ already: body.already === true, info: infoOf(body, processId) });

@@ -136,19 +136,14 @@ export function inputsSchema() {
 }
 
 /**
- * What AO mainnet asks beyond the shared rules: an authority pinned (aoconnect would default it to the
- * scheduler), not the legacy messenger's, and tag names given once (aoconnect folds the tags into an
- * object, so a repeated name would silently keep only its last value; HyperBEAM lowercases names).
+ * What AO mainnet asks beyond the shared rules: a pinned authority that is not the legacy messenger's
+ * (unpinned, the provider reads the node's address: authority.ts), and tag names given once (aoconnect
+ * folds the tags into an object, so a repeated name would silently keep only its last value; HyperBEAM
+ * lowercases names).
  */
 function mainnetProblems(authority: string | undefined, tags: unknown[]) {
   const problems: { path: (string | number)[]; message: string }[] = [];
-  if (authority === undefined)
-    problems.push({
-      path: ["authority"],
-      message:
-        "is required on AO mainnet: pin the node's address (GET <node>/~meta@1.0/info/address; stack config aoRegistry:authority)",
-    });
-  else if (authority === LEGACY_AUTHORITY)
+  if (authority === LEGACY_AUTHORITY)
     problems.push({
       path: ["authority"],
       message: `${show(authority)} is the legacy network's messenger, not a mainnet node: pin the node's address (GET <node>/~meta@1.0/info/address)`,

@@ -164,8 +164,9 @@ export async function send(
     return replyOf(await client.dryrun({ process: target.processId, tags, data: req.data }));
   }
   const client = createAoClient(endpoints, readWallet(env));
-  const ref = await client.message({ process: target.processId, tags, data: req.data });
-  return replyOf(await client.result({ process: target.processId, message: ref }));
+  // Signed once; a mainnet push answers the result with the slot, else it is read back.
+  const { result, ...ref } = await client.sender({ process: target.processId, tags, data: req.data }).send();
+  return replyOf(result ?? (await client.result({ process: target.processId, message: ref })));
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {

@@ -52,7 +52,7 @@ async function signed(jwk: Jwk, tags: Tag[], opts: { target?: string; data?: str
 
 const spawnTags = (): Tag[] => [
   { name: "device", value: "process@1.0" },
-  { name: "Authority", value: net.authority },
+  { name: "Authority", value: net.nodeAddress! },
   { name: "Scheduler", value: net.schedulerId },
   { name: "Module", value: net.moduleId },
   { name: "Data-Protocol", value: "ao" },
@@ -115,12 +115,14 @@ describe("loading aoconnect's mainnet mode", () => {
 });
 
 describe("the node's address", () => {
-  test("GET /~meta@1.0/info/address answers the scheduler's (and authority's) address as text", async () => {
+  test("GET /~meta@1.0/info/address answers the node's own key as text: not the scheduler's, not the messenger's", async () => {
     const res = await fetch(`${node}/~meta@1.0/info/address`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
-    expect(await res.text()).toBe(net.schedulerId);
-    expect(net.schedulerId).toBe(net.authority);
+    expect(await res.text()).toBe(net.nodeAddress);
+    // Three roles, three keys, as on AO: the node, the scheduler, the legacy messenger.
+    expect(new Set([net.nodeAddress, net.schedulerId, net.authority]).size).toBe(3);
+    expect(net.keys).toBe("distinct");
   });
 
   test("network.json lists the node next to the legacy units; a file written before it still parses", () => {
@@ -134,7 +136,7 @@ describe("the node's address", () => {
 });
 
 describe("spawn, message, result", () => {
-  test("a spawn through POST /push is a process of this network, with the node as scheduler and authority", async () => {
+  test("aoconnect's default spawn (no SCHEDULER: it reads the node's address) names the node as scheduler and authority, and the node schedules it", async () => {
     const name = `mainnet-${Math.random().toString(36).slice(2)}`;
     const pid = await ao.spawn({ module: net.moduleId, tags: [{ name: "Name", value: name }] });
     expect(pid).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -144,8 +146,8 @@ describe("spawn, message, result", () => {
     const spawn = su.edges[0]!.node.message;
     expect(spawn.id).toBe(pid);
     expect(spawn.owner.address).toBe(alice.address);
-    expect(spawn.tags).toContainEqual({ name: "Scheduler", value: net.schedulerId });
-    expect(spawn.tags).toContainEqual({ name: "Authority", value: net.authority });
+    expect(spawn.tags).toContainEqual({ name: "Scheduler", value: net.nodeAddress });
+    expect(spawn.tags).toContainEqual({ name: "Authority", value: net.nodeAddress });
     expect(spawn.tags).toContainEqual({ name: "Name", value: name });
     expect(spawn.tags).toContainEqual({ name: "Variant", value: "ao.N.1" });
   });
@@ -209,7 +211,7 @@ describe("spawn, message, result", () => {
     expect(r.Messages[0]!.Data).toBe(`${bob.address}|hi|x`);
   });
 
-  test("the same signed spawn sent again answers the same process and spawns nothing", async () => {
+  test("the same signed spawn sent again answers the same process; the same signed message sent again takes a new slot, as on HyperBEAM", async () => {
     const raw = await signed(alice.jwk, spawnTags());
     const first = await post("/push", raw);
     const again = await post("/push", raw);
@@ -219,12 +221,24 @@ describe("spawn, message, result", () => {
     const pid = first.headers.get("process")!;
     const su = (await (await fetch(`${net.urls.su}/${pid}`)).json()) as { edges: unknown[] };
     expect(su.edges).toHaveLength(1);
-    // And a re-sent message keeps its slot.
+    // A re-sent message is scheduled again (HyperBEAM's scheduler does not drop an ID it holds): a client
+    // must ask before it re-sends (the schedule route, below).
     const msg = await signed(alice.jwk, messageTags(), { target: pid });
     const m1 = await post(`/${pid}~process@1.0/push`, msg);
     const m2 = await post(`/${pid}~process@1.0/push`, msg);
     expect(m1.body.slot).toBe(1);
-    expect(m2.body.slot).toBe(1);
+    expect(m2.body.slot).toBe(2);
+    expect(m2.body.id).toBe(m1.body.id);
+  });
+
+  test("a push answers the slot and the computed result (the node computes before it answers)", async () => {
+    const pid = await spawnWithHandlers();
+    const msg = await signed(alice.jwk, messageTags(), { target: pid });
+    const a = await post(`/${pid}~process@1.0/push`, msg);
+    expect(a.status).toBe(200);
+    expect(a.body).toMatchObject({ slot: 2, process: pid, raw: { Messages: [{ Data: "1" }] } });
+    // The same as reading the slot's result afterwards.
+    expect((await ao.result({ process: pid, slot: 2 })).Messages[0]!.Data).toBe("1");
   });
 });
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DEVNET_OPTIONS } from "../../devnet/cliOptions";
 import { DEPLOY_OPTIONS } from "../../scripts/lib/deployArgs";
 import { OUTPUTS_OPTIONS } from "../../scripts/outputs";
+import { PREFLIGHT_OPTIONS } from "../../scripts/preflight";
 import { REGISTRY_OPTIONS } from "../../scripts/registry";
 
 const REPO = join(__dirname, "..", "..");
@@ -46,6 +47,7 @@ describe("the README's flag tables list exactly the flags each script accepts", 
     ["Flags of `npm run deploy:dev -- ...`", DEPLOY_OPTIONS],
     ["Flags of `npm run devnet -- ...`", DEVNET_OPTIONS],
     ["Flags of `npm run outputs -- ...`", OUTPUTS_OPTIONS],
+    ["Flags of `npm run preflight -- ...`", PREFLIGHT_OPTIONS],
     ["Flags of `npm run registry -- <Action> [json] ...`", REGISTRY_OPTIONS],
   ] as [string, Record<string, unknown>][])("%s", (intro, options) => {
     expect(flagsOf(intro)).toEqual(optionNames(options));

@@ -81,6 +81,8 @@ describe("resolveSettings: a public network from explicit keys", () => {
       upgrade: "replace",
       acceptDataLoss: false,
       movePageBytes: 262144,
+      // The legacy gateway serves the preflight's lookups too.
+      lookupGateway: "https://arweave.net",
     });
   });
 
@@ -124,13 +126,14 @@ describe("resolveSettings: a public network from explicit keys", () => {
 describe("resolveSettings: a local network from network.json", () => {
   const files = { "/project/.devnet-data/network.json": JSON.stringify(network) };
 
-  it("takes the mainnet node (the default network), scheduler and authority from the file", () => {
+  it("takes the mainnet node (the default network) and scheduler from the file; the authority is the node's to tell", () => {
     const s = resolveSettings(
       source({ networkFile: ".devnet-data/network.json", module: MODULE }, { files }),
     );
     expect(s.endpoints).toEqual({ network: "mainnet", node: LOCAL });
     expect(s.scheduler).toBe(LOCAL_ADDRESS);
-    expect(s.authority).toBe(LOCAL_ADDRESS);
+    // Not the file's messenger: the provider reads the node's own address when it creates the process.
+    expect(s.authority).toBeUndefined();
     expect(s.networkFile).toBe("/project/.devnet-data/network.json");
   });
 
@@ -208,12 +211,13 @@ describe("resolveSettings: clear errors for missing or malformed config", () => 
   it("lists every missing required setting with its fix, at once", () => {
     const p = problemsOf(() => resolveSettings(source({}, { stack: "staging" })));
     const text = p.join("\n");
-    for (const k of ["nodeUrl", "module", "scheduler", "authority"]) {
+    for (const k of ["nodeUrl", "module", "scheduler"]) {
       expect(text).toContain(`${PROJECT}:${k} is not set`);
       expect(text).toContain(`pulumi config set ${PROJECT}:${k} `);
     }
     expect(text).toContain("--stack staging");
-    expect(p).toHaveLength(4);
+    // Not the authority: on mainnet the node tells it.
+    expect(p).toHaveLength(3);
     const legacy = problemsOf(() => resolveSettings(source({ network: "legacy" }, { stack: "staging" })));
     for (const k of ["muUrl", "cuUrl", "gatewayUrl", "module", "scheduler"])
       expect(legacy.join("\n")).toContain(`${PROJECT}:${k} is not set`);
@@ -339,16 +343,41 @@ describe("resolveSettings: AO mainnet", () => {
     expect(s.scheduler).toBe(SCHEDULER);
   });
 
-  it("requires the authority pinned, saying how to read it from the node", () => {
-    const [p] = problemsOf(() => resolveSettings(source({ ...mainnet, authority: "" })));
-    expect(p).toContain(`${PROJECT}:authority is not set: on AO mainnet it is the node's address`);
-    expect(p).toContain("curl https://push.forward.computer/~meta@1.0/info/address");
-    expect(p).toContain(`pulumi config set ${PROJECT}:authority <that address> --stack test`);
+  it("leaves the authority unpinned when the stack does not pin it: the deploy reads it from the node", () => {
+    const s = resolveSettings(source({ ...mainnet, authority: "" }));
+    expect(s.authority).toBeUndefined();
+    expect(s.endpoints).toEqual({ network: "mainnet", node: "https://push.forward.computer" });
   });
 
-  it("refuses the legacy messenger's authority on mainnet", () => {
+  it("refuses the legacy messenger's authority on mainnet, saying how to unpin or read the node's", () => {
     const [p] = problemsOf(() => resolveSettings(source({ ...mainnet, authority: AUTHORITY })));
     expect(p).toContain("is the legacy network's messenger, not a mainnet node");
+    expect(p).toContain(`pulumi config rm ${PROJECT}:authority --stack test`);
+    expect(p).toContain("curl https://push.forward.computer/~meta@1.0/info/address");
+  });
+
+  it("takes a compute node apart from the push node, and a gateway for the preflight's lookups", () => {
+    const s = resolveSettings(
+      source({ ...mainnet, computeNodeUrl: "https://compute.example/", gatewayUrl: "https://arweave.net" }),
+    );
+    expect(s.endpoints).toEqual({
+      network: "mainnet",
+      node: "https://push.forward.computer",
+      computeNode: "https://compute.example",
+    });
+    expect(s.lookupGateway).toBe("https://arweave.net");
+    // By default the push node computes, and nothing is looked up.
+    const plain = resolveSettings(source(mainnet));
+    expect(plain.endpoints).toEqual({ network: "mainnet", node: "https://push.forward.computer" });
+    expect(plain.lookupGateway).toBeUndefined();
+    expect(
+      problemsOf(() => resolveSettings(source({ ...mainnet, computeNodeUrl: "http://10.0.0.1" })))[0],
+    ).toContain(`${PROJECT}:computeNodeUrl "http://10.0.0.1" must use https`);
+    expect(
+      problemsOf(() =>
+        resolveSettings(source({ ...production, computeNodeUrl: "https://compute.example" })),
+      )[0],
+    ).toContain(`${PROJECT}:computeNodeUrl is for the mainnet node, but ${PROJECT}:network is legacy`);
   });
 
   it("names keys of the other network, and an unknown network", () => {
@@ -392,9 +421,9 @@ describe("endpoint URLs and network.json", () => {
     expect(s).toMatchObject({
       endpoints: { network: "mainnet", node: LOCAL },
       scheduler: LOCAL_ADDRESS,
-      authority: LOCAL_ADDRESS,
       module: MODULE,
     });
+    expect(s.authority).toBeUndefined();
   });
 
   it("has no second name for the scheduler: a file without schedulerId is refused", () => {

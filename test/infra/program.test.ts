@@ -11,6 +11,7 @@ import {
   ACTIVE_PROCESS_TYPE,
   AO_PROCESS_TYPE,
   GITHUB_PROVIDER_TYPE,
+  MOCK_NODE_ADDRESS,
   MOCK_OWNER,
   MOCK_PROCESS_ID,
   ns,
@@ -81,13 +82,14 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
     expect(p.inputs).toMatchObject({
       module: AOS_MODULE_ID,
       scheduler: MAINNET_SCHEDULER,
-      authority: MAINNET_SCHEDULER,
       name: "Skills Registry Process",
       tags: { "App-Name": "Agent-Skills-Registry" },
       endpoints: MAINNET,
       upgrade: "replace",
     });
     expect(p.inputs.adoptProcessId).toBeUndefined();
+    // No authority input: the provider reads the node's address when it creates the process.
+    expect(p.inputs.authority).toBeUndefined();
     expect(typeof p.inputs.code).toBe("string");
     expect(p.inputs.code).toContain("Handlers");
     expect(typeof p.inputs.__provider).toBe("string");
@@ -115,7 +117,6 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
     expect(r.outputs).toMatchObject({
       module: AOS_MODULE_ID,
       scheduler: MAINNET_SCHEDULER,
-      authority: MAINNET_SCHEDULER,
       endpoints: MAINNET,
       githubSecret: "agent-skills/agent-skills-cli:REGISTRY_PROCESS_ID",
     });
@@ -125,6 +126,8 @@ describe.each([false, true])("production stack (preview: %s)", (preview) => {
     } else {
       expect(r.outputs.processId).toBe(MOCK_PROCESS_ID);
       expect(r.outputs.owner).toBe(MOCK_OWNER);
+      // The authority the process was created with, through the active process (a recorded output).
+      expect(r.outputs.authority).toBe(MOCK_NODE_ADDRESS);
       expect(r.outputs.codeSha256).toMatch(/^[0-9a-f]{64}$/);
     }
   });
@@ -198,9 +201,9 @@ describe.each([false, true])("dev stack (preview: %s)", (preview) => {
     expect(p.inputs).toMatchObject({
       module: AOS_MODULE_ID,
       scheduler: LOCAL_ADDRESS,
-      authority: LOCAL_ADDRESS,
       endpoints: { network: "mainnet", node: LOCAL },
     });
+    expect(p.inputs.authority).toBeUndefined();
     // Mainnet mode by default, so that development matches production.
     expect(r.outputs.network).toBe("mainnet");
     expect(r.outputs.endpoints).toEqual({ network: "mainnet", node: LOCAL });

@@ -35,13 +35,13 @@ describe("dev, testnet and production run the same aos module", () => {
 });
 
 describe("Pulumi.production.yaml", () => {
-  it("resolves to AO mainnet: the node, its scheduler, the pinned authority, identity tags, the CLI repository", () => {
+  it("resolves to AO mainnet: the node, its scheduler, no pinned authority, identity tags, the CLI repository", () => {
     const s = resolveSettings(sourceOf("production", production));
     expect(s.endpoints).toEqual({ network: "mainnet", node: "https://push.forward.computer" });
     expect(s.scheduler).toBe("n_XZJhUnmldNFo4dhajoPZWhBXuJk-OcQr5JQ49c4Zo");
-    // Pinned in the stack, never the legacy messenger (fcoN...).
-    expect(s.authority).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(s.authority).not.toBe("fcoN_xJeisVsPXA-trzVAuIiqO3ydLQxM-L4XbrQKzY");
+    // The node's own address, read from it when the process is created and recorded (no value in the
+    // repository claims to be the node's address).
+    expect(s.authority).toBeUndefined();
     expect(s.processName).toBe("Skills Registry Process");
     expect(s.tags).toEqual({ "App-Name": "Agent-Skills-Registry" });
     expect(s.upgrade).toBe("replace");

@@ -79,11 +79,13 @@ describe.each(MODES)("AoProcess provider on the local AO network (%s)", (mode) =
     const same = await provider.read(first.processId, first);
     expect(same.props?.codeSha256).toBe(first.codeSha256);
     const other = "f".repeat(64);
-    const id = await client().message({
-      process: first.processId,
-      tags: [{ name: "Action", value: "Eval" }],
-      data: wrapWithFooter("local x = 1", { sha256: other, deploymentId: "by-hand" }),
-    });
+    const id = await client()
+      .sender({
+        process: first.processId,
+        tags: [{ name: "Action", value: "Eval" }],
+        data: wrapWithFooter("local x = 1", { sha256: other, deploymentId: "by-hand" }),
+      })
+      .send();
     await client().result({ process: first.processId, message: id });
     const drifted = await provider.read(first.processId, first);
     expect(drifted.props?.codeSha256).toBe(other);
@@ -213,16 +215,16 @@ describe("AoProcess provider on AO mainnet: what aoconnect's mainnet mode would 
       .catch((e) => e);
     expect(err.name).toBe("AuthorityMismatch");
     expect(err.message).toContain(
-      `node ${net.urls.node} reports address ${net.authority}, but the stack pins authority ${pinned}`,
+      `node ${net.urls.node} reports address ${net.nodeAddress}, but the stack pins authority ${pinned}`,
     );
-    expect(err.message).toContain(`pulumi config set aoRegistry:authority ${net.authority}`);
+    expect(err.message).toContain(`pulumi config set aoRegistry:authority ${net.nodeAddress}`);
     expect(err.initFailed ?? err.id).toBeUndefined(); // no process: not an init error
   });
 
-  it("spawns with the pinned authority, not the scheduler aoconnect would default to", async () => {
+  it("spawns with the node's address read from it, not the scheduler aoconnect would default to", async () => {
     const { id } = await provider.create(mainnet());
     const tags = await spawnTagsOf(net, id);
-    expect(tags.Authority).toBe(net.authority);
+    expect(tags.Authority).toBe(net.nodeAddress);
     expect(tags.Scheduler).toBe(net.schedulerId);
     expect(tags.Module).toBe(net.moduleId);
   });

@@ -37,9 +37,10 @@ describe("diff", () => {
 
   it("replaces the process when the network changes (a process lives on one), naming endpoints.network", () => {
     const mainnet = { network: "mainnet" as const, node: "http://127.0.0.1:9" };
+    // The authority belongs to the network: its change is said by endpoints.network alone.
     expect(changed({ endpoints: mainnet, authority: ID("a") })).toEqual({
       changes: true,
-      replaces: ["authority", "endpoints.network"],
+      replaces: ["endpoints.network"],
       deleteBeforeReplace: false,
     });
     // State written before mainnet existed has no `network`: legacy, the same network as `legacy`.
@@ -71,6 +72,15 @@ describe("diff", () => {
     ["upgrade", { upgrade: "eval" }],
   ] as [string, Partial<Inputs>][])("updates in place, without replacement, when %s changes", (_p, patch) => {
     expect(changed(patch)).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("on AO mainnet an unpinned authority is recorded, not a trigger; a pin other than the recorded one replaces", () => {
+    const mainnet = { network: "mainnet" as const, node: "http://127.0.0.1:9" };
+    const onMainnet = { ...olds, endpoints: mainnet, authority: ID("n") };
+    const unpinned = { ...inputs, endpoints: mainnet, authority: undefined };
+    expect(diff(onMainnet, unpinned).changes).toBe(false);
+    expect(diff(onMainnet, { ...unpinned, authority: ID("n") }).changes).toBe(false);
+    expect(diff(onMainnet, { ...unpinned, authority: ID("m") })).toMatchObject({ replaces: ["authority"] });
   });
 
   it("treats a missing and an empty authority, and missing and empty tags, as the same", () => {

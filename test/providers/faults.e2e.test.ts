@@ -3,13 +3,19 @@
  * modes (the legacy messenger and compute unit; the mainnet node, which plays both): a spawn whose reply
  * is lost, a spawn refused before it reached the network, a lost reply whose existence check fails,
  * a refused Eval, a compute unit answering 5xx, a node answering 400 while it starts and stalling at a
- * slot. Every create must end with exactly one process.
+ * slot. Every create must end with exactly one process. And one signature per message: an Eval or a
+ * state-transfer action whose reply is lost after it was scheduled is found by its ID, never sent again,
+ * and the process's schedule holds it once.
  */
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkInputs, Provider } from "../../providers/aoProcess";
+import { bundleLua } from "../../providers/bundle";
+import { pipelineEnv } from "../../providers/effects";
 import { sha256Hex } from "../../providers/hash";
 import { createMainnetClient } from "../../providers/mainnetClient";
 import { withRetry } from "../../providers/retry";
+import { transferClient } from "../../providers/stateTransfer";
 import type { Inputs } from "../../providers/types";
 import { type Devnet, withDevnet } from "../support/devnet";
 import { testWallet, walletInEnv } from "../support/wallets";
@@ -70,6 +76,20 @@ const isSpawn = (mode: Mode) => (r: SeenRequest) =>
   mode === "mainnet" ? r.method === "POST" && r.url === "/push" : r.method === "POST";
 /** The mainnet existence check of a spawn whose reply was lost. */
 const isSlotCheck = (r: SeenRequest) => r.url.endsWith("/slot/current");
+/** A message to a process (not the spawn): the node's push, or a POST to the messenger after the spawn. */
+const isMessagePost = (mode: Mode) => (r: SeenRequest) =>
+  mode === "mainnet" ? r.url.endsWith("~process@1.0/push") : r.method === "POST" && r.n > 1;
+/** The mainnet lookup of a message by its ID: the scheduler's schedule route. */
+const isScheduleLookup = (r: SeenRequest) =>
+  r.method === "GET" && r.url.startsWith("/~scheduler@1.0/schedule?");
+
+/** The Action of every message in a process's schedule, in slot order (the scheduler's own record). */
+async function actionsIn(pid: string): Promise<string[]> {
+  const page = (await (await fetch(`${net.urls.su}/${pid}?limit=1000`)).json()) as {
+    edges: { node: { message: { tags: { name: string; value: string }[] } } }[];
+  };
+  return page.edges.slice(1).map((e) => e.node.message.tags.find((t) => t.name === "Action")?.value ?? "");
+}
 
 describe.each(MODES)("AoProcess create through faults (%s)", (mode) => {
   it("a spawn whose reply is lost: the retry finds the process it signed, one process, sent once", async () => {
@@ -95,14 +115,50 @@ describe.each(MODES)("AoProcess create through faults (%s)", (mode) => {
     expect(sent[1]!.bodySha256).toBe(sent[0]!.bodySha256);
   });
 
-  it("a messenger that refuses the Eval once (503): retried, deployed", async () => {
-    const evalPush = (r: SeenRequest) =>
-      mode === "mainnet" ? r.url.endsWith("~process@1.0/push") : r.method === "POST" && r.n > 1;
+  it("a messenger that refuses the Eval once (503): not scheduled, so the same signed bytes go again; one Eval", async () => {
     let evals = 0;
-    const p = await proxy(writesUrl(mode), (r) => (evalPush(r) && ++evals === 1 ? { status: 503 } : "pass"));
+    const p = await proxy(writesUrl(mode), (r) =>
+      isMessagePost(mode)(r) && ++evals === 1 ? { status: 503 } : "pass",
+    );
     const { id, outs } = await provider.create(inputs(mode, { writes: p.url }));
-    expect(evals).toBeGreaterThan(1);
+    const sent = p.seen.filter(isMessagePost(mode));
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.bodySha256).toBe(sent[0]!.bodySha256);
     expect(await spawnsOf(net, outs!.deploymentId)).toEqual([id]);
+    expect(await actionsIn(id)).toEqual(["Eval"]);
+  });
+
+  it("an Eval whose reply is lost after it was scheduled: found by its ID, never sent again; the schedule holds one Eval", async () => {
+    let evals = 0;
+    const p = await proxy(writesUrl(mode), (r) =>
+      isMessagePost(mode)(r) && ++evals === 1 ? "drop-reply" : "pass",
+    );
+    const { id, outs } = await provider.create(inputs(mode, { writes: p.url }));
+    expect(p.seen.filter(isMessagePost(mode))).toHaveLength(1);
+    expect(await actionsIn(id)).toEqual(["Eval"]);
+    expect(outs!.codeSha256).toBe(sha256Hex(code));
+    // Mainnet asks the node's schedule route (legacy asks the scheduler the gateway names, not proxied).
+    if (mode === "mainnet") expect(p.seen.filter(isScheduleLookup).length).toBeGreaterThan(0);
+  });
+
+  it("a state-transfer action whose reply is lost after it was scheduled: answered from the network, in the schedule once", async () => {
+    const registry = bundleLua(path.join(__dirname, "..", "..", "ao-process", "registry.lua")).code;
+    const { id } = await provider.create({
+      ...inputs(mode, {}),
+      code: registry,
+      codeSha256: sha256Hex(registry),
+      stateTransfer: true,
+    });
+    // Every write through this proxy is the action (the spawn went straight to the network).
+    const isAction = (r: SeenRequest) => (mode === "mainnet" ? isMessagePost(mode)(r) : r.method === "POST");
+    let writes = 0;
+    const p = await proxy(writesUrl(mode), (r) => (isAction(r) && ++writes === 1 ? "drop-reply" : "pass"));
+    const endpoints = inputs(mode, { writes: p.url }).endpoints;
+    const transfer = transferClient(pipelineEnv(endpoints, deployer.jwk), endpoints, id, deployer.address);
+    const opened = await transfer.open();
+    expect(opened.info.status).toBe("open");
+    expect(p.seen.filter(isAction)).toHaveLength(1);
+    expect(await actionsIn(id)).toEqual(["Eval", "State-Open"]);
   });
 
   it("a compute unit answering 502 to its first requests: retried, deployed", async () => {

@@ -87,7 +87,7 @@ describe("a mainnet deploy through the dynamic-provider host, provider compiled 
     expect(res.properties).toMatchObject({
       processId: res.id,
       endpoints: { network: "mainnet", node: net.urls.node },
-      authority: net.authority,
+      authority: net.nodeAddress,
       evalSlot: 1,
     });
     expect(res.properties).not.toHaveProperty("evalMessageId");

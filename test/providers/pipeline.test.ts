@@ -3,7 +3,7 @@
  * These pin the control flow only; the real proof runs against the local AO network.
  */
 import { describe, expect, it } from "vitest";
-import type { AoClient, AoResult, MessageRef } from "../../providers/aoClient";
+import type { AoClient, AoResult, Sent } from "../../providers/aoClient";
 import {
   createStart,
   deployWith,
@@ -30,19 +30,28 @@ interface FakeOptions {
   /** Whether the network knows the spawned process when asked. */
   exists?: boolean;
   /** What sending a message answers (default: a message ID). */
-  sent?: MessageRef;
+  sent?: Sent;
+  /** Sending the n-th message (default: answers `sent`). */
+  message?: (n: number) => Promise<Sent>;
+  /** Whether the network holds a message whose reply was lost, when asked. */
+  scheduled?: boolean;
   nodeAddress?: string;
 }
 
 function fake(o: FakeOptions = {}) {
   const calls: string[] = [];
   let spawns = 0;
+  let messages = 0;
   let dryruns = 0;
   const client: AoClient = {
     spawner(args) {
       let signed: string | undefined;
       return {
         signedId: () => signed,
+        async lookup() {
+          calls.push(`exists ${signed}`);
+          return o.exists ? signed : undefined;
+        },
         async send() {
           signed = ID("p");
           calls.push(
@@ -52,13 +61,21 @@ function fake(o: FakeOptions = {}) {
         },
       };
     },
-    async processExists(process) {
-      calls.push(`exists ${process}`);
-      return o.exists ?? false;
-    },
-    async message(args) {
-      calls.push(`message ${args.tags[0]?.value}`);
-      return o.sent ?? { id: ID("e") };
+    sender(args) {
+      let signed: string | undefined;
+      const answer = o.sent ?? { id: ID("e") };
+      return {
+        signedId: () => signed,
+        async lookup() {
+          calls.push(`scheduled? ${signed}`);
+          return o.scheduled ? answer : undefined;
+        },
+        async send() {
+          signed = ID("e");
+          calls.push(`message ${args.tags[0]?.value}`);
+          return o.message ? o.message(++messages) : answer;
+        },
+      };
     },
     async result() {
       calls.push("result");
@@ -150,6 +167,47 @@ describe("deploy pipeline", () => {
       `exists ${ID("p")}`,
       expect.stringMatching(/^spawn /),
     ]);
+  });
+
+  it("after a lost Eval reply, asks whether the signed Eval was scheduled, and does not send it again", async () => {
+    const { env, calls } = fake({
+      message: async () => {
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      },
+      scheduled: true,
+    });
+    const outs = await deployWith(env)(start);
+    expect(calls.filter((c) => /^(message|scheduled)/.test(c))).toEqual([
+      "message Eval",
+      `scheduled? ${ID("e")}`,
+    ]);
+    expect(outs.evalMessageId).toBe(ID("e"));
+  });
+
+  it("after a lost Eval reply, re-sends the same signed Eval when the network does not hold it", async () => {
+    const { env, calls } = fake({
+      message: async (n) => {
+        if (n === 1) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+        return { id: ID("e") };
+      },
+    });
+    await deployWith(env)(start);
+    expect(calls.filter((c) => /^(message|scheduled)/.test(c))).toEqual([
+      "message Eval",
+      `scheduled? ${ID("e")}`,
+      "message Eval",
+    ]);
+  });
+
+  it("uses the result a push answered instead of asking for it again", async () => {
+    const { env, calls } = fake({ sent: { slot: 1, result: { Messages: [] } } });
+    const outs = await deployWith(env)(start);
+    expect(calls).not.toContain("result");
+    expect(outs.evalSlot).toBe(1);
+    const failed = fake({ sent: { slot: 1, result: { Error: "boom" } } });
+    const err = await deployWith(failed.env)(start).catch((e) => e);
+    expect(err.message).toContain("Eval of the code failed in process");
+    expect(err.message).toContain("boom");
   });
 
   it("mainnet: records the Eval's slot, not a message ID", async () => {

@@ -29,8 +29,11 @@ import { networkInputs } from "./support/network";
 
 const REGISTRY = path.join(__dirname, "..", "..", "ao-process", "registry.lua");
 const registryCode = bundleLua(REGISTRY).code;
-/** The same registry with a different hash: what a release that changes a comment deploys. */
-const release = (n: number) => `${registryCode}\n-- release ${n}\n`;
+/**
+ * The same registry as another program: what a release that changes its code deploys (a comment alone
+ * is the same program, loaded in place by an Eval instead of replacing the process).
+ */
+const release = (n: number) => `do local release = ${n} end\n${registryCode}`;
 
 let net: Devnet & { cleanup(): Promise<void> };
 const owner = testWallet("move-owner");
@@ -413,10 +416,14 @@ describe("a change of network (the first mainnet deploy of a legacy stack): the 
     const activeA = (await active.create(activeInputs(a))).outs!;
     await populate(a.processId, 5);
     const before = await everything(a.processId);
-    const onMainnet = processInputs(release(10), { endpoints: { network: "mainnet", node: net.urls.node } });
+    const onMainnet = processInputs(release(10), {
+      endpoints: { network: "mainnet", node: net.urls.node },
+      authority: undefined,
+    });
     expect((await aoProcess.diff(a.processId, a, onMainnet)).replaces).toEqual(["endpoints.network"]);
     const b = (await aoProcess.create(onMainnet)).outs!;
-    expect(b).toMatchObject({ endpoints: { network: "mainnet" }, evalSlot: 1 });
+    // The mainnet process trusts the node's own address, read from it, not the legacy messenger's.
+    expect(b).toMatchObject({ endpoints: { network: "mainnet" }, evalSlot: 1, authority: net.nodeAddress });
     const moved = (await active.update("active", activeA, activeInputs(b))).outs!;
     expect(moved).toMatchObject({ processId: b.processId, previousProcessId: a.processId });
     expect(moved.endpoints).toEqual({ network: "mainnet", node: net.urls.node });

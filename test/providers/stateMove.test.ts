@@ -19,6 +19,7 @@ import {
   transferClient,
 } from "../../providers/stateTransfer";
 import { thrown } from "../support/thrown";
+import { fakeSender } from "./support/fakeSender";
 import { ID } from "./support/inputs";
 
 const sha = (s: string) => BigInt(`0x${createHash("sha256").update(s, "utf8").digest("hex")}`);
@@ -265,17 +266,16 @@ describe("the transfer client's reads", () => {
       spawner: () => {
         throw new Error("no spawn here");
       },
-      processExists: async () => true,
       async dryrun({ tags, owner }) {
         const action = tags[0]!.value;
         calls.push(`dryrun ${action}${owner ? " as owner" : ""}`);
         return answer(action, owner, false);
       },
-      async message({ tags }) {
+      sender: fakeSender(async ({ tags }) => {
         sent = tags[0]!.value;
         calls.push(`message ${sent}`);
         return { id: "m".repeat(43) };
-      },
+      }),
       async result() {
         return answer(sent!, undefined, true);
       },
@@ -345,12 +345,11 @@ describe("waiting for a confirmation", () => {
       spawner: () => {
         throw new Error("no spawn here");
       },
-      processExists: async () => true,
       dryrun: async () => reply("State-Info", { ok: true, stateTransfer: stateInfo() }),
-      async message() {
+      sender: fakeSender(async () => {
         asked++;
         return { id: "m".repeat(43) };
-      },
+      }),
       result: async () => reply("State-Confirm", { ok: true, stateTransfer: info({ protocol: 2 }) }),
     };
     // A retry helper that retries what the real one retries (NotYetError), at most 20 times.

@@ -158,9 +158,9 @@ function noOwnerMover(endpoints: Endpoints) {
       dryRunOwners.push(claimed);
       return env.client.dryrun(args);
     },
-    message(args) {
+    sender(args) {
       messages.push(args.tags.find((t) => t.name === "Action")?.value ?? "");
-      return env.client.message(args);
+      return env.client.sender(args);
     },
   };
   const clientFor = (id: string) =>

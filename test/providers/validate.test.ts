@@ -82,15 +82,10 @@ describe("validateInputs", () => {
   describe("on AO mainnet", () => {
     const mainnet = { network: "mainnet", node: "https://push.forward.computer" };
 
-    it("requires the authority pinned: aoconnect would default it to the scheduler", () => {
-      expect(failures({ endpoints: mainnet })).toEqual([
-        {
-          property: "authority",
-          reason: expect.stringMatching(
-            /is required on AO mainnet: pin the node's address \(GET <node>\/~meta@1.0\/info\/address/,
-          ),
-        },
-      ]);
+    it("takes no authority (the provider reads the node's address when it creates the process), or a pin", () => {
+      expect(failures({ endpoints: mainnet })).toEqual([]);
+      expect(failures({ endpoints: mainnet, authority: ID("a") })).toEqual([]);
+      expect(failures({ endpoints: { ...mainnet, computeNode: "https://compute.example" } })).toEqual([]);
     });
 
     it("refuses the legacy messenger's authority", () => {

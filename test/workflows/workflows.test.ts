@@ -13,6 +13,7 @@ type Step = {
   env?: Record<string, string>;
   if?: string;
   id?: string;
+  "continue-on-error"?: boolean | string;
 };
 type Job = {
   uses?: string;
@@ -249,6 +250,17 @@ describe("deploy.yml: tests, then (optional) testnet, then production, then the 
       GITHUB_TOKEN: gh("secrets.CLI_REPO_TOKEN"),
     });
     expect(w.jobs.deploy!.environment).toBe("production");
+  });
+
+  it("runs the preflight before pulumi up on production, with the state's token and no wallet", () => {
+    const steps = w.jobs.deploy!.steps!;
+    const preflight = steps.findIndex((s) => s.run === "npm run preflight -- --stack production");
+    const up = steps.findIndex((s) => s.id === "up");
+    expect(preflight).toBeGreaterThan(steps.findIndex((s) => s.run === "npm ci"));
+    expect(preflight).toBeLessThan(up);
+    expect(steps[preflight]!.env).toEqual({ PULUMI_ACCESS_TOKEN: gh("secrets.PULUMI_ACCESS_TOKEN") });
+    // A failing verdict fails the step, and so the job: nothing lets it pass.
+    expect(steps[preflight]!["continue-on-error"]).toBeUndefined();
   });
 
   it("reads exactly these secrets", () => {

@@ -21,6 +21,8 @@ export const ACTIONS_SECRET_TYPE = "github:index/actionsSecret:ActionsSecret";
 
 export const MOCK_PROCESS_ID = "mockProcess_0123456789abcdefghijklmnopqrstu";
 export const MOCK_OWNER = "mockOwner___0123456789abcdefghijklmnopqrstu";
+/** What a mainnet create records as the authority when the stack pins none: the node's address. */
+export const MOCK_NODE_ADDRESS = "mockNode____0123456789abcdefghijklmnopqrstu";
 
 /** A stack file's config, as the CLI would pass it (namespaced keys, strings). */
 export function stackConfig(stack: "dev" | "production"): Record<string, string> {
@@ -96,6 +98,7 @@ export async function runProgram(opts: RunOptions): Promise<Run> {
               owner: MOCK_OWNER,
               deployedAt: "2026-11-27T00:00:00.000Z",
               deploymentId: "mock-deployment",
+              authority: args.inputs.authority ?? MOCK_NODE_ADDRESS,
             });
           }
           if (args.type === AO_PROCESS_TYPE && opts.preview) {

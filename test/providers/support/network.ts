@@ -55,7 +55,9 @@ export function endpointsIn(net: Pick<Devnet, "urls">, mode: Mode): Endpoints {
 
 /**
  * The AoProcess inputs that target a local network: module, scheduler, authority, endpoints, name. The
- * network's one wallet is its scheduler, its messenger and its node: the authority in both modes.
+ * network has a key per role: in legacy mode the authority is the messenger's address, pinned as the
+ * stack config pins it; in mainnet mode none is given, as in production: the provider reads the node's
+ * own address (it signs what the node pushes) when it creates the process.
  */
 export function networkInputs(
   net: Pick<Devnet, "urls" | "moduleId" | "schedulerId" | "authority">,
@@ -65,7 +67,7 @@ export function networkInputs(
   return {
     module: net.moduleId,
     scheduler: net.schedulerId,
-    authority: net.authority,
+    ...(mode === "legacy" ? { authority: net.authority } : {}),
     name,
     tags: { "App-Name": name },
     endpoints: endpointsIn(net, mode),
