@@ -1,9 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { wallClock } from "./clock";
 import { tagValue } from "./dataItem";
 import { DeadlineError, IsolatedVm } from "./isolatedVm";
-import { Journal } from "./journal";
+import { Journal, mkdirDurably } from "./journal";
 import type { AosModule } from "./modules";
 import { NotFoundError } from "./notFound";
 import { loadResults, resultRecord } from "./resultsLog";
@@ -148,7 +147,7 @@ export class ComputeUnit {
   private stopped = false;
 
   constructor(private readonly o: ComputeUnitOptions) {
-    mkdirSync(o.dir, { recursive: true });
+    mkdirDurably(o.dir);
     o.scheduler.onScheduled((s) => this.kick(s.process));
   }
 
@@ -304,7 +303,7 @@ export class ComputeUnit {
     if (!module)
       throw new Error(`process ${processId} names module ${moduleId}, which this network does not serve`);
     const dir = join(this.o.dir, processId);
-    mkdirSync(dir, { recursive: true });
+    mkdirDurably(dir);
     const file = join(dir, "results.log");
     const results = loadResults(file, schedule, this.report);
     const rollbacksFile = join(dir, "rolledback.log");
@@ -324,7 +323,7 @@ export class ComputeUnit {
       },
       results,
       resultsJournal: new Journal(file),
-      rollbacksJournal: new Journal(rollbacksFile),
+      rollbacksJournal: new Journal(rollbacksFile, { acked: true }),
       rolledBack,
       vmNonce: -1,
       snapshotNonce: latestSnapshotNonce(dir, schedule.durable) ?? -1,

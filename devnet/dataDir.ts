@@ -1,12 +1,28 @@
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { addressOf, type Jwk } from "../providers/wallet";
 import { tagValue } from "./dataItem";
+import { Journal } from "./journal";
 import { type LogScan, Scheduler } from "./scheduler";
 import { createWallet, readWallet } from "./wallet";
 
 /**
+ * Checks every process's `compute/<pid>/rolledback.log` (the compute unit's decisions, which cannot be
+ * recomputed) and changes nothing: damage throws, as in a messages log.
+ */
+function checkRollbackLogs(computeDir: string): void {
+  if (!existsSync(computeDir)) return;
+  for (const id of readdirSync(computeDir).sort()) {
+    const file = join(computeDir, id, "rolledback.log");
+    if (existsSync(file)) Journal.assertUndamaged(Journal.scan(file));
+  }
+}
+
+/**
  * What a data directory holds, read and checked before the network changes anything in it:
  * - `processes/<pid>/messages.log`: acknowledged messages; damage throws (see `Scheduler.scanLogs`);
+ * - `compute/<pid>/rolledback.log`: messages the compute unit rolled back; damage throws likewise;
+ * - each of those journals' `.acked` marker (devnet/ackMarker.ts): one that cannot be read throws;
  * - `wallet.json`: the network's key; a damaged one, a missing one beside existing processes, or one
  *   that is not the key those processes were scheduled with throws: nothing can recompute it.
  * Everything else is recomputed: results logs and snapshots (by the compute unit), the gateway's and
@@ -16,6 +32,7 @@ export function openDataDir(dataDir: string): { wallet: Jwk; address: string; lo
   const walletFile = join(dataDir, "wallet.json");
   const existing = readWallet(walletFile);
   const logs = Scheduler.scanLogs(join(dataDir, "processes"));
+  checkRollbackLogs(join(dataDir, "compute"));
   const schedulers = new Set(
     logs.map((l) => l.scan.records[0]?.item.tags).map((t) => t && tagValue(t, "Scheduler")),
   );

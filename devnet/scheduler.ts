@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { wallClock } from "./clock";
 import type { Item } from "./dataItem";
-import { Journal, JournalDamageError, type JournalScan } from "./journal";
+import { Journal, JournalDamageError, type JournalScan, mkdirDurably } from "./journal";
 import { NotFoundError } from "./notFound";
 
 /** Where a cranked message came from: the process, the message that produced it, its place in the outbox. */
@@ -104,7 +104,7 @@ export class Scheduler {
     private readonly dir: string,
     readonly address: string,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirDurably(dir);
   }
 
   /**
@@ -148,7 +148,7 @@ export class Scheduler {
         item: first.item,
         messages,
         durable: messages.length - 1,
-        journal: new Journal(file),
+        journal: new Journal(file, { acked: true }),
       };
       this.processes.set(id, schedule);
       for (const m of messages) this.index(m);
@@ -170,14 +170,13 @@ export class Scheduler {
 
   /** Starts a process: its own data item is nonce 0 of its schedule. */
   spawn(item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
-    const dir = join(this.dir, item.id);
-    mkdirSync(dir, { recursive: true });
     const schedule: ProcessSchedule = {
       id: item.id,
       item,
       messages: [],
       durable: -1,
-      journal: new Journal(join(dir, "messages.log")),
+      // Creates the process's directory and log durably: its acknowledgement must survive a power loss.
+      journal: new Journal(join(this.dir, item.id, "messages.log"), { acked: true }),
     };
     this.processes.set(item.id, schedule);
     return this.assign(schedule, item, crankedFrom);
