@@ -4,12 +4,13 @@ import type { Duplex } from "node:stream";
 import { wallClock } from "./clock";
 import type { ComputeUnit } from "./computeUnit";
 import { RejectedItemError } from "./dataItem";
+import { DryRunRefused } from "./dryRuns";
 import type { Gateway } from "./gateway";
 import { serveHyperbeam } from "./hyperbeam";
 import { parseHyperbeamPath } from "./hyperbeamPaths";
 import type { Messenger } from "./messenger";
 import { NotFoundError } from "./notFound";
-import { HttpError, pathId, readBody, readJson, readQuery } from "./requestInput";
+import { HttpError, pathId, peerOf, readBody, readJson, readQuery } from "./requestInput";
 import { dryRunBody, GRAPHQL_BODY_LIMIT, graphqlBody, MESSAGE_BODY_LIMIT, queries } from "./requestSchemas";
 import type { Scheduler } from "./scheduler";
 
@@ -81,11 +82,11 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
     if (method === "POST" && path === "/dry-run") {
       const route = "POST /dry-run?process-id=<process id>";
       const { "process-id": processId } = readQuery(q, route, queries.dryRun);
-      return send(
-        res,
-        200,
-        await u.cu.dryRun(processId, await readJson(req, MESSAGE_BODY_LIMIT, route, dryRunBody)),
+      // Admitted (or refused) before the body is read: a refusal costs the network nothing more.
+      const result = await u.cu.dryRun(processId, peerOf(req), () =>
+        readJson(req, MESSAGE_BODY_LIMIT, route, dryRunBody),
       );
+      return send(res, 200, result);
     }
     // Scheduler
     if (method === "GET" && path === "/su") {
@@ -124,12 +125,17 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       const status =
-        err instanceof HttpError || err instanceof RejectedItemError || err instanceof NotFoundError
+        err instanceof HttpError ||
+        err instanceof RejectedItemError ||
+        err instanceof NotFoundError ||
+        err instanceof DryRunRefused
           ? (err as { status: number }).status
           : 500;
       const message = err instanceof Error ? err.message : String(err);
-      if (status >= 500) u.log(`${req.method} ${req.url}: ${message}`);
-      if (!res.headersSent) send(res, status, { error: message });
+      if (status >= 500 && !(err instanceof DryRunRefused)) u.log(`${req.method} ${req.url}: ${message}`);
+      const headers: Record<string, string> =
+        err instanceof DryRunRefused ? { "Retry-After": String(err.retryAfterSeconds) } : {};
+      if (!res.headersSent) send(res, status, { error: message }, headers);
       else res.destroy();
     });
   });

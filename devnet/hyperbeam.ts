@@ -10,7 +10,7 @@ import type { ComputeUnit } from "./computeUnit";
 import { type Item, RejectedItemError, tagValue, verifyItem } from "./dataItem";
 import { HYPERBEAM_ROUTES, type HyperbeamRoute } from "./hyperbeamPaths";
 import type { Messenger } from "./messenger";
-import { HttpError, readBody } from "./requestInput";
+import { HttpError, peerOf, readBody } from "./requestInput";
 import { dryRunBody, MESSAGE_BODY_LIMIT } from "./requestSchemas";
 import type { Scheduler } from "./scheduler";
 
@@ -112,18 +112,21 @@ export async function serveHyperbeam(
       return { status: 200, body: String(u.scheduler.currentSlot(route.process)) };
     }
     case "dryRun": {
-      const item = await readItem(req, at);
-      checkTarget(item, route.process, at);
-      // The legacy dry-run's message, from the path's tags and the signed item's data and signer. No ID
-      // or signature (salted, new at each signing): equal requests share the compute unit's cache.
-      const body = dryRunBody.parse({
-        Owner: item.owner,
-        Target: route.process,
-        Data: item.data,
-        Tags: route.tags,
-        ...(item.anchor ? { Anchor: item.anchor } : {}),
+      // Admitted (or refused) per connecting peer and process before the item is read, as the legacy one.
+      const raw = await u.cu.dryRun(route.process, peerOf(req), async () => {
+        const item = await readItem(req, at);
+        checkTarget(item, route.process, at);
+        // The legacy dry-run's message, from the path's tags and the signed item's data and signer. No
+        // ID or signature (salted, new at each signing): equal requests share the compute unit's cache.
+        return dryRunBody.parse({
+          Owner: item.owner,
+          Target: route.process,
+          Data: item.data,
+          Tags: route.tags,
+          ...(item.anchor ? { Anchor: item.anchor } : {}),
+        });
       });
-      return { status: 200, body: { process: route.process, raw: await u.cu.dryRun(route.process, body) } };
+      return { status: 200, body: { process: route.process, raw } };
     }
   }
 }

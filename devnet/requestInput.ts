@@ -49,13 +49,21 @@ export function readBody(req: IncomingMessage, limit: number, route: string): Pr
 }
 
 function drainThenReject(req: IncomingMessage, err: HttpError, reject: (e: HttpError) => void): void {
+  discardBody(req);
+  reject(err);
+}
+
+/**
+ * Reads and discards what is left of a body that was partly read (up to 64 MiB, then the connection is
+ * cut), so that the answer reaches the client. (A body never read at all, Node's server discards itself.)
+ */
+function discardBody(req: IncomingMessage): void {
   let discarded = 0;
   req.on("data", (c: Buffer) => {
     discarded += c.length;
     if (discarded > DRAIN_LIMIT) req.socket.destroy();
   });
   req.resume();
-  reject(err);
 }
 
 /** `Tags[0].name` for zod's path `["Tags", 0, "name"]`. */
@@ -129,6 +137,11 @@ export function readQuery<S extends z.ZodRawShape>(
     throw new HttpError(400, problem);
   }
   return parsed.data;
+}
+
+/** Who is asking: the connecting peer's address (never a header or a claimed Owner, which anyone can set). */
+export function peerOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "unknown peer";
 }
 
 /** An Arweave/AO ID: 43 characters of base64url. */

@@ -344,12 +344,18 @@ describe("POST /graphql", () => {
 
 describe("oversized bodies", () => {
   const big = new Uint8Array(20 * 1024 * 1024).fill(0x20);
-  test.each(["/", "/graphql", `/dry-run?process-id=${"D".repeat(43)}`])(
-    "20 MiB to %s: a JSON 413 naming the limit, received by the client",
-    async (path) => {
-      expectRefused(await postBytes(path, big), 413, /limit .*bytes|bytes .*limit/);
-    },
-  );
+  test.each([
+    ["/", () => "/"],
+    ["/graphql", () => "/graphql"],
+    ["/dry-run?process-id=<pid>", () => `/dry-run?process-id=${pid}`],
+  ])("20 MiB to %s: a JSON 413 naming the limit, received by the client", async (_, path) => {
+    expectRefused(await postBytes(path(), big), 413, /limit .*bytes|bytes .*limit/);
+  });
+
+  test("20 MiB to /dry-run of an unknown process: the 404, answered before the body is read, is received", async () => {
+    expectRefused(await postBytes(`/dry-run?process-id=${"D".repeat(43)}`, big), 404, /not known/);
+    await expectAlive();
+  });
 
   test("a chunked body without Content-Length gets the 413 too", async () => {
     const chunk = new Uint8Array(1024 * 1024).fill(0x20);
