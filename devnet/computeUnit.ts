@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { wallClock } from "./clock";
-import { tagValue } from "./dataItem";
+import { dataForProcess, type Item, isMainnetProcess, tagValue } from "./dataItem";
 import { type DryRunInstance, type DryRunLimits, DryRunPool } from "./dryRuns";
 import { DeadlineError, IsolatedVm } from "./isolatedVm";
 import { Journal, mkdirDurably } from "./journal";
@@ -99,14 +99,17 @@ export interface ComputeUnitOptions {
   onDeadline: (hit: DeadlineHit) => void;
 }
 
-/** Builds the message aos receives, as AO's compute unit does from a scheduled data item. */
-export function toAosMessage(s: Scheduled): AosMessage {
+/**
+ * Builds the message aos receives, as AO's compute unit does from a scheduled data item of the process
+ * spawned by `spawn` (whose kind decides what data that is not UTF-8 becomes: `dataForProcess`).
+ */
+export function toAosMessage(s: Scheduled, spawn: Item): AosMessage {
   const { item } = s;
   const fromProcess = tagValue(item.tags, "From-Process");
   return {
     Id: item.id,
     Signature: item.signature,
-    Data: item.data,
+    Data: dataForProcess(item, { mainnet: isMainnetProcess(spawn), isProcessItem: s.nonce === 0 }),
     Owner: item.owner,
     Anchor: item.anchor || undefined,
     From: fromProcess || item.owner,
@@ -436,7 +439,7 @@ export class ComputeUnit {
   ): Promise<{ result: StoredResult; rolledBack?: RolledBack }> {
     const vm = await this.live(p);
     try {
-      return { result: await vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs) };
+      return { result: await vm.evaluate(toAosMessage(s, p.schedule.item), p.env, this.o.computeDeadlineMs) };
     } catch (err) {
       // AO's compute unit keeps the memory from before a message that fails: this instance is stopped or
       // may be damaged, and the next use restores the process without the message.
@@ -496,7 +499,7 @@ export class ComputeUnit {
       const s = p.schedule.messages[nonce]!;
       if (!p.rolledBack.has(nonce)) {
         try {
-          await vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs * REPLAY_SLACK);
+          await vm.evaluate(toAosMessage(s, p.schedule.item), p.env, this.o.computeDeadlineMs * REPLAY_SLACK);
         } catch (err) {
           throw new Error(
             `process ${p.id}: replaying message ${nonce} failed (${err instanceof Error ? err.message : String(err)})`,

@@ -7,7 +7,7 @@
 
 import type { IncomingMessage } from "node:http";
 import type { ComputeUnit } from "./computeUnit";
-import { type Item, RejectedItemError, tagValue, verifyItem } from "./dataItem";
+import { dataForProcess, type Item, RejectedItemError, tagValue, verifyItem } from "./dataItem";
 import { HYPERBEAM_ROUTES, type HyperbeamRoute } from "./hyperbeamPaths";
 import type { Messenger } from "./messenger";
 import { HttpError, peerOf, readBody } from "./requestInput";
@@ -118,10 +118,12 @@ export async function serveHyperbeam(
         checkTarget(item, route.process, at);
         // The legacy dry-run's message, from the path's tags and the signed item's data and signer. No
         // ID or signature (salted, new at each signing): equal requests share the compute unit's cache.
+        // Data that is not UTF-8: none, as HyperBEAM's dry-run hands it (dev_delegated_compute:do_dryrun).
+        const data = dataForProcess(item, { mainnet: true, isProcessItem: false });
         return dryRunBody.parse({
           Owner: item.owner,
           Target: route.process,
-          Data: item.data,
+          ...(data === undefined ? {} : { Data: data }),
           Tags: route.tags,
           ...(item.anchor ? { Anchor: item.anchor } : {}),
         });

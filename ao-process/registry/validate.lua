@@ -57,13 +57,19 @@ local function typeName(v)
 end
 
 -- Every string field passes here, so no text that is not UTF-8 is stored or
--- echoed, whichever way it arrived (a JSON \u escape included).
+-- echoed, whichever way it arrived (a JSON \u escape included). U+FFFD is
+-- refused too: on AO's legacy units it is what bytes that were not UTF-8
+-- become before the registry sees them (registry/unicode.lua).
 local function requireString(value, field, hint)
   if type(value) ~= "string" then
     return nil, err("E_INVALID_FIELD", field .. " must be a string" .. (hint or "") .. ", got " .. typeName(value), field)
   end
   if not unicode.valid(value) then
     return nil, err("E_INVALID_FIELD", field .. " is not valid UTF-8; send UTF-8 text", field)
+  end
+  if unicode.hasReplacement(value) then
+    return nil, err("E_INVALID_FIELD", field ..
+      " contains U+FFFD, the replacement character that bytes which were not UTF-8 become on the way; send UTF-8 text", field)
   end
   return value
 end
