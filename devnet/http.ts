@@ -10,7 +10,7 @@ import { serveHyperbeam } from "./hyperbeam";
 import { parseHyperbeamPath } from "./hyperbeamPaths";
 import type { Messenger } from "./messenger";
 import { NotFoundError } from "./notFound";
-import { HttpError, pathId, peerOf, readBody, readJson, readQuery } from "./requestInput";
+import { HttpError, pathId, peerOf, readBody, readJson, readQuery, requestTarget } from "./requestInput";
 import { dryRunBody, GRAPHQL_BODY_LIMIT, graphqlBody, MESSAGE_BODY_LIMIT, queries } from "./requestSchemas";
 import type { Scheduler } from "./scheduler";
 
@@ -45,10 +45,11 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
   const sockets = new Set<Socket>();
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    // The path as sent, never normalised by a URL parser (requestTarget): one trailing slash is dropped.
+    const target = requestTarget(req.url);
+    const path = target.path.length > 1 ? target.path.replace(/\/$/, "") : target.path;
     const method = req.method ?? "GET";
-    const q = url.searchParams;
+    const q = target.query;
     const at = `${method} ${path}`;
 
     // Messenger
@@ -113,7 +114,7 @@ export function createHttpServer(u: Units): { server: Server; close: () => Promi
       return send(res, 200, u.info());
     }
     // HyperBEAM (mainnet): the same units behind AO mainnet's paths (devnet/hyperbeam.ts).
-    const node = parseHyperbeamPath(method, url.pathname);
+    const node = parseHyperbeamPath(method, target.path);
     if (node) {
       readQuery(q, at, queries.none);
       const r = await serveHyperbeam(node, req, u);
