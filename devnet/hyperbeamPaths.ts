@@ -58,7 +58,11 @@ export function parseHyperbeamPath(method: string, rawPath: string): HyperbeamRo
   m = shapes.result.exec(rawPath);
   if (m) {
     const process = pathId(m[1]!, "process id", HYPERBEAM_ROUTES.result);
-    return { kind: "result", process, slot: slotOf(percentDecode(m[2]!, "the slot", HYPERBEAM_ROUTES.result)) };
+    return {
+      kind: "result",
+      process,
+      slot: slotOf(percentDecode(m[2]!, "the slot", HYPERBEAM_ROUTES.result)),
+    };
   }
   m = shapes.currentSlot.exec(rawPath);
   if (m) return { kind: "currentSlot", process: pathId(m[1]!, "process id", HYPERBEAM_ROUTES.currentSlot) };

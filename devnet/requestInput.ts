@@ -210,7 +210,10 @@ export function requestTarget(url: string | undefined): { path: string; query: s
   const tail = path.indexOf(DRY_RUN_PATH_END);
   const head = tail === -1 ? path : path.slice(0, tail + DRY_RUN_PATH_END.length);
   const refuse = (problem: string) =>
-    new HttpError(400, `${problem} in the path ${JSON.stringify(path.slice(0, 200))}: send the route's path as it is documented`);
+    new HttpError(
+      400,
+      `${problem} in the path ${JSON.stringify(path.slice(0, 200))}: send the route's path as it is documented`,
+    );
   if (head.includes("\\")) throw refuse("a backslash");
   const segments = head.split("/").slice(1);
   for (const [i, segment] of segments.entries()) {

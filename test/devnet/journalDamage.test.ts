@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import {
   appendFileSync,
   cpSync,
@@ -17,7 +17,8 @@ import { type Devnet, startDevnet } from "../../devnet";
 import { ackedFileOf, decodeAcked, readAcked } from "../../devnet/ackMarker";
 import { Journal, JournalDamageError } from "../../devnet/journal";
 import { decodeSnapshot, encodeSnapshot } from "../../devnet/snapshots";
-import { generateWallet } from "../../devnet/wallet";
+import { generateWallet, rsaKeyProblem } from "../../devnet/wallet";
+import type { Jwk } from "../../providers/wallet";
 import { aoClient, devnetCliArgs, tempDataDir } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
@@ -810,6 +811,71 @@ describe("snapshots and the other files of a data directory", () => {
       "restore it from a backup",
     );
     for (const field of ["d", "p", "q", "n"]) expect(message).not.toContain(key[field]!.slice(0, 12));
+  });
+
+  test.each(["d", "p", "q", "dp", "dq", "qi", "n", "e"])(
+    "a character changed inside the key's %s in wallet.json is refused, naming the damage and never the key (issue 19, 6)",
+    async (field) => {
+      const key = JSON.parse(readFileSync(join(base, "wallet.json"), "utf8")) as Record<string, string>;
+      const dir = damagedCopy((d) => {
+        const value = key[field]!;
+        const at = Math.floor(value.length / 2);
+        const changed = value.slice(0, at) + (value[at] === "A" ? "B" : "A") + value.slice(at + 1);
+        writeFileSync(join(d, "wallet.json"), JSON.stringify({ ...key, [field]: changed }));
+      });
+      const message = await expectRefused(
+        dir,
+        `${join(dir, "wallet.json")} is damaged: its `,
+        "restore it from a backup",
+      );
+      for (const f of ["d", "p", "q", "n", "dp", "dq", "qi"])
+        expect(message).not.toContain(key[f]!.slice(0, 12));
+    },
+  );
+
+  test("every key the tests hold is whole: the check accepts what generateKeyPairSync makes", () => {
+    for (const name of ["alice", "bob", "registry-owner"])
+      expect(rsaKeyProblem(testWallet(name).jwk as Required<Jwk>)).toBeUndefined();
+    expect(rsaKeyProblem(generateWallet() as Required<Jwk>)).toBeUndefined();
+    // Whole, but not an Arweave key.
+    const small = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 65537 });
+    expect(rsaKeyProblem(small.privateKey.export({ format: "jwk" }) as Required<Jwk>)).toMatch(
+      /not 4096 bits/,
+    );
+  });
+
+  test("a key whole in itself but for another exponent is refused: e not 65537, or d (with dp, dq) for another e", () => {
+    const e3 = generateKeyPairSync("rsa", { modulusLength: 4096, publicExponent: 3 });
+    expect(rsaKeyProblem(e3.privateKey.export({ format: "jwk" }) as Required<Jwk>)).toMatch(/e is not 65537/);
+    // d, dp and dq that agree with each other, p and q, but invert another exponent than e.
+    const jwk = testWallet("alice").jwk as Required<Jwk>;
+    const num = (b: string) => BigInt(`0x${Buffer.from(b, "base64url").toString("hex")}`);
+    const b64 = (n: bigint) =>
+      Buffer.from(
+        n
+          .toString(16)
+          .padStart(2, "0")
+          .replace(/^(.(..)*)$/, "0$1"),
+        "hex",
+      ).toString("base64url");
+    const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+    const inverse = (a: bigint, m: bigint) => {
+      let [r0, r1, s0, s1] = [m, a % m, 0n, 1n];
+      while (r1 !== 0n) {
+        const k = r0 / r1;
+        [r0, r1, s0, s1] = [r1, r0 - k * r1, s1, s0 - k * s1];
+      }
+      return ((s0 % m) + m) % m;
+    };
+    const [p, q] = [num(jwk.p), num(jwk.q)];
+    const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
+    let other = 65539n;
+    while (gcd(other, lambda) !== 1n) other += 2n;
+    const d = inverse(other, lambda);
+    const forged = { ...jwk, d: b64(d), dp: b64(d % (p - 1n)), dq: b64(d % (q - 1n)) };
+    expect(rsaKeyProblem(forged)).toMatch(/e·d is not 1 modulo p−1 and q−1/);
+    // Trivial factors (p = 1, q = n) are refused, not divided by.
+    expect(rsaKeyProblem({ ...jwk, p: b64(1n), q: jwk.n })).toMatch(/p and q are not both above 1/);
   });
 
   test("a missing wallet.json, or another network's, is refused: a new key would orphan every process", async () => {
