@@ -12,8 +12,9 @@
 -- wallet set), Data is decoded by registry/json.lua (never by aos), and
 -- messages no handler takes are dropped (registry/ingress.lua).
 -- The State-* actions implement the state-transfer protocol
--- (providers/STATE-TRANSFER.md): a new process is sealed until opened, and a
--- frozen one refuses writes and names its successor on every reply.
+-- (providers/STATE-TRANSFER.md, registry/transfer.lua): a new process is
+-- sealed until opened, a process being filled answers no read, and a frozen
+-- one refuses writes and names its successor on every reply.
 -- ao-process/README.md documents each action.
 
 local json = require("registry.json")
@@ -21,9 +22,9 @@ local V = require("registry.validate")
 local store = require("registry.store")
 local identity = require("registry.identity")
 local ingress = require("registry.ingress")
-local digest = require("registry.digest")
+local transfer = require("registry.transfer")
 
-local PROTOCOL_VERSION = "1.3.0"
+local PROTOCOL_VERSION = "1.4.0"
 local REGISTRY_NAME = "Agent Skills Registry"
 local LIMITS = V.LIMITS
 local err = V.err
@@ -101,12 +102,10 @@ end
 -- wins, as msg.reply does for every aos process).
 local function send(msg, sender, action, body, tags)
   tags = tags or {}
-  -- Every reply of a frozen process says where the registry went, so that a
-  -- client never reads stale data without knowing (rawget: even a broken state).
-  local s = rawget(_G, "Registry")
-  if type(s) == "table" and s.status == "frozen" and type(s.successor) == "string" then
-    tags["Moved-To"] = s.successor
-  end
+  -- Every reply of a frozen process says where the registry went (Moved-To), and
+  -- every reply of one being filled where to read (Read-From), so that a client
+  -- never reads stale or partial data without knowing (rawget: even a broken state).
+  transfer.tag(rawget(_G, "Registry"), tags)
   tags.Action = action .. "-Response"
   tags["Protocol-Version"] = PROTOCOL_VERSION
   tags["Content-Type"] = "application/json"
@@ -145,7 +144,10 @@ local function decodeData(msg)
   local data = msg.Data
   if data == nil then return {} end
   if type(data) ~= "string" then
-    return nil, err("E_BAD_JSON", "Data must be a JSON object in text, got a " .. type(data))
+    -- Only aos decodes Data, where the ingress guard is not active (see Info's ingress).
+    return nil, err("E_BAD_JSON", "Data must be a JSON object in text, got a " .. type(data)
+      .. " (aos decoded Data tagged Content-Type: application/json before the registry could: see Info's"
+      .. " ingress); send the JSON without that tag")
   end
   if data:match("^[ \t\n\r]*$") then return {} end
   local value, reason = json.decode(data, LIMITS.jsonDepth)
@@ -173,6 +175,13 @@ local function requirePublisher(skill, sender, verb)
       "only the publisher of %q (%s) can %s it; send this from that address, or ask them to Transfer-Skill it to you",
       skill.name, skill.publisher, verb))
   end
+end
+
+-- Whether registry/ingress.lua's guards are active where this code runs.
+local function ingressView()
+  local s = ingress.status()
+  s.reason = orNull(s.reason)
+  return s
 end
 
 ---------------------------------------------------------------------------
@@ -206,6 +215,7 @@ actions["Info"] = {
       },
       limits = limits,
       deployment = deployment,
+      ingress = ingressView(),
     }, tags
   end,
 }
@@ -287,6 +297,7 @@ actions["Publish-Version"] = {
 }
 
 actions["Get-Skill"] = {
+  read = true,
   spec = {
     name = { check = V.name, required = true },
     version = {
@@ -316,6 +327,7 @@ actions["Get-Skill"] = {
 }
 
 actions["List-Skills"] = {
+  read = true,
   spec = {
     cursor = { check = V.cursor },
     limit = { check = V.limit },
@@ -330,6 +342,7 @@ actions["List-Skills"] = {
 }
 
 actions["Search-Skills"] = {
+  read = true,
   spec = {
     query = { check = V.query },
     tag = { check = V.tag },
@@ -415,8 +428,9 @@ actions["Transfer-Skill"] = {
   end,
 }
 
+-- Anyone's, like every read: all AO state is public, and a dry-run's Owner proves nothing.
 actions["Export-State"] = {
-  ownerOnly = true,
+  read = true,
   spec = {
     cursor = { check = V.cursor },
     limit = { check = V.exportLimit },
@@ -424,12 +438,15 @@ actions["Export-State"] = {
   run = function(_, req)
     local s = state()
     local skills = store.page(s, req.cursor, req.limit or LIMITS.exportPageDefault, true)
+    -- The `skills` array as the reply encodes it ("[", records joined by ",", "]") stays within
+    -- exportPageBytes, exactly; a page holds at least one record whatever its size.
     local records = json.array()
-    local bytes = 0
+    local bytes = 2
     for _, skill in ipairs(skills) do
       local rec = recordView(skill)
-      bytes = bytes + #json.encode(rec)
-      if #records > 0 and bytes > LIMITS.exportPageBytes then break end
+      local size = #json.encode(rec) + (#records > 0 and 1 or 0)
+      if #records > 0 and bytes + size > LIMITS.exportPageBytes then break end
+      bytes = bytes + size
       records[#records + 1] = rec
     end
     local nextCursor = json.null
@@ -594,97 +611,8 @@ actions["Import-State"] = {
 }
 
 ---------------------------------------------------------------------------
--- State transfer (providers/STATE-TRANSFER.md)
-
-local TRANSFER_PROTOCOL = 1
-
-local function transferView()
-  local s = state()
-  return {
-    protocol = TRANSFER_PROTOCOL,
-    status = s.status,
-    digest = digest.hex(s.digest),
-    entries = s.entries,
-    bytes = s.bytes,
-    successor = orNull(s.successor),
-    predecessor = orNull(s.predecessor),
-    import = s.import and { from = s.import.from, pages = s.import.pages } or json.null,
-    owner = orNull(Owner),
-  }
-end
-
-local function sealedError(action)
-  return err("E_SEALED", action .. " refused: this registry process is sealed, not open yet (a deployment is "
-    .. "moving data into it, or has not opened it). Use the registry process your stack names "
-    .. "(AoActiveProcess), or retry later")
-end
-
-local function movedError(action)
-  local to = state().successor
-  return err("E_MOVED", string.format("%s refused: this registry has moved to process %s and takes no writes "
-    .. "here; send this request to %s (reads here may be stale)", action, to, to))
-end
-
--- Why a write action is refused in the current status, if it is.
-local function writeRefusal(action)
-  local status = state().status
-  if status == "sealed" then return sealedError(action) end
-  if status == "frozen" then return movedError(action) end
-end
-
-actions["State-Info"] = {
-  spec = {},
-  run = function()
-    return { stateTransfer = transferView() }
-  end,
-}
-
-actions["State-Freeze"] = {
-  ownerOnly = true,
-  spec = { successor = { check = V.address, required = true } },
-  run = function(_, req)
-    local s = state()
-    if req.successor == (ao and ao.id) then
-      return nil, err("E_INVALID_FIELD", "successor is this process itself; name the process that replaces it", "successor")
-    end
-    if s.status == "sealed" then return nil, sealedError("State-Freeze") end
-    if s.status == "frozen" then
-      if s.successor ~= req.successor then
-        return nil, err("E_MOVE_CONFLICT", string.format(
-          "this registry is already frozen for successor %s; send State-Unfreeze first to move it elsewhere",
-          s.successor), "successor")
-      end
-      return { already = true, stateTransfer = transferView() }
-    end
-    s.status, s.successor = "frozen", req.successor
-    return { already = false, stateTransfer = transferView() }
-  end,
-}
-
-actions["State-Unfreeze"] = {
-  ownerOnly = true,
-  spec = {},
-  run = function()
-    local s = state()
-    if s.status == "sealed" then return nil, sealedError("State-Unfreeze") end
-    if s.status == "open" then return { already = true, stateTransfer = transferView() } end
-    s.status, s.successor = "open", nil
-    return { already = false, stateTransfer = transferView() }
-  end,
-}
-
-actions["State-Export"] = {
-  ownerOnly = true,
-  spec = {
-    cursor = { check = V.transferCursor },
-    maxBytes = { check = V.pageBytes },
-  },
-  run = function(_, req)
-    local s = state()
-    local entries, nextCursor = store.exportPage(s, req.cursor, req.maxBytes or LIMITS.transferPageBytesDefault)
-    return { entries = entries, nextCursor = orNull(nextCursor), digest = digest.hex(s.digest), total = s.entries }
-  end,
-}
+-- State transfer (providers/STATE-TRANSFER.md): the protocol is
+-- registry/transfer.lua; what is the registry's own is the entries' shape.
 
 -- Validates a State-Import page whole against the state it goes into (`base`;
 -- nil when a rollback empties the state first). Returns the installs to make,
@@ -741,82 +669,7 @@ local function checkPage(entries, base)
   return out
 end
 
-actions["State-Import"] = {
-  ownerOnly = true,
-  maxBytes = LIMITS.importMessageBytes,
-  spec = {
-    from = { check = V.address, required = true },
-    page = { check = V.pageNumber, required = true },
-    entries = {
-      required = true,
-      check = function(v, field)
-        if not json.isArray(v) then return nil, err("E_INVALID_FIELD", field .. " must be an array of entries", field) end
-        return v
-      end,
-    },
-  },
-  run = function(_, req)
-    local s = state()
-    -- A rollback: the old process takes back the state of the one that replaced it.
-    local rollback = s.status == "frozen" and s.successor == req.from
-    if not rollback and s.status ~= "sealed" then
-      return nil, err("E_IMPORT_CLOSED", string.format(
-        "State-Import only fills a sealed registry (or a frozen one from its successor); this one is %s%s",
-        s.status, s.status == "frozen" and (" for successor " .. s.successor) or ""))
-    end
-    if not rollback and s.import and s.import.from ~= req.from then
-      return nil, err("E_MOVE_CONFLICT", string.format(
-        "this registry is importing from %s (%d pages so far), not from %s", s.import.from, s.import.pages, req.from), "from")
-    end
-    local received = (not rollback and s.import) and s.import.pages or 0
-    if req.page <= received then
-      return { page = req.page, duplicate = true, stateTransfer = transferView() }
-    end
-    if req.page > received + 1 then
-      return nil, err("E_PAGE_OUT_OF_ORDER", string.format(
-        "page %d arrived before page %d; send page %d next", req.page, received + 1, received + 1), "page")
-    end
-    local installs, e = checkPage(req.entries, not rollback and s or nil)
-    if not installs then return nil, e end
-    if rollback then
-      store.clear(s)
-      s.status, s.successor = "sealed", nil
-    end
-    s.import = { from = req.from, pages = req.page }
-    for _, it in ipairs(installs) do
-      if it.skill then
-        store.installSkill(s, it.skill)
-      else
-        store.installVersion(s, store.get(s, it.name), it.parsed, it.record)
-      end
-    end
-    return { page = req.page, duplicate = false, stateTransfer = transferView() }
-  end,
-}
-
-actions["State-Open"] = {
-  ownerOnly = true,
-  spec = { digest = { check = V.digest } },
-  run = function(_, req)
-    local s = state()
-    if s.status == "open" then return { already = true, stateTransfer = transferView() } end
-    if s.status == "frozen" then return nil, movedError("State-Open") end
-    local own = digest.hex(s.digest)
-    if s.import and req.digest == nil then
-      return nil, err("E_MISSING_FIELD", string.format(
-        "this registry imported %d pages from %s: send State-Open with the digest the old process reports",
-        s.import.pages, s.import.from), "digest")
-    end
-    if req.digest ~= nil and req.digest ~= own then
-      return nil, err("E_DIGEST_MISMATCH", string.format(
-        "the digest sent (%s) is not this registry's (%s, %d entries): an entry was lost, duplicated or altered; "
-        .. "export and import again", req.digest, own, s.entries), "digest")
-    end
-    if s.import then s.predecessor = s.import.from end
-    s.status, s.import = "open", nil
-    return { already = false, stateTransfer = transferView() }
-  end,
-}
+for name, def in pairs(transfer.actions(state, checkPage)) do actions[name] = def end
 
 ---------------------------------------------------------------------------
 -- Handlers
@@ -835,10 +688,9 @@ local function handlerFor(action, def)
       return nil, err("E_MESSAGE_TOO_LARGE", string.format(
         "the message is %d bytes (Data plus tags); %s accepts at most %d bytes", size, action, maxBytes))
     end
-    if def.write then
-      local refused = writeRefusal(action)
-      if refused then return nil, refused end
-    end
+    local refused = (def.write and transfer.writeRefusal(state(), action))
+      or (def.read and transfer.readRefusal(state(), action))
+    if refused then return nil, refused end
     local data, e = decodeData(msg)
     if not data then return nil, e end
     local req
@@ -868,7 +720,7 @@ end
 local ACTION_ORDER = {
   "Info", "Register-Skill", "Publish-Version", "Get-Skill", "List-Skills", "Search-Skills",
   "Update-Skill", "Deprecate-Skill", "Transfer-Skill", "Export-State", "Import-State",
-  "State-Info", "State-Freeze", "State-Unfreeze", "State-Export", "State-Import", "State-Open",
+  "State-Info", "State-Freeze", "State-Unfreeze", "State-Export", "State-Confirm", "State-Import", "State-Open",
 }
 
 for _, action in ipairs(ACTION_ORDER) do
@@ -877,6 +729,12 @@ for _, action in ipairs(ACTION_ORDER) do
     function(msg) return msg.Action == action end,
     handlerFor(action, actions[action]))
 end
+
+-- The reply of the process State-Confirm asked (registry/transfer.lua): taken,
+-- never answered.
+Handlers.add("registry.State-Info-Response",
+  function(msg) return msg.Action == "State-Info-Response" end,
+  function(msg) pcall(transfer.onSourceReport, msg) end)
 
 -- No `return` here: the deploying tool appends a footer (DeployedCode = ...)
 -- to this code in the same Eval, and a chunk cannot continue after `return`.

@@ -16,7 +16,8 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateWallet } from "../devnet/wallet";
-import { ensureNetwork } from "../scripts/deploy-dev";
+import { ensureNetwork } from "../scripts/lib/localNetwork";
+import { EMPTY_ENV_WALLET } from "../test/support/wallets";
 import { figure, section, timed } from "./report";
 
 const REPO = join(__dirname, "..");
@@ -27,7 +28,7 @@ function runScript(script: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       cwd: REPO,
-      env: { ...process.env, AO_WALLET_JWK: "", NODE_OPTIONS: "" },
+      env: { ...process.env, ...EMPTY_ENV_WALLET, NODE_OPTIONS: "" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let err = "";

@@ -19,7 +19,7 @@ import { startDevnet } from "../devnet";
 import { createAoClient } from "../providers/aoClient";
 import { checkInputs, Provider } from "../providers/aoProcess";
 import type { Endpoints } from "../providers/types";
-import { testWallet } from "../test/support/wallets";
+import { testWallet, walletInEnv } from "../test/support/wallets";
 import { figure, median, section, timed } from "./report";
 
 const CODE = `N = N or 0
@@ -39,8 +39,7 @@ export async function run(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "bench-mainnet-"));
   const net = await startDevnet({ port: 0, dataDir });
   const wallet = testWallet("bench-mainnet");
-  const saved = process.env.AO_WALLET_JWK;
-  process.env.AO_WALLET_JWK = JSON.stringify(wallet.jwk);
+  const restoreEnv = walletInEnv(wallet.jwk);
   const endpoints: Record<Mode, Endpoints> = {
     legacy: { mu: net.urls.mu, cu: net.urls.cu, gateway: net.urls.gateway },
     mainnet: { network: "mainnet", node: net.urls.node! },
@@ -106,8 +105,7 @@ export async function run(): Promise<void> {
       baseline: { name: "legacy", value: concurrent.legacy },
     });
   } finally {
-    if (saved === undefined) delete process.env.AO_WALLET_JWK;
-    else process.env.AO_WALLET_JWK = saved;
+    restoreEnv();
     await net.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -25,7 +25,7 @@ import { type DynamicHost, dynamicUrn, secret, startDynamicHost, toWire } from "
 import { networkInputs } from "../test/providers/support/network";
 import { serializeProviderInChild } from "../test/providers/support/serializedProvider";
 import { aoClient, tempDataDir } from "../test/support/devnet";
-import { testWallet } from "../test/support/wallets";
+import { NO_ENV_WALLET, testWallet } from "../test/support/wallets";
 import { figure, median, section, timed } from "./report";
 
 const ENTRY = path.join(__dirname, "..", "ao-process", "registry.lua");
@@ -66,7 +66,7 @@ function medianOfSync(runs: number, fn: () => void): number {
 
 /** A new host, configured with the wallet as the stack secret `aoRegistry:wallet`. */
 async function configuredHost(walletJson: string, moduleId: string): Promise<DynamicHost> {
-  const host = await startDynamicHost({ env: { AO_WALLET_JWK: undefined, AO_WALLET_FILE: undefined } });
+  const host = await startDynamicHost({ env: NO_ENV_WALLET });
   await host.configure({ "aoRegistry:module": moduleId, "aoRegistry:wallet": secret(walletJson) });
   return host;
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { DEVNET_OPTIONS } from "./cliOptions";
 import { DEFAULT_COMPUTE_DEADLINE_MS, startDevnet } from "./index";
 import { memory64Problem } from "./nodeVersions.cjs";
 
@@ -13,16 +14,7 @@ carries an Error and the process's state stays as it was before it.`;
 async function main(): Promise<void> {
   const memory64 = memory64Problem(process.version, process.execArgv, "npm run devnet");
   if (memory64) throw new Error(memory64);
-  const { values } = parseArgs({
-    options: {
-      port: { type: "string", default: "4000" },
-      host: { type: "string", default: "127.0.0.1" },
-      data: { type: "string", default: ".devnet-data" },
-      "max-live": { type: "string", default: "16" },
-      "compute-deadline-ms": { type: "string", default: String(DEFAULT_COMPUTE_DEADLINE_MS) },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+  const { values } = parseArgs({ options: DEVNET_OPTIONS });
   if (values.help) {
     console.log(USAGE);
     return;

@@ -77,6 +77,20 @@ function memory64Problem(version, execArgv, npmScript) {
   return `Node.js ${version} runs aos 2.0.x (wasm64) only with ${missing.join(" ")}: use \`${npmScript}\`, which passes it`;
 }
 
+/** The project's `engines.node` range (package.json), what the launcher and the tests hold Node.js to. */
+function projectRange() {
+  return require("../package.json").engines.node;
+}
+
+/**
+ * What to tell a user who started the tests directly (`npx vitest`) under a Node.js outside `range`
+ * (undefined when it fits): the npm script goes through the launcher, which picks one that fits.
+ */
+function testsNodeProblem(version, range) {
+  if (satisfies(version, range)) return undefined;
+  return `the tests need Node.js ${range}, not ${version}: run them with \`npm test\` or \`npm test -- <files>\`, which start them under a Node.js that fits (installing Node.js 22 once if needed)`;
+}
+
 /** Which Node.js runs the program: the running one when it satisfies the range, else the pinned one. */
 function chooseNode(runningVersion, range, pinned = PINNED_NODE) {
   if (satisfies(runningVersion, range)) return { use: "running", version: runningVersion.replace(/^v/, "") };
@@ -92,5 +106,7 @@ module.exports = {
   memory64Flags,
   missingMemory64Flags,
   memory64Problem,
+  testsNodeProblem,
+  projectRange,
   chooseNode,
 };

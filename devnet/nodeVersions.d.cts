@@ -10,6 +10,8 @@ export declare function memory64Problem(
   execArgv: string[],
   npmScript: string,
 ): string | undefined;
+export declare function projectRange(): string;
+export declare function testsNodeProblem(version: string, range: string): string | undefined;
 export declare function chooseNode(
   runningVersion: string,
   range: string,

@@ -57,7 +57,7 @@ export const DEFAULTS = {
  * secret key may have no default there, and a key without a default is one every stack must set.
  */
 export const SECRET_KEYS = {
-  wallet: { example: '"$(cat wallet.json)"', env: "AO_WALLET_JWK / AO_WALLET_FILE" },
+  wallet: { example: '"$(cat wallet.json)"', env: "AO_WALLET_JWK (or ARWEAVE_WALLET_JWK) / AO_WALLET_FILE" },
   githubToken: { example: "<token>", env: "GITHUB_TOKEN" },
 } as const;
 type SecretKey = keyof typeof SECRET_KEYS;

@@ -5,8 +5,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { staleBuild, staleBuildMessage } from "../scripts/provider-build.cjs";
 import { type ConfigKey, PROJECT, resolveSettings } from "./config";
 import { declareRegistry } from "./program";
+
+// Pulumi's provider host runs providers/dist: never deploy with a build older than the sources.
+const stale = staleBuild();
+if (stale) throw new Error(staleBuildMessage(stale));
 
 const projectDir = path.join(__dirname, "..");
 const config = new pulumi.Config(PROJECT);

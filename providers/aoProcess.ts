@@ -16,7 +16,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { bundleLua } from "./bundle";
 import { checkInputs } from "./check";
-import { diff } from "./diff";
+import { diff, sameProgramOnly } from "./diff";
 import { CHECK_RETRY_MS, newDeploymentId, pipelineEnv } from "./effects";
 import { hostError } from "./hostError";
 import { log } from "./log";
@@ -93,8 +93,12 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
    * (replacementReadiness: the old process speaks the state-transfer protocol and the wallet owns it),
    * so that an impossible move stops the deploy before anything is spawned.
    */
-  async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+  async diff(id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
     const result = diff(olds, news);
+    if (sameProgramOnly(olds, news))
+      log(
+        `the code changed only in comments or layout (same program): it is loaded into ${id} by an Eval, keeping its state; no new process`,
+      );
     if (result.replaces?.length && news.stateTransfer) {
       const wallet = optionalStackWallet(this.stackConfig);
       try {
@@ -146,6 +150,8 @@ export class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs
 export class AoProcess extends pulumi.dynamic.Resource {
   declare readonly processId: pulumi.Output<string>;
   declare readonly codeSha256: pulumi.Output<string>;
+  /** The program's hash without comments and layout (programHash.ts). */
+  declare readonly programSha256: pulumi.Output<string | undefined>;
   /** The Eval's message ID (legacy network). */
   declare readonly evalMessageId: pulumi.Output<string | undefined>;
   /** The Eval's slot (AO mainnet). */
@@ -171,6 +177,7 @@ export class AoProcess extends pulumi.dynamic.Resource {
         code,
         processId: undefined,
         codeSha256: undefined,
+        programSha256: undefined,
         evalMessageId: undefined,
         evalSlot: undefined,
         owner: undefined,

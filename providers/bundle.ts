@@ -10,19 +10,27 @@
  *
  * Layout (only when there are modules; a file without requires is emitted as it is):
  *
- *   local __ao_bundle_entry = function(...) <entry line 1>      <- bundle line 1
- *   <entry lines 2..n>                                           <- same line numbers as the file
+ *   <loader> local __ao_bundle_entry = function(...) <entry line 1>   <- bundle line 1
+ *   <entry lines 2..n>                                               <- same line numbers as the file
  *   end
- *   package.loaded["a.b"] = nil package.preload["a.b"] = function(...) <a/b.lua line 1>
+ *   __ao_bundle_loaded["a.b"] = nil __ao_bundle_modules["a.b"] = function(...) <a/b.lua line 1>
  *   <a/b.lua lines 2..m>
  *   end
  *   return __ao_bundle_entry(...)
  *
- * - The entry keeps its own line numbers; a module's line k is bundle line (start + k - 1).
- * - Nothing but the code is emitted: what the bundle sends to AO is the files and the wrappers above.
- * - `package.loaded[name] = nil` before registering the preload means that Eval-ing a new bundle
- *   into a process that already loaded an older one re-runs the new module code on `require`.
- * - A module's own `return` value is what `require` returns (standard preload semantics).
+ * - `<loader>` declares the bundle's own `require` as a local of the chunk, so that every `require` in
+ *   the bundled files (all of them lexically inside it) resolves a bundled module itself and leaves any
+ *   other name to the runtime's `require` (`_ENV.require`, looked up when called). It needs nothing of
+ *   `package` but `package.loaded`, and not even that: so the bundle loads wherever `require` works,
+ *   in aos 2.0 as in a sandbox whose `package` has no `preload` or `searchers` (aolite's processes,
+ *   perplex-labs/aolite lua/aolite/factories/process.lua, where `require` reads `package.loaded` and then
+ *   the path). It keeps `require`'s rules (Lua 5.3 manual, 6.3): a module runs once, on its first
+ *   `require`, with its name as argument; its value (or `true` when it returns nothing) is stored in
+ *   `package.loaded[name]` and returned by every later `require`. Without a `package.loaded` table the
+ *   bundle keeps its own.
+ * - `__ao_bundle_loaded[name] = nil` (that is, `package.loaded[name] = nil`) means that Eval-ing a new
+ *   bundle into a process that already loaded an older one, in this layout or in the earlier one that
+ *   registered modules in `package.preload`, re-runs the new module code on `require`.
  * - Modules are emitted once each, in depth-first order of first `require` (deterministic).
  * - Only string-literal requires are resolved. A dynamic require (`require(name)`) is left to the
  *   runtime, as are modules the runtime provides (aos built-ins such as `json`, `.utils`, `.bint`)
@@ -55,9 +63,23 @@ const AOS_BUILTINS = new Set(["json", "ao", "bint", "base64", "crypto", "utils",
 /** aos names its own modules with a leading dot (`.utils`, `.bint`, `.base64`, ...). */
 export const isAosBuiltin = (name: string) => name.startsWith(".") || AOS_BUILTINS.has(name);
 
-export const ENTRY_HEADER = "local __ao_bundle_entry = function(...) ";
+/**
+ * The bundle's `require` (see the layout above), on line 1 so that the entry keeps its line numbers.
+ * Inside `function(name) ... end` assigned to `local require`, the name `require` is not yet the local:
+ * the runtime's is reached as `_ENV.require`, read at each call (a runtime may replace it later).
+ */
+const LOADER =
+  "local __ao_bundle_modules, __ao_bundle_loaded = {}, " +
+  'type(package) == "table" and type(package.loaded) == "table" and package.loaded or {} ' +
+  "local require = function(name) " +
+  "local value = __ao_bundle_loaded[name] if value then return value end " +
+  "local loader = __ao_bundle_modules[name] if not loader then return _ENV.require(name) end " +
+  "value = loader(name) if value ~= nil then __ao_bundle_loaded[name] = value end " +
+  "if __ao_bundle_loaded[name] == nil then __ao_bundle_loaded[name] = true end " +
+  "return __ao_bundle_loaded[name] end ";
+export const ENTRY_HEADER = `${LOADER}local __ao_bundle_entry = function(...) `;
 export const moduleHeader = (name: string) =>
-  `package.loaded[${luaString(name)}] = nil package.preload[${luaString(name)}] = function(...) `;
+  `__ao_bundle_loaded[${luaString(name)}] = nil __ao_bundle_modules[${luaString(name)}] = function(...) `;
 
 /** Bundling failures (missing module, load-time cycle, unreadable entry): name "BundleError". */
 export const bundleError = (message: string) => namedError("BundleError", message);

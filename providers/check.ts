@@ -5,6 +5,7 @@
 import { PREVIEW_UNKNOWN } from "./aoValues";
 import { sha256Hex } from "./hash";
 import { formatLuaError, luaCheck } from "./luaCheck";
+import { programSha256 } from "./programHash";
 import { DEFAULT_VALIDATION, type Inputs, type Tag, type UpgradeStrategy } from "./types";
 import { type CheckFailure, validateInputs } from "./validate";
 
@@ -36,6 +37,7 @@ export function checkInputs(news: Record<string, unknown>): { inputs?: Inputs; f
   const inputs: Inputs = {
     ...(raw as unknown as Inputs),
     codeSha256: code === PREVIEW_UNKNOWN ? PREVIEW_UNKNOWN : sha256Hex(code),
+    programSha256: code === PREVIEW_UNKNOWN ? PREVIEW_UNKNOWN : programSha256(code),
     tags: raw.tags as Tag[],
     upgrade: (raw.upgrade as UpgradeStrategy | undefined) ?? "replace",
     stateTransfer: (raw.stateTransfer as boolean | undefined) ?? false,

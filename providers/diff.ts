@@ -6,7 +6,8 @@
  *   a process lives on one network; state without it is legacy), or an `adoptProcessId` that differs
  *   from the process the state holds. `replaces` names each property, which preview shows.
  * - In-place update: code under `eval` (or when the adopted process stays the same: replacing it would
- *   give the same process), the endpoints' URLs on the same network, validation options, the upgrade strategy, `stateTransfer`.
+ *   give the same process), code whose program is the same (only comments or layout changed:
+ *   `programSha256`, programHash.ts; state without it compares the text alone), the endpoints' URLs on the same network, validation options, the upgrade strategy, `stateTransfer`.
  * - `__provider` and outputs are ignored. `deleteBeforeReplace` is false: the new process comes first.
  * - Removing `adoptProcessId` after an adoption keeps the adopted process (it is now managed). The
  *   comparison is with the state's `processId`, so state from release 0.1.0 (input `processId`, output
@@ -16,6 +17,7 @@
  *   next `update` finishes the pipeline in that process instead of replacing it with a second one.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { sameProgram } from "./programHash";
 import type { Endpoints, Inputs, Outputs } from "./types";
 
 const networkOf = (e: Endpoints) => e.network ?? "legacy";
@@ -34,6 +36,11 @@ const STABLE_ON_UPDATE = [
   "deploymentId",
 ];
 
+/** The code's text changed but not its program (comments, whitespace): loaded in place. Pure. */
+export function sameProgramOnly(olds: Partial<Outputs>, news: Inputs): boolean {
+  return olds.codeSha256 !== news.codeSha256 && sameProgram(olds.programSha256, news.programSha256);
+}
+
 export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffResult {
   const replaces: string[] = [];
   const updates: string[] = [];
@@ -44,7 +51,8 @@ export function diff(olds: Partial<Outputs>, news: Inputs): pulumi.dynamic.DiffR
   const resuming = Boolean(olds.processId) && !olds.deployedAt;
 
   if (olds.codeSha256 !== news.codeSha256) {
-    (news.upgrade === "eval" || keepsAdopted || resuming ? updates : replaces).push("code");
+    const inPlace = news.upgrade === "eval" || keepsAdopted || resuming || sameProgramOnly(olds, news);
+    (inPlace ? updates : replaces).push("code");
   }
   for (const key of ["module", "scheduler", "authority", "name"] as const) {
     if ((olds[key] || undefined) !== (news[key] || undefined)) replaces.push(key);

@@ -22,5 +22,5 @@ export const httpStatusError = (status: number, message: string) =>
 
 export const noWalletError = () =>
   new Error(
-    "this AO call needs the wallet (stack config secret <project>:wallet, AO_WALLET_JWK or AO_WALLET_FILE)",
+    "this AO call needs the wallet (stack config secret <project>:wallet, AO_WALLET_JWK, ARWEAVE_WALLET_JWK or AO_WALLET_FILE)",
   );

@@ -1,7 +1,8 @@
 /**
  * What the AoProcess resource serializes into `__provider`: a shim that loads the provider from its
- * package by name when the dynamic-provider host first calls it, so that the state holds a few hundred
- * bytes instead of the whole provider (SST's model).
+ * package by name when the dynamic-provider host first calls it, so that the state holds about 4 KB (the
+ * class, its methods and the serializer's own wrappers; test/providers/serialize.test.ts holds it under
+ * 8 KB) instead of the whole provider, 69 KB and more (SST's model).
  *
  * Pulumi's closure serializer copies by value every function and module a provider reaches from a path
  * outside `node_modules`; `require` itself is never captured, so a `require(name)` written in a method is

@@ -3,8 +3,11 @@
  * TransferClients and a backup store, all injected: every decision is tested without a network.
  *
  *   preflight (both ends speak the protocol, the wallet owns both, nothing else is moving)
+ *   -> a rollback into a version 2 process: ask it to get the old process's confirmation (from then
+ *      on it answers no read, and names the old process to read from)
  *   -> freeze the old process (writes refused with E_MOVED, naming the new one)
  *   -> backup: export every page, check the digest, write the file (reused when a rerun finds it)
+ *   -> a rollback: wait until the new process holds the old one's confirmation of that digest
  *   -> import the pages the new process does not have yet (it says how many it has)
  *   -> verify: the new process reports the old one's digest and entry count
  *   -> open the new process
@@ -95,7 +98,7 @@ export function moveSituation(
   wallet: string,
   /** When `from` is frozen for a process other than `to`: that process, as it reports itself. */
   abandoned?: { id: string; info: TransferInfo },
-): { action: "move"; freeze: boolean; unfreezeFirst: boolean } | { action: "done" } {
+): { action: "move"; freeze: boolean; unfreezeFirst: boolean; confirm: boolean } | { action: "done" } {
   for (const end of [from, to]) {
     const problem = ownerProblem(end.info, end.id, wallet);
     if (problem) throw moveRefused(problem);
@@ -121,6 +124,14 @@ export function moveSituation(
         `process ${from.id} was moved to ${f.successor}, which is open and holds its data: the stack should name ` +
           `${f.successor} (adoptProcessId=${f.successor}); moving ${from.id} elsewhere would fork the registry.`,
       );
+    // Opened with this process's data once, and now moving it back (a rollback under way): this process
+    // holds older data than its successor.
+    if (abandoned.info.predecessor === from.id)
+      throw moveRefused(
+        `process ${f.successor} took ${from.id}'s data and is moving it back into ${from.id} (a rollback under way): ` +
+          `finish that rollback first (the deploy that names ${from.id}); moving ${from.id} now would lose what ` +
+          `was written in ${f.successor}.`,
+      );
     unfreezeFirst = true;
   }
 
@@ -139,7 +150,10 @@ export function moveSituation(
     throw moveRefused(
       `process ${to.id} is importing from another process (${t.import.from}): it cannot take ${from.id}'s data too.`,
     );
-  return { action: "move", freeze: f.status === "open" || unfreezeFirst, unfreezeFirst };
+  // A version 2 process takes back its successor's state only once the successor itself confirmed it
+  // (STATE-TRANSFER.md); a version 1 one takes it on the owner's word.
+  const confirm = rollbackTarget && t.protocol >= 2;
+  return { action: "move", freeze: f.status === "open" || unfreezeFirst, unfreezeFirst, confirm };
 }
 
 /** Every page of the frozen process, checked against the digest it reports. */
@@ -203,6 +217,14 @@ export const moveStateWith =
     }
 
     let frozenAt: number | undefined;
+    if (situation.confirm) {
+      // Before the freeze: from here on the target refuses reads and names `from`, which answers them
+      // until it is frozen and after (a client never meets two processes pointing at each other).
+      await to.confirm(from.processId);
+      env.log(
+        `asked ${to.processId} to take back the state of ${from.processId}: it answers no read until it opens`,
+      );
+    }
     if (situation.unfreezeFirst) {
       await from.unfreeze();
       env.log(
@@ -246,6 +268,13 @@ export const moveStateWith =
       backupFile = env.backup.write(backup);
       env.log(
         `backup written: ${backupFile} (${describeSize(fromInfo, pageBytes)}, digest ${fromInfo.digest} verified)`,
+      );
+    }
+
+    if (situation.confirm) {
+      await to.awaitConfirmation(from.processId, fromInfo.digest);
+      env.log(
+        `${from.processId} confirmed to ${to.processId} that it is frozen for it (digest ${fromInfo.digest})`,
       );
     }
 
@@ -315,10 +344,18 @@ export const settleProcessWith =
     }
     const successor = info.successor!;
     const next = await successorOf(successor).info();
-    if (next.status === "open" && next.predecessor === id)
+    // A successor that opened with this process's data (its predecessor) holds everything this one has
+    // and what was written since, whether it is still open or is moving it back (a rollback under way).
+    if (next.predecessor === id && next.status === "open")
       throw moveRefused(
         `process ${id} was moved to ${successor}, which is open and holds its data: point the stack at ${successor} ` +
           `(adoptProcessId=${successor}), not at ${id}; unfreezing ${id} would leave two open copies.`,
+      );
+    if (next.predecessor === id)
+      throw moveRefused(
+        `process ${successor} took ${id}'s data and is now moving it back into ${id} (a rollback under way): run ` +
+          `the deploy that moves it again to finish, or adopt ${successor} (adoptProcessId=${successor}) to abandon ` +
+          `it; unfreezing ${id} would bring back its older data.`,
       );
     const unfrozen = await process.unfreeze();
     env.log(`unfroze ${id}: the move to ${successor} is abandoned (${successor} never opened)`);

@@ -5,12 +5,19 @@
  */
 import type { AoClient, AoResult } from "./aoClient";
 import { type Endpoints, unitUrl } from "./aoValues";
-import { namedError } from "./errors";
+import { isError, namedError } from "./errors";
 import type { RetryFn } from "./pipeline";
 import { resultError } from "./pipeline";
+import { notYetError } from "./retry";
 
-/** The protocol version this deploy speaks (`State-Info` reports the process's). */
-export const STATE_TRANSFER_PROTOCOL = 1;
+/**
+ * The protocol version this deploy speaks (`State-Info` reports the process's), and the versions it moves
+ * state out of and into: 1 (registry 1.2.0-1.3.0: `State-Export` answered only to the owner, a rollback
+ * on the owner's word) and 2 (registry 1.4.0: reads answered to anyone, a rollback confirmed by the
+ * successor process itself, `State-Confirm`).
+ */
+export const STATE_TRANSFER_PROTOCOL = 2;
+export const SUPPORTED_PROTOCOLS: readonly number[] = [1, 2];
 
 /** Default and largest page of a move: canonical bytes of the entries in one `State-Import`. */
 export const DEFAULT_PAGE_BYTES = 256 * 1024;
@@ -19,7 +26,16 @@ export const MIN_PAGE_BYTES = 1024;
 
 export type TransferStatus = "open" | "sealed" | "frozen";
 
-/** What `State-Info` reports. */
+/** What a process reported of itself, by a message of its own, to the process that asked (`State-Confirm`). */
+export interface SourceReport {
+  status: TransferStatus;
+  successor: string | null;
+  digest: string;
+  entries: number;
+  bytes: number;
+}
+
+/** What `State-Info` reports (`source` and `import.rollback` from version 2). */
 export interface TransferInfo {
   protocol: number;
   status: TransferStatus;
@@ -28,7 +44,8 @@ export interface TransferInfo {
   bytes: number;
   successor: string | null;
   predecessor: string | null;
-  import: { from: string; pages: number } | null;
+  import: { from: string; pages: number; rollback?: boolean } | null;
+  source?: { process: string; report: SourceReport | null } | null;
   owner: string;
 }
 
@@ -98,9 +115,31 @@ export const transferRefused = (processId: string, action: string, code: string,
 export const noTransferProtocol = (processId: string, detail: string) =>
   namedError(
     "NoTransferProtocol",
-    `process ${processId} does not speak the state-transfer protocol (version ${STATE_TRANSFER_PROTOCOL}): ${detail}`,
+    `process ${processId} does not speak the state-transfer protocol (version ${SUPPORTED_PROTOCOLS.join(" or ")}): ${detail}`,
     { processId },
   );
+
+/**
+ * Where a rollback target stands with its source's confirmation (pure): `confirmed` (the source reported
+ * itself frozen for the target, with the digest the move exported), `pending` (asked, no answer yet),
+ * `stale` (it answered something else: asked before it froze, or its state changed since) or `absent`
+ * (not asked, or another process was).
+ */
+export function confirmationOf(
+  target: Pick<TransferInfo, "source">,
+  targetId: string,
+  from: string,
+  digest: string,
+): "confirmed" | "pending" | "stale" | "absent" {
+  const source = target.source;
+  if (!source || source.process !== from) return "absent";
+  const r = source.report;
+  if (!r) return "pending";
+  return r.status === "frozen" && r.successor === targetId && r.digest === digest ? "confirmed" : "stale";
+}
+
+/** How many times a wait for a confirmation asks the source again after an answer that does not confirm. */
+export const CONFIRM_ASKS = 3;
 
 type Reply = Record<string, unknown> & { ok: boolean; error?: { code?: string; message?: string } };
 
@@ -127,7 +166,7 @@ function infoOf(body: Reply, processId: string): TransferInfo {
   const info = body.stateTransfer as TransferInfo | undefined;
   if (!info || typeof info !== "object" || typeof info.protocol !== "number")
     throw noTransferProtocol(processId, "its reply carries no stateTransfer object");
-  if (info.protocol !== STATE_TRANSFER_PROTOCOL)
+  if (!SUPPORTED_PROTOCOLS.includes(info.protocol))
     throw noTransferProtocol(processId, `it speaks version ${info.protocol}`);
   return info;
 }
@@ -144,12 +183,23 @@ export interface TransferClient {
     entries: Entry[],
   ): Promise<{ duplicate: boolean; info: TransferInfo }>;
   open(digest?: string): Promise<{ already: boolean; info: TransferInfo }>;
+  /** Version 2: asks process `from` to confirm, by a message of its own, that it is frozen for this one. */
+  confirm(from: string): Promise<TransferInfo>;
+  /**
+   * Version 2: waits until this process holds `from`'s confirmation of the state with `digest`, asking
+   * again when an answer does not confirm it; a bounded wait, whose error says what is missing.
+   */
+  awaitConfirmation(from: string, digest: string): Promise<TransferInfo>;
 }
 
 /**
- * The protocol's actions on one process. Reads are dry-runs (`owner` claims the owner for
- * `State-Export`); the rest are messages signed by the client's wallet, read back by their result.
- * Retrying any of them is safe: every action is idempotent by design (STATE-TRANSFER.md).
+ * The protocol's actions on one process. Reads are dry-runs that claim no owner: version 2 answers them
+ * to anyone, since a dry-run's Owner proves nothing (on AO's legacy compute unit it is an unsigned claim;
+ * recent HyperBEAM drops it: STATE-TRANSFER.md). Only a version 1 process's `State-Export` is the owner's:
+ * a dry-run claiming `owner` is tried first (the legacy compute unit honours the claim), and a refusal
+ * (E_NOT_OWNER: a node that passes no Owner) moves the export to messages signed by the wallet, which
+ * change nothing in a frozen process. The rest are messages signed by the client's wallet, read back
+ * by their result. Retrying any of them is safe: every action is idempotent by design (STATE-TRANSFER.md).
  */
 export function transferClient(
   env: { client: AoClient; retry: RetryFn },
@@ -161,14 +211,14 @@ export function transferClient(
   const mu = unitUrl(endpoints, "mu");
   const cu = unitUrl(endpoints, "cu");
   const json = (data: unknown) => JSON.stringify(data);
-  const read = async (action: string, data: unknown) =>
+  const read = async (action: string, data: unknown, asOwner?: string) =>
     replyOf(
       await retry(`${action} (dry-run)`, cu, () =>
         client.dryrun({
           process: processId,
           tags: [{ name: "Action", value: action }],
           data: json(data),
-          owner,
+          ...(asOwner ? { owner: asOwner } : {}),
         }),
       ),
       processId,
@@ -182,13 +232,35 @@ export function transferClient(
     return replyOf(result, processId, action);
   };
   const withInfo = (body: Reply) => ({ already: body.already === true, info: infoOf(body, processId) });
+  /** The version the process reported last (read when first needed). */
+  let protocol: number | undefined;
+  /** A version 1 process refused the owner's dry-run: its export goes by signed messages. */
+  let exportBySigned = false;
+  const info = async () => {
+    const got = infoOf(await read("State-Info", {}), processId);
+    protocol = got.protocol;
+    return got;
+  };
+  const exportBody = async (data: unknown): Promise<Reply> => {
+    if ((protocol ?? (await info()).protocol) >= 2) return read("State-Export", data);
+    if (!exportBySigned) {
+      try {
+        return await read("State-Export", data, owner);
+      } catch (err) {
+        if (!isError(err, "TransferRefused") || (err as { code?: string }).code !== "E_NOT_OWNER") throw err;
+        exportBySigned = true;
+      }
+    }
+    return send("State-Export", data);
+  };
+  const confirm = async (from: string) => infoOf(await send("State-Confirm", { from }), processId);
   return {
     processId,
-    info: async () => infoOf(await read("State-Info", {}), processId),
+    info,
     freeze: async (successor) => withInfo(await send("State-Freeze", { successor })),
     unfreeze: async () => withInfo(await send("State-Unfreeze", {})),
     async exportPage(cursor, maxBytes) {
-      const body = await read("State-Export", { cursor, maxBytes });
+      const body = await exportBody({ cursor, maxBytes });
       return {
         entries: body.entries as Entry[],
         nextCursor: (body.nextCursor as string | null) ?? null,
@@ -201,5 +273,26 @@ export function transferClient(
       return { duplicate: body.duplicate === true, info: infoOf(body, processId) };
     },
     open: async (digest) => withInfo(await send("State-Open", digest ? { digest } : {})),
+    confirm,
+    async awaitConfirmation(from, digest) {
+      let asks = 0;
+      return retry(`wait for process ${from} to confirm its state to ${processId}`, cu, async () => {
+        const got = await info();
+        const state = confirmationOf(got, processId, from, digest);
+        if (state === "confirmed") return got;
+        const r = got.source?.report;
+        if ((state === "absent" || state === "stale") && asks < CONFIRM_ASKS) {
+          asks++;
+          await confirm(from);
+        }
+        const answer = r
+          ? `an answer that does not confirm the move (${JSON.stringify(r)})`
+          : "no answer yet";
+        throw notYetError(
+          `process ${processId} has ${answer} from ${from}, which must report itself frozen for ${processId} ` +
+            `with digest ${digest}: ${from} answers only if it is a registry process on the same network`,
+        );
+      });
+    },
   };
 }

@@ -28,6 +28,11 @@ export interface Inputs {
   code: string;
   /** sha256 hex of `code`, computed by `check`. */
   codeSha256: string;
+  /**
+   * The program's hash without comments and layout (programHash.ts), computed by `check`; absent in
+   * state written before it existed. Equal program hashes make a code change an in-place Eval.
+   */
+  programSha256?: string;
   module: string;
   scheduler: string;
   authority?: string;

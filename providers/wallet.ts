@@ -7,9 +7,13 @@
  *    `pulumi config set --secret aoRegistry:wallet "$(cat wallet.json)"`. The engine hands the whole
  *    stack config, namespaces kept and secrets decrypted, to the dynamic-provider host's Configure;
  *    the host passes it to `Provider.configure({ config })` when it loads the provider (aoProcess.ts);
- * 2. `AO_WALLET_JWK` (the JSON) in the environment of `pulumi up`;
+ * 2. `AO_WALLET_JWK` or `ARWEAVE_WALLET_JWK` (the JSON) in the environment of `pulumi up`. The second
+ *    is the name the deploy script of the design this project grew from reads, so a team moving from it
+ *    keeps its secret. Either may be set; both set must hold the same wallet, else it is an error naming
+ *    both (a wallet chosen silently over the other would sign as someone the user did not mean);
  * 3. `AO_WALLET_FILE` (a path to it).
- * Errors name the source and never include key material (JSON.parse messages echo input: not used).
+ * An empty variable counts as unset. Errors name the source and never include key material
+ * (JSON.parse messages echo input: not used; addresses are public).
  */
 import { namedError } from "./errors";
 
@@ -37,7 +41,8 @@ export interface ConfigWallet {
   value?: string;
 }
 
-function parseJwk(text: string, source: string): Jwk {
+/** The wallet JSON `text` from `source` (named in errors, which never echo the text), checked. */
+export function parseJwk(text: string, source: string): Jwk {
   let jwk: unknown;
   try {
     jwk = JSON.parse(text);
@@ -57,13 +62,41 @@ function parseJwk(text: string, source: string): Jwk {
   return j as Jwk;
 }
 
+/** The environment variables that hold the wallet JSON, of equal rank (see above). */
+export const WALLET_JSON_VARIABLES = ["AO_WALLET_JWK", "ARWEAVE_WALLET_JWK"] as const;
+
+/** Every environment variable the wallet is read from. */
+export const WALLET_ENV_VARIABLES = [...WALLET_JSON_VARIABLES, "AO_WALLET_FILE"] as const;
+
+/** True when the environment names a wallet (JSON or file): then no other wallet should be put in its place. */
+export const hasEnvWallet = (env: Record<string, string | undefined>): boolean =>
+  WALLET_ENV_VARIABLES.some((name) => Boolean(env[name]));
+
+/** The wallet JSON of AO_WALLET_JWK / ARWEAVE_WALLET_JWK, or undefined when neither is set. */
+function envJsonWallet(env: Record<string, string | undefined>): Jwk | undefined {
+  const found = WALLET_JSON_VARIABLES.flatMap((name) => {
+    const text = env[name];
+    return text ? [{ name, jwk: parseJwk(text, name) }] : [];
+  });
+  const [first, second] = found;
+  // A wallet is its public key (its address); the private fields of one key may be written differently.
+  if (first && second && first.jwk.n !== second.jwk.n) {
+    throw walletError(
+      `${first.name} (address ${walletAddress(first.jwk)}) and ${second.name} (address ${walletAddress(second.jwk)}) ` +
+        "hold different wallets: unset one of them, or set both to the same wallet JSON.",
+    );
+  }
+  return first?.jwk;
+}
+
 export function readWallet(
   env: Record<string, string | undefined> = process.env,
   config?: ConfigWallet,
 ): Jwk {
   const key = config?.key ?? `<project>:${WALLET_CONFIG_KEY}`;
   if (config?.value) return parseJwk(config.value, `The stack config secret ${key}`);
-  if (env.AO_WALLET_JWK) return parseJwk(env.AO_WALLET_JWK, "AO_WALLET_JWK");
+  const json = envJsonWallet(env);
+  if (json) return json;
   const file = env.AO_WALLET_FILE;
   if (file) {
     const fs = require("node:fs") as typeof import("node:fs");
@@ -80,7 +113,7 @@ export function readWallet(
   throw walletError(
     `No Arweave wallet: set the stack config secret ${key} ` +
       `(pulumi config set --secret ${key} "$(cat wallet.json)"), ` +
-      "or set AO_WALLET_JWK to the wallet JSON or AO_WALLET_FILE to its path in the environment of `pulumi up`. " +
+      "or set AO_WALLET_JWK (or ARWEAVE_WALLET_JWK) to the wallet JSON or AO_WALLET_FILE to its path in the environment of `pulumi up`. " +
       "Nothing was sent to AO. (preview needs no wallet.)",
   );
 }

@@ -168,21 +168,24 @@ function writeAtomic(file: string, text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** The flags of `npm run outputs`: the parser reads this list and a test holds the README to it. */
+export const OUTPUTS_OPTIONS = {
+  stack: { type: "string" },
+  "from-file": { type: "string" },
+  stdin: { type: "boolean", default: false },
+  "env-file": { type: "string", default: ".env" },
+  "json-file": { type: "string", default: "registry.config.json" },
+  print: { type: "string" },
+  state: { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
 export function main(argv: string[], io: Io): number {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        stack: { type: "string" },
-        "from-file": { type: "string" },
-        stdin: { type: "boolean", default: false },
-        "env-file": { type: "string", default: ".env" },
-        "json-file": { type: "string", default: "registry.config.json" },
-        print: { type: "string" },
-        state: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
+      options: OUTPUTS_OPTIONS,
     }));
   } catch (e) {
     io.stderr(

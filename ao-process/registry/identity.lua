@@ -22,4 +22,12 @@ function M.sender(msg, authorities)
   return owner
 end
 
+-- The process a message speaks for, when an authority of this process pushed
+-- it on that process's behalf (From-Process, as AO's messenger does for every
+-- message a process sends); nil for a wallet's own message, whatever it claims.
+function M.process(msg, authorities)
+  local sender = M.sender(msg, authorities)
+  if sender ~= nil and sender ~= msg.Owner then return sender end
+end
+
 return M

@@ -493,6 +493,8 @@ end
 --   * no more candidates: nextCursor = nil;
 --   * `budget` candidates examined: nextCursor = the last name examined
 --     (the next page continues after it), and `exhausted` is true.
+-- `examined` never passes `budget`: a step that rejects many candidates at
+-- once (a chunk's text) is cut at the budget.
 -- Text terms are first looked for in the search text of a whole chunk of
 -- records (chunkText): a chunk without them is examined, and rejected, in one
 -- step, and so are the candidates of an index whose records it holds.
@@ -548,8 +550,9 @@ S.search = batched(function(state, filters, cursor, limit, budget)
   local at = 1 -- the skills chunk of the last candidate from an index (candidates come in name order)
   local c, i = chunkmap.position(source, from, after)
   while c <= #source.chunks do
-    if source == skills and scope == "" and i == 1 and not mayMatch(c) then
-      if examined >= budget then exhausted = true; break end
+    -- A whole chunk of names rejected by its text, when the budget covers it all; a chunk that would
+    -- pass the budget is rejected name by name below, up to the budget exactly.
+    if source == skills and scope == "" and i == 1 and examined + source.sizes[c] <= budget and not mayMatch(c) then
       examined = examined + source.sizes[c]
       lastName, lastChunk = nil, c
       c = c + 1

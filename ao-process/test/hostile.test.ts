@@ -107,7 +107,16 @@ describe("JSON in Data, with or without Content-Type: application/json", () => {
     const wide = `{"skills":[${"1,".repeat(400_000)}1]}`; // 800 KB, under Import-State's 1 MiB
     for (const data of [wide, "[".repeat(4000)]) {
       expectError(await reg.send(alice, "Import-State", data, JSON_TYPED), "E_NOT_OWNER");
-      expectError(await reg.read(alice, "Export-State", data, JSON_TYPED), "E_NOT_OWNER");
+      expectError(await reg.send(alice, "State-Import", data, JSON_TYPED), "E_NOT_OWNER");
+      // The exports are anyone's reads (1.4.0): measured against 16 KiB, then the bounded decoder.
+      expectError(
+        await reg.read(alice, "Export-State", data, JSON_TYPED),
+        data === wide ? "E_MESSAGE_TOO_LARGE" : "E_BAD_JSON",
+      );
+      expectError(
+        await reg.read(alice, "State-Export", data, JSON_TYPED),
+        data === wide ? "E_MESSAGE_TOO_LARGE" : "E_BAD_JSON",
+      );
     }
   });
 
@@ -165,7 +174,7 @@ describe("who sent a message", () => {
       await reg.send(alice, "Register-Skill", { name: "forged-sender", description: "who am I" }, forged),
     );
     expect(r.skill.publisher).toBe(alice.address);
-    expectError(await reg.send(alice, "Export-State", {}, forged), "E_NOT_OWNER");
+    expectError(await reg.send(alice, "Import-State", { skills: [] }, forged), "E_NOT_OWNER");
     expectError(
       await reg.send(bob, "Update-Skill", { name: "alice-tool", description: "bob was here" }, forged),
       "E_NOT_PUBLISHER",

@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { digestOf } from "../../providers/stateTransfer";
+import { canonicalJson, digestOf } from "../../providers/stateTransfer";
 import { startAosInstance } from "../../test/support/aosInstance";
 import { type Body, contentHash, registryCode, txId } from "./support/registry";
 
@@ -404,12 +404,8 @@ describe("at 3,000 skills", () => {
     const { names, pages } = await allPages({ query: "needle" });
     expect(names).toEqual(NEEDLES.map((i) => `bulk-${String(i).padStart(5, "0")}`));
     expect(pages.length).toBeGreaterThanOrEqual(3);
-    // Every page but the last ran out of budget; a whole chunk rejected at once may pass it by one chunk.
-    for (const p of pages.slice(0, -1)) {
-      expect(p).toMatchObject({ exhausted: true });
-      expect(p.examined).toBeGreaterThanOrEqual(SCAN);
-      expect(p.examined).toBeLessThan(SCAN + 200);
-    }
+    // Every page but the last ran out of budget, exactly: a chunk rejected whole is cut at the budget.
+    for (const p of pages.slice(0, -1)) expect(p).toMatchObject({ exhausted: true, examined: SCAN });
     expect(pages.at(-1)!.exhausted).toBe(false);
     // Each skill examined once: the pages partition the registry.
     expect(pages.reduce((n, p) => n + p.examined, 0)).toBe(N);
@@ -430,6 +426,98 @@ describe("at 3,000 skills", () => {
     const plain: Body = await r.ok("Search-Skills", { tag: "bulk", limit: 5 }, { dry: true });
     expect(plain).toMatchObject({ examined: 6, exhausted: false, nextCursor: "bulk-00004" });
   }, 120_000);
+});
+
+describe("the search budget, at and around its boundary", () => {
+  const name = (i: number) => `bulk-${String(i).padStart(5, "0")}`;
+  /** Every filter that draws its candidates differently: names, a tag's index, a publisher's. */
+  const FILTERS = [{ query: "needle" }, { tag: "bulk", query: "needle" }, { name: "bulk", query: "needle" }];
+
+  // n candidates; only the last one matches. Up to the budget, one request examines them all and is not
+  // exhausted; past it, the first request examines the budget exactly and the next one the rest.
+  for (const n of [SCAN - 1, SCAN, SCAN + 1, SCAN + 100]) {
+    it(`${n} candidates, the last one a match`, async () => {
+      const r = await registry(NEW_CODE, `budget-${n}`);
+      await fill(r, n, (i) => (i === n - 1 ? "the needle" : `generated skill ${i}`));
+      for (const filters of FILTERS) {
+        const ask = (cursor?: string) =>
+          r.ok(
+            "Search-Skills",
+            { ...filters, includeDeprecated: true, ...(cursor ? { cursor } : {}) },
+            { dry: true },
+          );
+        const first: Body = await ask();
+        const what = JSON.stringify(filters);
+        if (n <= SCAN) {
+          expect(first, what).toMatchObject({ examined: n, exhausted: false, nextCursor: null });
+          expect(
+            first.skills.map((s: Body) => s.name),
+            what,
+          ).toEqual([name(n - 1)]);
+        } else {
+          expect(first, what).toMatchObject({ examined: SCAN, exhausted: true, nextCursor: name(SCAN - 1) });
+          expect(first.skills, what).toEqual([]);
+          const second: Body = await ask(first.nextCursor);
+          expect(second, what).toMatchObject({ examined: n - SCAN, exhausted: false, nextCursor: null });
+          expect(
+            second.skills.map((s: Body) => s.name),
+            what,
+          ).toEqual([name(n - 1)]);
+        }
+      }
+    }, 120_000);
+  }
+});
+
+describe("an Export-State page, at and around its byte limit", () => {
+  const LIMIT = 512 * 1024; // LIMITS.exportPageBytes: the page's `skills` array as JSON, exactly
+  const version = (skill: number, i: number) => ({
+    version: `1.${i}.0`,
+    txId: txId(`e${skill}v${i}`),
+    contentHash: contentHash(skill * 10_000 + i),
+    publishedAt: 1_700_000_000_000 + i,
+    publishedBy: ALICE,
+  });
+  const record = (skill: number, versions: number, description: string) => ({
+    name: `big-${skill}`,
+    publisher: ALICE,
+    description,
+    tags: [],
+    createdAt: 1,
+    updatedAt: 2,
+    deprecated: false,
+    versions: Array.from({ length: versions }, (_, i) => version(skill, i)),
+  });
+  /** A record as Export-State replies it (its absent deprecation fields null), and its size there. */
+  const exported = (rec: Body) => ({ ...rec, deprecationReason: null, deprecatedAt: null });
+  const size = (rec: Body) => Buffer.byteLength(canonicalJson(exported(rec)));
+
+  /** Three records whose page is `LIMIT + over` bytes (a fourth follows them). */
+  function records(over: number) {
+    const two = [record(1, 1000, "first"), record(2, 1000, "second")];
+    const used = 2 + two.reduce((n, rec) => n + size(rec) + 1, 0); // "[" "]" and a comma after each
+    let versions = 1000;
+    while (size(record(3, versions, "x")) > LIMIT - used) versions--;
+    const third = record(3, versions, "x".repeat(LIMIT - used - size(record(3, versions, "")) + over));
+    return [...two, third, record(4, 1, "the next one")];
+  }
+
+  for (const over of [0, 1]) {
+    it(`a page of ${LIMIT + over} bytes ${over ? "stops before its third record" : "holds all three records"}`, async () => {
+      const r = await registry(NEW_CODE, `export-bytes-${over}`);
+      const recs = records(over);
+      expect(2 + recs.slice(0, 3).reduce((n, rec) => n + size(rec), 0) + 2).toBe(LIMIT + over);
+      for (const rec of recs) await r.ok("Import-State", { skills: [rec] });
+      await r.ok("State-Open", {});
+      const page: Body = await r.ok("Export-State", { limit: 100 }, { dry: true });
+      expect(page.skills).toEqual(recs.slice(0, over ? 2 : 3).map(exported)); // the sizes computed here are theirs
+      const bytes = Buffer.byteLength(JSON.stringify(page.skills));
+      expect(bytes).toBeLessThanOrEqual(LIMIT);
+      expect(page.skills).toHaveLength(over ? 2 : 3);
+      expect(bytes).toBe(over ? LIMIT + over - size(recs[2]!) - 1 : LIMIT);
+      expect(page.nextCursor).toBe(over ? "big-2" : "big-3");
+    }, 120_000);
+  }
 });
 
 describe("registry/chunkmap.lua", () => {

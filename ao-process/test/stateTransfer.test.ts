@@ -41,6 +41,26 @@ async function exportPages(r: Registry, maxBytes?: number): Promise<Body[]> {
 
 const info = async (r: Registry): Promise<Body> => expectOk(await r.read(alice, "State-Info")).stateTransfer;
 
+/**
+ * What `from` reported of itself to `r` (State-Confirm), once its reply has arrived: it travels as
+ * messages between the two processes (r's question, from's answer), delivered by the messenger.
+ */
+async function reportOf(r: Registry, from: string): Promise<Body> {
+  for (let i = 0; i < 300; i++) {
+    const st = await info(r);
+    expect(st.source?.process).toBe(from);
+    if (st.source.report) return st.source.report;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no report from ${from} reached ${r.processId}`);
+}
+
+/** An Eval in a plain process the owner spawned; fails on an evaluation error. */
+async function evalIn(pid: string, code: string): Promise<void> {
+  const r = await owner.client.send(pid, [{ name: "Action", value: "Eval" }], code);
+  expect(r.Error, "Eval").toBeFalsy();
+}
+
 async function newRegistry(name: string, open: boolean): Promise<Registry> {
   const pid = await spawnProcess(net, owner, name);
   await deployRegistry(owner, pid, `${name}-1`, { open });
@@ -120,11 +140,40 @@ afterAll(async () => {
   await net?.cleanup();
 });
 
+/** Every registry read, each as a dry-run and as a message. */
+const READS: [string, object][] = [
+  ["Get-Skill", { name: "pdf-tools" }],
+  ["List-Skills", {}],
+  ["Search-Skills", { query: "pdf" }],
+  ["Export-State", {}],
+];
+
+/** A registry being filled answers no registry read, names where to read (or nothing), and answers Info and State-*. */
+async function expectNoReads(r: Registry, readFrom: string | undefined): Promise<void> {
+  for (const [action, data] of READS) {
+    for (const reply of [await r.read(bob, action, data), await r.send(bob, action, data)]) {
+      const e = expectError(reply, "E_SEALED");
+      expect(e.tags["Read-From"], action).toBe(readFrom);
+      if (readFrom) expect(e.body.error.message).toContain(`read from process ${readFrom}`);
+      else expect(e.body.error.message).toMatch(/not open yet, and holds nothing to read/);
+    }
+  }
+  for (const [action, data] of [
+    ["Info", {}],
+    ["State-Info", {}],
+    ["State-Export", { maxBytes: 1024 }],
+  ] as const) {
+    const ok = await r.read(bob, action, data);
+    expectOk(ok);
+    expect(ok.tags["Read-From"], action).toBe(readFrom);
+  }
+}
+
 describe("a new registry is sealed", () => {
-  it("refuses every write with E_SEALED, answers reads and State-Info, and opens", async () => {
+  it("refuses every write and every read with E_SEALED, answers Info and State-*, and opens", async () => {
     const r = await newRegistry("transfer-sealed", false);
     expect(await info(r)).toMatchObject({
-      protocol: 1,
+      protocol: 2,
       status: "sealed",
       digest: "0".repeat(64),
       entries: 0,
@@ -132,6 +181,7 @@ describe("a new registry is sealed", () => {
       successor: null,
       predecessor: null,
       import: null,
+      source: null,
       owner: owner.address,
     });
     for (const [action, data] of WRITES) {
@@ -139,7 +189,8 @@ describe("a new registry is sealed", () => {
       expect(e.body.error.message).toMatch(/not open yet/);
       expect(e.body.error.message).toMatch(/AoActiveProcess|retry later/);
     }
-    expectError(await r.read(alice, "Get-Skill", { name: "pdf-tools" }), "E_SKILL_NOT_FOUND");
+    // Nothing imported yet: no process to read from is known.
+    await expectNoReads(r, undefined);
     expect(expectOk(await r.read(alice, "Info")).status).toBe("sealed");
     expectError(await r.send(owner, "State-Freeze", { successor: source.processId }), "E_SEALED");
     expectError(await r.send(owner, "State-Unfreeze", {}), "E_SEALED");
@@ -148,12 +199,14 @@ describe("a new registry is sealed", () => {
     expect(expectOk(await r.send(owner, "State-Open", {}))).toMatchObject({ already: false });
     expect(expectOk(await r.send(owner, "State-Open", {}))).toMatchObject({ already: true });
     expectOk(await r.send(alice, "Register-Skill", { name: "first", description: "the first write" }));
+    expect(expectOk(await r.read(alice, "Get-Skill", { name: "first" })).skill.name).toBe("first");
     // Open: imports are closed, the old way and the new.
     expectError(await r.send(owner, "Import-State", { skills: [] }), "E_IMPORT_CLOSED");
     expectError(
       await r.send(owner, "State-Import", { from: source.processId, page: 1, entries: [] }),
       "E_IMPORT_CLOSED",
     );
+    expectError(await r.send(owner, "State-Confirm", { from: source.processId }), "E_IMPORT_CLOSED");
   });
 });
 
@@ -177,6 +230,9 @@ describe("freezing", () => {
     expect(expectOk(got).skill.description).toBe("mine");
     const infoReply = await r.read(bob, "Info");
     expect(expectOk(infoReply)).toMatchObject({ status: "frozen", successor });
+    // Anyone's, as every read: the process being emptied is whole.
+    const exported = await r.send(bob, "State-Export", {});
+    expect(expectOk(exported).entries).toHaveLength(1);
     replies.push(
       got,
       infoReply,
@@ -184,7 +240,7 @@ describe("freezing", () => {
       await r.read(bob, "State-Info"),
       expectError(await r.read(bob, "Get-Skill", { name: "nope" }), "E_SKILL_NOT_FOUND"),
       expectError(await r.read(bob, "Get-Skill", "{bad json"), "E_BAD_JSON"),
-      expectError(await r.send(bob, "State-Export", {}), "E_NOT_OWNER"),
+      exported,
       expectError(await r.send(owner, "State-Open", {}), "E_MOVED"),
     );
     for (const reply of replies) expect(reply.tags["Moved-To"], reply.tags.Action).toBe(successor);
@@ -241,6 +297,14 @@ describe("State-Export", () => {
     expectError(await source.read(owner, "State-Export", { maxBytes: 1023 }), "E_INVALID_FIELD");
     expectError(await source.read(owner, "State-Export", { maxBytes: 512 * 1024 + 1 }), "E_INVALID_FIELD");
     expectError(await source.read(owner, "State-Export", { cursor: "not a cursor" }), "E_INVALID_FIELD");
+
+    // Anyone's: a dry-run whose Owner is empty (recent HyperBEAM) or aoconnect's placeholder, and a
+    // stranger's signed message, get the same page as the owner.
+    for (const claimed of ["", "1234"]) {
+      const page = await source.read(bob, "State-Export", { maxBytes: 1024 }, [], { owner: claimed });
+      expect(expectOk(page)).toEqual(small[0]);
+    }
+    expect(expectOk(await source.send(bob, "State-Export", { maxBytes: 1024 }))).toEqual(small[0]);
   });
 });
 
@@ -255,16 +319,25 @@ describe("State-Import and State-Open", () => {
 
     const out = expectError(await imp(2, pages[1].entries), "E_PAGE_OUT_OF_ORDER");
     expect(out.body.error.message).toContain("page 1");
+    // A registry asked to take one process's state (State-Confirm) takes no other's.
+    expectOk(await target.send(owner, "State-Confirm", { from: bob.address }));
+    expect(expectError(await imp(1, pages[0].entries), "E_MOVE_CONFLICT").body.error.message).toContain(
+      `taking the state of ${bob.address}`,
+    );
+    expectOk(await target.send(owner, "State-Confirm", { from }));
     expect(expectOk(await imp(1, pages[0].entries))).toMatchObject({
       page: 1,
       duplicate: false,
-      stateTransfer: { status: "sealed", import: { from, pages: 1 } },
+      stateTransfer: { status: "sealed", import: { from, pages: 1, rollback: false } },
     });
+    // Half-filled: no read is answered as if the data were whole; each names the process to read from.
+    await expectNoReads(target, from);
     const before = await info(target);
     expect(expectOk(await imp(1, pages[0].entries))).toMatchObject({ duplicate: true });
     expect(await info(target)).toEqual(before);
     expectError(await imp(3, pages[2].entries), "E_PAGE_OUT_OF_ORDER");
     expectError(await imp(2, pages[1].entries, owner, bob.address), "E_MOVE_CONFLICT");
+    expectError(await target.send(owner, "State-Confirm", { from: bob.address }), "E_MOVE_CONFLICT");
     for (let i = 1; i < pages.length; i++) expectOk(await imp(i + 1, pages[i].entries));
 
     const want = (await info(source)).digest;
@@ -278,6 +351,9 @@ describe("State-Import and State-Open", () => {
       import: null,
       digest: want,
     });
+    const read = await target.read(bob, "Get-Skill", { name: "pdf-tools" });
+    expect(expectOk(read).skill.name).toBe("pdf-tools");
+    expect(read.tags["Read-From"]).toBeUndefined();
   });
 
   it("move a registry whole: same digest, same answers, publishers keep their rights", async () => {
@@ -322,13 +398,56 @@ describe("State-Import and State-Open", () => {
     expect(moved.tags["Moved-To"]).toBe(target.processId);
   });
 
-  it("roll back: a process frozen for its successor takes the successor's state back", async () => {
+  it("roll back: a process frozen for its successor takes the successor's state back once the successor confirms it", async () => {
     const next = expectOk(await source.read(alice, "Info")).successor as string;
     const target = new Registry(next);
     const wanted = await info(target); // includes the version published after the move
     expect(wanted.digest).not.toBe((await info(source)).digest);
-    // The new process freezes for the old one; the old one imports from it.
+    // Not on the owner's word alone.
+    const refused = expectError(
+      await source.send(owner, "State-Import", { from: next, page: 1, entries: [] }),
+      "E_NOT_CONFIRMED",
+    );
+    expect(refused.body.error.message).toContain(`State-Confirm {"from":"${next}"}`);
+    // Only the successor's state comes back.
+    expectError(await source.send(owner, "State-Confirm", { from: bob.address }), "E_MOVE_CONFLICT");
+    expectError(await source.send(owner, "State-Confirm", { from: source.processId }), "E_INVALID_FIELD");
+    // The deploy's order: ask first (from then on the old process answers no read and names the new
+    // one), then freeze the new one.
+    const asked = await source.send(owner, "State-Confirm", { from: next });
+    expect(expectOk(asked).stateTransfer).toMatchObject({
+      status: "frozen",
+      successor: next,
+      source: { process: next, report: null },
+    });
+    await expectNoReads(source, next);
+    // The new process answered while still open: that confirms nothing.
+    expect(await reportOf(source, next)).toEqual({
+      status: "open",
+      successor: null,
+      digest: wanted.digest,
+      entries: wanted.entries,
+      bytes: wanted.bytes,
+    });
+    expectError(
+      await source.send(owner, "State-Import", { from: next, page: 1, entries: [] }),
+      "E_NOT_CONFIRMED",
+    );
     expectOk(await target.send(owner, "State-Freeze", { successor: source.processId }));
+    // The process being emptied is whole: it answers reads, tagged Moved-To.
+    const whole = await target.read(bob, "Get-Skill", { name: "pdf-tools" });
+    expect(expectOk(whole).skill.latestVersion).toBe("2.0.0");
+    expect(whole.tags["Moved-To"]).toBe(source.processId);
+    expect(whole.tags["Read-From"]).toBeUndefined();
+    expectOk(await source.send(owner, "State-Confirm", { from: next }));
+    expect(await reportOf(source, next)).toEqual({
+      status: "frozen",
+      successor: source.processId,
+      digest: wanted.digest,
+      entries: wanted.entries,
+      bytes: wanted.bytes,
+    });
+
     const pages = await exportPages(target, 8192);
     expectError(
       await source.send(owner, "State-Import", { from: next, page: 2, entries: pages[0].entries }),
@@ -338,17 +457,205 @@ describe("State-Import and State-Open", () => {
     for (const [i, page] of pages.entries()) {
       expectOk(await source.send(owner, "State-Import", { from: next, page: i + 1, entries: page.entries }));
     }
-    expect(await info(source)).toMatchObject({ status: "sealed", successor: null, import: { from: next } });
+    expect(await info(source)).toMatchObject({
+      status: "sealed",
+      successor: null,
+      import: { from: next, rollback: true },
+    });
+    await expectNoReads(source, next);
+    // The confirmation is the successor's latest answer: asked again once the successor is open again
+    // (its move back abandoned), it confirms nothing, and the registry does not open.
+    expectOk(await target.send(owner, "State-Unfreeze", {}));
+    expectOk(await source.send(owner, "State-Confirm", { from: next }));
+    expectError(await source.send(owner, "State-Open", { digest: wanted.digest }), "E_NOT_CONFIRMED");
+    expect(await reportOf(source, next)).toMatchObject({ status: "open", digest: wanted.digest });
+    expectError(await source.send(owner, "State-Open", { digest: wanted.digest }), "E_NOT_CONFIRMED");
+    expectOk(await target.send(owner, "State-Freeze", { successor: source.processId }));
+    expectOk(await source.send(owner, "State-Confirm", { from: next }));
+    expect(await reportOf(source, next)).toMatchObject({ status: "frozen", digest: wanted.digest });
     expectOk(await source.send(owner, "State-Open", { digest: wanted.digest }));
     expect(await info(source)).toMatchObject({
       status: "open",
       digest: wanted.digest,
       entries: wanted.entries,
       predecessor: next,
+      source: null,
     });
     expect(expectOk(await source.read(alice, "Get-Skill", { name: "pdf-tools" })).skill.latestVersion).toBe(
       "2.0.0",
     );
+  });
+});
+
+describe("the owner cannot rewrite a publisher's skill through the transfer actions (issue 19, point 5)", () => {
+  /** The registry's entries with alice's skill `name` handed to the owner and its bundles swapped. */
+  const forge = (entries: Body[], name: string) =>
+    entries.map((e: Body) =>
+      e.kind === "skill" && e.name === name
+        ? { ...e, publisher: owner.address }
+        : e.kind === "version" && e.skill === name
+          ? { ...e, contentHash: contentHash(666), publishedBy: owner.address }
+          : e,
+    );
+
+  it("refuses a rollback 'from' a plain wallet: frozen for it, the import and the open are refused", async () => {
+    const r = await newRegistry("transfer-forge-wallet", true);
+    expectOk(
+      await r.send(alice, "Register-Skill", {
+        name: "victim",
+        description: "alice's skill",
+        version: "1.0.0",
+        txId: txId("victim"),
+        contentHash: contentHash(7),
+      }),
+    );
+    const before = await info(r);
+    const accomplice = actor(net, "owner-accomplice"); // a wallet the owner holds
+    const forged = forge(
+      (await exportPages(r)).flatMap((p) => p.entries),
+      "victim",
+    );
+    const forgedDigest = digestOf(forged);
+    expect(forgedDigest).not.toBe(before.digest);
+
+    expectOk(await r.send(owner, "State-Freeze", { successor: accomplice.address }));
+    const imp = () => r.send(owner, "State-Import", { from: accomplice.address, page: 1, entries: forged });
+    expectError(await imp(), "E_NOT_CONFIRMED");
+    // Asking a wallet sends a question nobody answers; the wallet answering for itself is not a process.
+    expectOk(await r.send(owner, "State-Confirm", { from: accomplice.address }));
+    const claim = {
+      ok: true,
+      stateTransfer: { status: "frozen", successor: r.processId, digest: forgedDigest, entries: 2, bytes: 1 },
+    };
+    for (const tags of [[], [{ name: "From-Process", value: net.authority }]]) {
+      const sent = await accomplice.client.send(
+        r.processId,
+        [{ name: "Action", value: "State-Info-Response" }, ...tags],
+        JSON.stringify(claim),
+      );
+      expect(sent.Error).toBeFalsy();
+      expect(sent.Messages ?? [], "a report is never answered").toEqual([]);
+    }
+    expect((await info(r)).source).toEqual({ process: accomplice.address, report: null });
+    expectError(await imp(), "E_NOT_CONFIRMED");
+    expectError(await r.send(owner, "State-Open", { digest: forgedDigest }), "E_MOVED");
+    // Given back its writers, the registry holds alice's skill as she wrote it.
+    expectOk(await r.send(owner, "State-Unfreeze", {}));
+    expect(await info(r)).toMatchObject({ status: "open", digest: before.digest, source: null });
+    const skill = expectOk(await r.read(bob, "Get-Skill", { name: "victim" }));
+    expect(skill.skill.publisher).toBe(alice.address);
+    expect(skill.version.contentHash).toBe(contentHash(7));
+  });
+
+  it("takes a report only from the process asked, sent by that process itself", async () => {
+    const r = await newRegistry("transfer-forge-process", true);
+    const successor = (await newRegistry("transfer-forge-successor", false)).processId;
+    expectOk(await r.send(owner, "State-Freeze", { successor }));
+    expectOk(await r.send(owner, "State-Confirm", { from: successor }));
+    // A sealed registry answers State-Info too: its report arrives, and confirms nothing (not frozen).
+    expect(await reportOf(r, successor)).toMatchObject({ status: "sealed", successor: null });
+    // Another process, whatever it says, is not the one asked.
+    const claim = JSON.stringify({
+      ok: true,
+      stateTransfer: {
+        status: "frozen",
+        successor: r.processId,
+        digest: "f".repeat(64),
+        entries: 9,
+        bytes: 9,
+      },
+    });
+    // A witness registry: the other process registers a skill there after it sent its claim, and the
+    // messenger delivers a process's messages in order, so once the skill is there the claim reached r.
+    const witness = await newRegistry("transfer-forge-witness", true);
+    const other = await owner.client.spawnWithCode(
+      net,
+      `Send({ Target = "${r.processId}", Action = "State-Info-Response", Data = [[${claim}]] })
+       Send({ Target = "${witness.processId}", Action = "Register-Skill", Data = [[{"name":"delivered","description":"x"}]] })`,
+    );
+    for (let i = 0; i < 300 && (await witness.counts(bob)).skills === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(expectOk(await witness.read(bob, "Get-Skill", { name: "delivered" })).skill.publisher).toBe(other);
+    expect((await info(r)).source.report).toMatchObject({ status: "sealed", digest: "0".repeat(64) });
+    expectError(
+      await r.send(owner, "State-Import", { from: successor, page: 1, entries: [] }),
+      "E_NOT_CONFIRMED",
+    );
+  });
+
+  it("takes only a well-formed report of at most 16 KiB from the process asked", async () => {
+    const r = await newRegistry("transfer-reports", true);
+    // The process asked runs the owner's code here, so that it can send what no registry sends.
+    const asked = await owner.client.spawnWithCode(net, "Ready = true");
+    expectOk(await r.send(owner, "State-Freeze", { successor: asked }));
+    expectOk(await r.send(owner, "State-Confirm", { from: asked }));
+    const good = { status: "frozen", successor: r.processId, digest: "a".repeat(64), entries: 2, bytes: 300 };
+    const bad: unknown[] = [
+      "not json",
+      { ok: false, stateTransfer: good },
+      { ok: true },
+      { ok: true, stateTransfer: { ...good, status: "melting" } },
+      { ok: true, stateTransfer: { ...good, successor: "not an address" } },
+      { ok: true, stateTransfer: { ...good, digest: "A".repeat(64) } },
+      { ok: true, stateTransfer: { ...good, entries: -1 } },
+      { ok: true, stateTransfer: { ...good, bytes: 1.5 } },
+      { ok: true, stateTransfer: { ...good, padding: "x".repeat(16 * 1024) } },
+    ];
+    const witness = await newRegistry("transfer-reports-witness", true);
+    const send = (target: string, action: string, data: unknown) =>
+      `Send({ Target = "${target}", Action = "${action}", Data = [==[${typeof data === "string" ? data : JSON.stringify(data)}]==] })`;
+    const code = [
+      ...bad.map((b) => send(r.processId, "State-Info-Response", b)),
+      send(witness.processId, "Register-Skill", { name: "delivered", description: "x" }),
+    ].join("\n");
+    await evalIn(asked, code);
+    for (let i = 0; i < 300 && (await witness.counts(bob)).skills === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await witness.counts(bob)).skills).toBe(1);
+    expect((await info(r)).source).toEqual({ process: asked, report: null });
+    // The same report, well formed, is taken.
+    await evalIn(asked, send(r.processId, "State-Info-Response", { ok: true, stateTransfer: good }));
+    expect(await reportOf(r, asked)).toEqual(good);
+  });
+
+  it("opens a rollback only with the state the successor confirmed, whatever digest the owner sends", async () => {
+    const a = await newRegistry("transfer-forge-a", true);
+    expectOk(
+      await a.send(alice, "Register-Skill", {
+        name: "victim",
+        description: "alice's skill",
+        version: "1.0.0",
+        txId: txId("victim-a"),
+        contentHash: contentHash(8),
+      }),
+    );
+    const b = await newRegistry("transfer-forge-b", false);
+    expectOk(await a.send(owner, "State-Freeze", { successor: b.processId }));
+    await move(a, b);
+    // The rollback, confirmed by b itself.
+    expectOk(await b.send(owner, "State-Freeze", { successor: a.processId }));
+    expectOk(await a.send(owner, "State-Confirm", { from: b.processId }));
+    const confirmed = await reportOf(a, b.processId);
+    expect(confirmed).toMatchObject({ status: "frozen", successor: a.processId });
+    const entries = (await exportPages(b)).flatMap((p) => p.entries);
+    const forged = forge(entries, "victim");
+    expectOk(await a.send(owner, "State-Import", { from: b.processId, page: 1, entries: forged }));
+    expect((await info(a)).digest).toBe(digestOf(forged));
+    const e = expectError(
+      await a.send(owner, "State-Open", { digest: digestOf(forged) }),
+      "E_DIGEST_MISMATCH",
+    );
+    expect(e.body.error.message).toContain(`not the state process ${b.processId} confirmed`);
+    expectError(await a.send(owner, "State-Open", { digest: confirmed.digest }), "E_DIGEST_MISMATCH");
+    expect((await info(a)).status).toBe("sealed");
+    // Sending the successor's own entries again (they replace by key) brings back the confirmed state.
+    expectOk(await a.send(owner, "State-Import", { from: b.processId, page: 2, entries }));
+    expectOk(await a.send(owner, "State-Open", { digest: confirmed.digest }));
+    const skill = expectOk(await a.read(bob, "Get-Skill", { name: "victim" }));
+    expect(skill.skill.publisher).toBe(alice.address);
+    expect(skill.version.contentHash).toBe(contentHash(8));
   });
 });
 
@@ -358,13 +665,12 @@ describe("owner-only actions and hostile pages", () => {
     const cases: [string, object][] = [
       ["State-Freeze", { successor: source.processId }],
       ["State-Unfreeze", {}],
-      ["State-Export", {}],
+      ["State-Confirm", { from: source.processId }],
       ["State-Import", { from: source.processId, page: 1, entries: [] }],
       ["State-Open", {}],
     ];
     for (const [action, data] of cases) expectError(await r.send(alice, action, data), "E_NOT_OWNER");
-    expectError(await r.read(alice, "State-Export", {}), "E_NOT_OWNER");
-    expect((await info(r)).status).toBe("sealed");
+    expect(await info(r)).toMatchObject({ status: "sealed", source: null });
   });
 
   it("install nothing from a page with a bad entry, and refuse a page over 1 MiB", async () => {

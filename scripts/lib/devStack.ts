@@ -3,6 +3,7 @@
  * passphrase, and the dev wallet the provider signs with. Shared by deploy:dev and outputs.
  */
 import { join } from "node:path";
+import { hasEnvWallet } from "../../providers/wallet";
 import { DEV_PASSPHRASE } from "./passphrase";
 
 export const DEV_STACK = "dev";
@@ -36,7 +37,7 @@ export function devStackEnv(
   if (env.PULUMI_CONFIG_PASSPHRASE === undefined && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
     out.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
   }
-  if (!env.AO_WALLET_JWK && !env.AO_WALLET_FILE) out.AO_WALLET_FILE = p.wallet;
+  if (!hasEnvWallet(env)) out.AO_WALLET_FILE = p.wallet;
   // Never prompt: a deploy script has nobody to answer.
   out.PULUMI_SKIP_UPDATE_CHECK = "true";
   return out;

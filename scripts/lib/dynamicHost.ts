@@ -37,7 +37,7 @@ type Props = Record<string, unknown>;
 /** The RPC secret wrapper (`pulumi/sdk/go/common/resource/sig`): `{ [SECRET_SIG_KEY]: SECRET_SIG, value }`. */
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-/** The engine's marker for a value not known during preview (one definition, in the program host). */
+/** The engine's marker for a value not known during preview (its one definition: providers/aoValues.ts). */
 export { UNKNOWN } from "./engine/programHost";
 
 /** A value the engine would send as a secret (e.g. a `pulumi config set --secret` value to `configure`). */

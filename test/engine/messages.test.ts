@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { bundleLua } from "../../providers/bundle";
 import { formatLuaError, luaCheck } from "../../providers/luaCheck";
 import { luaVersionHint } from "../../providers/luaVersionHint";
-import { parseDeployArgs } from "../../scripts/deploy-dev";
+import { parseDeployArgs } from "../../scripts/lib/deployArgs";
 import { configFixAsYamlEdit, formatFailure } from "../../scripts/lib/engine/messages";
 
 describe("configuration fixes without the Pulumi CLI", () => {

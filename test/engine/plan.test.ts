@@ -85,7 +85,7 @@ describe("the step for one resource (the engine's step generator)", () => {
     });
   });
 
-  it("ignores __provider when comparing inputs (the serialized provider changes with any edit of its code)", () => {
+  it("ignores __provider when comparing inputs (the serialized shim changes with an SDK upgrade or an edit of the shim)", () => {
     const old = resource("a", { inputs: { module: "m", __provider: "v1" } });
     expect(stepFor(old, reg("a", { changes: "unknown" }), { module: "m", __provider: "v2" }).op).toBe("same");
   });

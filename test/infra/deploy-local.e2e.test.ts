@@ -17,7 +17,7 @@ import { toCliConfig } from "../../scripts/outputs";
 import { startFaultProxy } from "../providers/support/faultProxy";
 import { infoTags, spawnsOf } from "../providers/support/network";
 import { aoClient, type Devnet, graphql, withDevnet } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { EMPTY_ENV_WALLET, testWallet } from "../support/wallets";
 
 const REPO = join(__dirname, "..", "..");
 const deployer = testWallet("infra-deploy-local");
@@ -62,7 +62,7 @@ function deploy(args: string[], opts: { state?: string; networkFile?: string } =
       {
         cwd: REPO,
         encoding: "utf8",
-        env: { ...process.env, AO_WALLET_JWK: "", GITHUB_TOKEN: "" },
+        env: { ...process.env, ...EMPTY_ENV_WALLET, GITHUB_TOKEN: "" },
         timeout: 240_000,
       },
       (err, stdout, stderr) =>
@@ -177,6 +177,63 @@ describe("deploy:dev without the Pulumi CLI: the first run", () => {
   });
 });
 
+/** `npm run registry -- <args>` on a stack deployed to `state` (AO_WALLET_FILE: the stack's wallet for writes). */
+function registryCommand(args: string[], opts: { state?: string; wallet?: string } = {}): Promise<Run> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "scripts/registry.ts", ...args, "--state", opts.state ?? stateDir],
+      {
+        cwd: REPO,
+        encoding: "utf8",
+        env: { ...process.env, ...EMPTY_ENV_WALLET, AO_WALLET_FILE: opts.wallet ?? "" },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+/** The first exchange the README shows, through `npm run registry`, on a stack deployed to `state`. */
+async function firstExchange(state: string, outputs: Outputs, name: string): Promise<void> {
+  // Reads need no wallet: the variables are empty and the dev wallet is not this stack's.
+  const info = await registryCommand(["Info"], { state });
+  expect(info.code, info.stderr).toBe(0);
+  expect(info.stderr).toContain(`dry-run Info -> ${outputs.processId}`);
+  expect(info.stdout.split("\n")[0]).toBe("Info-Response OK");
+  expect(JSON.parse(info.stdout.slice(info.stdout.indexOf("\n") + 1)).process).toBe(outputs.processId);
+
+  const withoutWallet = await registryCommand(["Register-Skill", JSON.stringify(skill(name))], {
+    state,
+    wallet: join(tmpdir(), "no-such-wallet.json"),
+  });
+  expect(withoutWallet.code).toBe(1);
+  expect(withoutWallet.stderr).toMatch(/AO_WALLET_FILE .* cannot be read/);
+
+  const registered = await registryCommand(["Register-Skill", JSON.stringify(skill(name)), "--json"], {
+    state,
+    wallet: walletFile,
+  });
+  expect(registered.code, registered.stderr).toBe(0);
+  expect(registered.stderr).toContain(`message Register-Skill -> ${outputs.processId}`);
+  const body = JSON.parse(registered.stdout) as { ok: boolean; skill: { publisher: string } };
+  expect(body.ok).toBe(true);
+  expect(body.skill.publisher).toBe(deployer.address);
+
+  const got = await registryCommand(["Get-Skill", JSON.stringify({ name }), "--json"], { state });
+  expect(got.code, got.stderr).toBe(0);
+  expect((JSON.parse(got.stdout) as { skill: { name: string } }).skill.name).toBe(name);
+  const found = await registryCommand(["Search-Skills", JSON.stringify({ name }), "--json"], { state });
+  expect((JSON.parse(found.stdout) as { skills: { name: string }[] }).skills.map((s) => s.name)).toEqual([
+    name,
+  ]);
+  // A registry error is the reply's status and a non-zero exit, with the reply printed.
+  const missing = await registryCommand(["Get-Skill", JSON.stringify({ name: "no-such-skill" })], { state });
+  expect(missing.code).toBe(1);
+  expect(missing.stdout.split("\n")[0]).toBe("Get-Skill-Response Error E_SKILL_NOT_FOUND");
+}
+
 describe("a second run with no change", () => {
   it("spawns nothing and prints the same outputs", async () => {
     const before = await processesOfDeployer();
@@ -243,7 +300,8 @@ describe("the same program on the legacy network (aoRegistry:network legacy)", (
     const again = await run();
     expect(again.outputs).toEqual(legacy.outputs);
     expect(again.stderr).toContain("no changes");
-  }, 300_000);
+    await firstExchange(state, legacy.outputs, "first-exchange-legacy");
+  }, 400_000);
 });
 
 /** A registry request from the publisher: a message for writes, a dry-run for reads; the reply body. */
@@ -277,6 +335,11 @@ describe("rollback by adoption (what rollback.yml runs), through the same engine
     expect(moved.stderr).toMatch(/\+- ao:AoProcess registry replaced/);
     expect(moved.stderr).toMatch(/AoActiveProcess: opened .* digest [0-9a-f]{64} matches \(1 entries\)/);
     expect(moved.stderr).toMatch(/- ao:AoProcess registry deleted original/);
+    // The last lines name the previous process and how to go back to it.
+    expect(moved.stderr.trim().split("\n").slice(-2)).toEqual([
+      `The stack's registry process is now ${other}; it was ${first.outputs.processId}.`,
+      `To go back: npm run deploy:dev -- --adopt=${first.outputs.processId} (the state moves back with what was written since).`,
+    ]);
     expect(
       readStateFile()
         .resources.filter((r) => r.name === "registry")
@@ -309,6 +372,13 @@ describe("rollback by adoption (what rollback.yml runs), through the same engine
   }, 300_000);
 });
 
+describe("npm run registry: the stack's process, from its outputs (mainnet mode)", () => {
+  // After the rollback: the stack names the first process again, which holds what the tests above wrote.
+  it("answers Info, Register-Skill, Get-Skill and Search-Skills; reads without a wallet, writes signed by the stack's", async () => {
+    await firstExchange(stateDir, first.outputs, "first-exchange");
+  }, 300_000);
+});
+
 describe("a deploy killed in the middle of a move", () => {
   it("is finished by the next run: same new process, no second spawn, every record moved", async () => {
     const dir = mkdtempSync(join(tmpdir(), "deploy-move-killed-"));
@@ -326,7 +396,7 @@ describe("a deploy killed in the middle of a move", () => {
       cwd: REPO,
       detached: true,
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, AO_WALLET_JWK: "" },
+      env: { ...process.env, ...EMPTY_ENV_WALLET },
     });
     let stderr = "";
     await new Promise<void>((resolve, reject) => {
@@ -358,6 +428,53 @@ describe("a deploy killed in the middle of a move", () => {
   }, 300_000);
 });
 
+describe("Ctrl-C in the middle of a move", () => {
+  it("says the registry is frozen (writes refused, reads go on) and that the next run finishes the move", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "deploy-move-interrupted-"));
+    const state = join(dir, "state");
+    const base = await deploy(["--json"], { state });
+    expect(base.code, base.stderr).toBe(0);
+    const a = (JSON.parse(base.stdout) as Outputs).processId!;
+    for (let i = 0; i < 12; i++)
+      expect((await registry(a, "Register-Skill", skill(`ctrl-c-${i}`), true)).body.ok).toBe(true);
+    const release = ["--config", "appName=Agent-Skills-Registry-3", "--config", "movePageBytes=1024"];
+    const child: ChildProcess = spawn(process.execPath, deployArgs(release, { state }), {
+      cwd: REPO,
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...EMPTY_ENV_WALLET },
+    });
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/moved page 2\//.test(stderr)) resolve();
+      });
+      child.once("exit", () => reject(new Error(`the deploy ended before page 2:\n${stderr}`)));
+    });
+    // What a terminal's Ctrl-C does: SIGINT to the whole process group.
+    process.kill(-child.pid!, "SIGINT");
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    await new Promise((r) => setTimeout(r, 100)); // the last stderr chunk
+    expect(code).toBe(130);
+    const target = (JSON.parse(readFileSync(join(state, "dev.json"), "utf8")) as StackState).resources.find(
+      (r) => r.name === "registry" && !r.delete,
+    )!.id;
+    expect(stderr).toContain(
+      `Interrupted during a move: the registry ${a} is frozen for ${target} and refuses writes (E_MOVED) until the move finishes; reads still work.`,
+    );
+    expect(stderr).toContain(
+      "Run `npm run deploy:dev` again: it finds the processes this run made and finishes where it stopped.",
+    );
+    // What it says holds: writes are refused, reads work, and the next run finishes the move.
+    expect((await registry(a, "Register-Skill", skill("during"), true)).body.error?.code).toBe("E_MOVED");
+    expect((await registry(a, "Get-Skill", { name: "ctrl-c-11" })).body.ok).toBe(true);
+    const resumed = await deploy(["--json", ...release], { state });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((JSON.parse(resumed.stdout) as Outputs).processId).toBe(target);
+  }, 300_000);
+});
+
 describe("an interrupted run", () => {
   it("is finished by the next run in the same process; a concurrent run is refused meanwhile", async () => {
     // The node behind a proxy that refuses every message (the Eval) while `hold` is set: the run
@@ -376,7 +493,7 @@ describe("an interrupted run", () => {
         cwd: REPO,
         detached: true,
         stdio: "ignore",
-        env: { ...process.env, AO_WALLET_JWK: "" },
+        env: { ...process.env, ...EMPTY_ENV_WALLET },
       });
       // Wait until the spawn is journaled, then kill the run and its provider host (-9, whole group).
       let journaled: string | undefined;

@@ -149,7 +149,10 @@ describe("every registry output comes from the active process", () => {
       env: { GITHUB_TOKEN },
       activeState: { processId: previous, codeSha256: "c".repeat(64), deploymentId: "previous-deployment" },
     });
-    expect(only(r.byType(AO_PROCESS_TYPE)).inputs).toBeDefined();
+    // The AoProcess already names its new process, and the active process is handed that one...
+    only(r.byType(AO_PROCESS_TYPE));
+    expect(only(r.byType(ACTIVE_PROCESS_TYPE)).inputs.processId).toBe(MOCK_PROCESS_ID);
+    // ...but what the stack publishes is what the active process reports: the previous one.
     expect(r.outputs).toMatchObject({
       processId: previous,
       codeSha256: "c".repeat(64),
@@ -275,6 +278,7 @@ describe("no key material in any input", () => {
 
   it.each([
     ["AO_WALLET_JWK", () => ({ AO_WALLET_JWK: JSON.stringify(jwk) })],
+    ["ARWEAVE_WALLET_JWK", () => ({ ARWEAVE_WALLET_JWK: JSON.stringify(jwk) })],
     [
       "AO_WALLET_FILE",
       () => {

@@ -101,6 +101,25 @@ describe.each(MODES)("AoProcess provider on the local AO network (%s)", (mode) =
     });
   });
 
+  it("a comment or layout change under replace: loaded into the same process, its proof of code updated", async () => {
+    const current = checked({ code: versioned(2), upgrade: "eval" });
+    const olds = { ...first, codeSha256: current.codeSha256, programSha256: current.programSha256 };
+    const news = checked({ code: `-- a comment, and new layout\n${versioned(2).replace(/\n/g, "\n\n  ")}` });
+    expect(news.codeSha256).not.toBe(current.codeSha256);
+    expect(await provider.diff(first.processId, olds, news)).toMatchObject({ changes: true, replaces: [] });
+    const { outs } = await provider.update(first.processId, olds, news);
+    expect(outs).toMatchObject({
+      processId: first.processId,
+      codeSha256: news.codeSha256,
+      programSha256: news.programSha256,
+    });
+    // Code-Sha256 proves the new text; the process kept its state (Version set by the code it runs).
+    expect(await infoTags(net, deployer, first.processId)).toMatchObject({
+      "Code-Sha256": news.codeSha256,
+      Version: "2",
+    });
+  });
+
   it("replaces under replace: a code change spawns a new process and the old one keeps running", async () => {
     const news = checked({ code: versioned(3) });
     expect((await provider.diff(first.processId, first, news)).replaces).toEqual(["code"]);

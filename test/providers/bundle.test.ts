@@ -21,6 +21,29 @@ afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
 
+/**
+ * A Lua state with aolite's loading rules (perplex-labs/aolite lua/aolite/factories/process.lua): a
+ * `package` with `loaded` only, and a `require` that reads `package.loaded`, then loads from the path
+ * (here a table of sources holding one runtime module, `json`), counting its loads in `Runtime.loads`.
+ */
+function aoliteLikeState() {
+  const L = newLuaState();
+  L.run(`
+    local path = { json = "return { name = 'runtime json' }" }
+    Runtime = { loads = 0 }
+    local loaded = {}
+    package = { loaded = loaded }
+    require = function(name)
+      if loaded[name] then return loaded[name] end
+      local source = path[name]
+      if not source then error("module '" .. name .. "' is neither in package.loaded nor on the path") end
+      Runtime.loads = Runtime.loads + 1
+      loaded[name] = assert(load(source, "=" .. name))()
+      return loaded[name]
+    end`);
+  return L;
+}
+
 describe("bundleLua", () => {
   it("emits a file without requires as it is, and nothing else", () => {
     const root = project({ "main.lua": "X = 1\nreturn X" });
@@ -114,9 +137,71 @@ describe("bundleLua", () => {
     const first = bundleLua(path.join(root, "main.lua")).code;
     fs.writeFileSync(path.join(root, "m.lua"), "return { v = 2 }");
     const second = bundleLua(path.join(root, "main.lua")).code;
+    for (const L of [newLuaState(), aoliteLikeState()]) {
+      expect(L.run(first)).toEqual(["1"]);
+      expect(L.run(second)).toEqual(["2"]);
+      expect(L.run("return package.loaded.m.v")).toEqual(["2"]);
+    }
+  });
+
+  it("replaces the modules of a bundle in the earlier layout (package.preload) loaded before it", () => {
+    const earlier = [
+      'local __ao_bundle_entry = function(...) return require("m").v',
+      "end",
+      'package.loaded["m"] = nil package.preload["m"] = function(...) return { v = "old" }',
+      "end",
+      "return __ao_bundle_entry(...)",
+    ].join("\n");
+    const root = project({ "main.lua": 'return require("m").v', "m.lua": 'return { v = "new" }' });
     const L = newLuaState();
-    expect(L.run(first)).toEqual(["1"]);
-    expect(L.run(second)).toEqual(["2"]);
+    expect(L.run(earlier)).toEqual(["old"]);
+    expect(L.run(bundleLua(path.join(root, "main.lua")).code)).toEqual(["new"]);
+    expect(L.run('return require("m").v')).toEqual(["new"]);
+  });
+
+  describe("loads wherever require works", () => {
+    const root = () =>
+      project({
+        "main.lua": [
+          'local a = require("lib.a")',
+          'local json = require("json")',
+          'return a.name .. "," .. json.name .. "," .. tostring(require("lib.a") == a)',
+        ].join("\n"),
+        "lib/a.lua": 'local c = require("lib.c")\nreturn { name = "a" .. c.name }',
+        "lib/c.lua": 'return { name = "c" }',
+      });
+
+    it("where require reads package.loaded and then the path, and package has no preload (aolite)", () => {
+      const L = aoliteLikeState();
+      expect(L.run("return tostring(package.preload) .. ' ' .. tostring(package.searchers)")).toEqual([
+        "nil nil",
+      ]);
+      expect(L.run(bundleLua(path.join(root(), "main.lua")).code)).toEqual(["ac,runtime json,true"]);
+      // Bundled modules are in package.loaded, where the runtime's require finds them too.
+      expect(L.run('return require("lib.c").name .. " " .. Runtime.loads')).toEqual(["c 1"]);
+    });
+
+    it("where there is no package table at all", () => {
+      const L = aoliteLikeState();
+      L.run("package = nil");
+      expect(L.run(bundleLua(path.join(root(), "main.lua")).code)).toEqual(["ac,runtime json,true"]);
+    });
+
+    it("with require's rules: each module once, with its name, and true for a module that returns nothing", () => {
+      const project2 = project({
+        "main.lua": [
+          'local first = require("counted")',
+          'local again = require("counted")',
+          'local silent = require("silent")',
+          'return Runs .. " " .. tostring(first == again) .. " " .. first.name .. " " .. tostring(silent)',
+        ].join("\n"),
+        "counted.lua": "Runs = (Runs or 0) + 1\nreturn { name = ... }",
+        "silent.lua": "Silent = true",
+      });
+      for (const L of [newLuaState(), aoliteLikeState()]) {
+        expect(L.run(bundleLua(path.join(project2, "main.lua")).code)).toEqual(["1 true counted true"]);
+      }
+    });
   });
 
   it("keeps the entry's line numbers, and ships no manifest comment to AO", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkInputs, Provider } from "../../providers/aoProcess";
 import { PREVIEW_UNKNOWN as UNKNOWN } from "../../providers/aoValues";
+import { ENTRY_HEADER, moduleHeader } from "../../providers/bundle";
 import { sha256Hex } from "../../providers/hash";
 import { ID, LUA54_HINT } from "./support/inputs";
 
@@ -37,7 +38,7 @@ describe("check", () => {
   });
 
   it("fails on a Lua syntax error in bundled code too", () => {
-    const code = `local __ao_bundle_entry = function(...) return require("m")\nend\npackage.preload["m"] = function(...) return = 1\nend\nreturn __ao_bundle_entry(...)`;
+    const code = `${ENTRY_HEADER}return require("m")\nend\n${moduleHeader("m")}return = 1\nend\nreturn __ao_bundle_entry(...)`;
     expect(checkInputs({ ...news, code }).failures).toEqual([
       { property: "code", reason: "process.lua:3: unexpected symbol near '='" },
     ]);

@@ -20,7 +20,7 @@ import {
   startDynamicHost,
 } from "../../scripts/lib/dynamicHost";
 import { type Devnet, tempDataDir, withDevnet } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { NO_ENV_WALLET, testWallet } from "../support/wallets";
 import { LUA54_HINT } from "./support/inputs";
 import { infoTags, networkInputs, spawnsOf } from "./support/network";
 import {
@@ -52,7 +52,7 @@ beforeAll(async () => {
   writeFileSync(walletFile, walletJson, { mode: 0o600 });
   host = await startDynamicHost({
     runtimeOptions: { typescript: "true", packagemanager: "npm" },
-    env: { AO_WALLET_JWK: undefined, AO_WALLET_FILE: walletFile },
+    env: { ...NO_ENV_WALLET, AO_WALLET_FILE: walletFile },
   });
   await host.pluginInfo();
   await host.configure({ "aoRegistry:module": net.moduleId });
@@ -152,7 +152,7 @@ describe("AoProcess through the real dynamic-provider host (gRPC)", () => {
     // NODE_DEBUG=module: Node logs each module it loads, by real path, on the host's stderr.
     const moved = await startDynamicHost({
       cwd: copy,
-      env: { NODE_DEBUG: "module", AO_WALLET_JWK: undefined, AO_WALLET_FILE: undefined },
+      env: { NODE_DEBUG: "module", ...NO_ENV_WALLET },
     });
     try {
       await moved.configure({});
@@ -313,13 +313,13 @@ async function processesNamed(name: string): Promise<string[]> {
   return body.data.transactions.edges.map((e) => e.node.id);
 }
 
-describe("the wallet from stack config: the secret aoRegistry:wallet, through Configure", () => {
+describe("the wallet from stack config (the secret aoRegistry:wallet, through Configure) or the environment", () => {
   const fromConfig = testWallet("aoprocess-config-wallet");
   const hosts: DynamicHost[] = [];
   /** A host started as the engine starts it for a stack, with `env` for the host and `config` for Configure. */
   async function hostWith(env: Record<string, string | undefined>, config: Record<string, unknown>) {
     const h = await startDynamicHost({
-      env: { AO_WALLET_JWK: undefined, AO_WALLET_FILE: undefined, ...env },
+      env: { ...NO_ENV_WALLET, ...env },
     });
     hosts.push(h);
     // The engine sends the whole stack config, namespaces kept; `--secret` values as secrets.
@@ -369,6 +369,31 @@ describe("the wallet from stack config: the secret aoRegistry:wallet, through Co
     );
     const { inputs } = await h.check(urn("precedence"), {}, programInputs({ code: versioned(8) }));
     expect((await h.create(urn("precedence"), inputs)).properties.owner).toBe(fromConfig.address);
+  });
+
+  it("deploys with ARWEAVE_WALLET_JWK alone, the variable the design's deploy script reads", async () => {
+    const h = await hostWith({ ARWEAVE_WALLET_JWK: JSON.stringify(fromConfig.jwk) }, {});
+    const { inputs } = await h.check(urn("arweave-env"), {}, programInputs({ code: versioned(11) }));
+    expect((await h.create(urn("arweave-env"), inputs)).properties.owner).toBe(fromConfig.address);
+  });
+
+  it("AO_WALLET_JWK and ARWEAVE_WALLET_JWK set to different wallets: one line naming both, no key, no spawn", async () => {
+    const h = await hostWith(
+      { AO_WALLET_JWK: JSON.stringify(deployer.jwk), ARWEAVE_WALLET_JWK: JSON.stringify(fromConfig.jwk) },
+      {},
+    );
+    const name = "two-env-wallets";
+    const { inputs } = await h.check(urn(name), {}, programInputs({ code: versioned(12), name }));
+    const err = (await h.create(urn(name), inputs).catch((e) => e)) as DynamicHostError;
+    expect(err.message).toContain(
+      `AO_WALLET_JWK (address ${deployer.address}) and ARWEAVE_WALLET_JWK (address ${fromConfig.address}) ` +
+        "hold different wallets: unset one of them, or set both to the same wallet JSON.",
+    );
+    const seen = err.message + h.logs.join("\n");
+    expect(keyMaterialIn(seen, deployer.jwk)).toEqual([]);
+    expect(keyMaterialIn(seen, fromConfig.jwk)).toEqual([]);
+    expect(err.initFailed).toBeUndefined();
+    expect(await processesNamed(name)).toEqual([]);
   });
 
   it("without config secret or environment: fails before spawning, naming both ways to provide a wallet", async () => {

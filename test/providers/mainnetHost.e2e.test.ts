@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DynamicHost, dynamicUrn, startDynamicHost } from "../../scripts/lib/dynamicHost";
 import { type Devnet, tempDataDir, withDevnet } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { NO_ENV_WALLET, testWallet } from "../support/wallets";
 import { infoTags, networkInputs, spawnsOf } from "./support/network";
 import { type SerializedProvider, serializeProviderInChild } from "./support/serializedProvider";
 
@@ -48,7 +48,7 @@ beforeAll(async () => {
   host = await startDynamicHost({
     cwd: copy,
     runtimeOptions: { typescript: "true", packagemanager: "npm" },
-    env: { NODE_DEBUG: "module", AO_WALLET_JWK: JSON.stringify(deployer.jwk), AO_WALLET_FILE: undefined },
+    env: { NODE_DEBUG: "module", ...NO_ENV_WALLET, AO_WALLET_JWK: JSON.stringify(deployer.jwk) },
   });
   await host.configure({ "aoRegistry:module": net.moduleId });
 }, 300_000);
@@ -107,7 +107,7 @@ describe("a mainnet deploy through the dynamic-provider host, provider compiled 
   it("refreshes without the wallet (reads are signed by a key made for the run)", async () => {
     const bare = await startDynamicHost({
       cwd: copy,
-      env: { AO_WALLET_JWK: undefined, AO_WALLET_FILE: undefined },
+      env: NO_ENV_WALLET,
     });
     try {
       await bare.configure({});

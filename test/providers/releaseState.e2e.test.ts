@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DynamicHost, dynamicUrn, startDynamicHost } from "../../scripts/lib/dynamicHost";
 import { aoClient, type Devnet, withDevnet } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { NO_ENV_WALLET, testWallet } from "../support/wallets";
 import { infoTags, networkInputs, spawnsOf } from "./support/network";
 import { type SerializedProvider, serializeProviderInChild } from "./support/serializedProvider";
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
   shim = serializeProviderInChild();
   net = await withDevnet();
   host = await startDynamicHost({
-    env: { AO_WALLET_JWK: JSON.stringify(deployer.jwk), AO_WALLET_FILE: undefined },
+    env: { ...NO_ENV_WALLET, AO_WALLET_JWK: JSON.stringify(deployer.jwk) },
   });
   await host.configure({});
 }, 180_000);
@@ -129,6 +129,8 @@ describe("state from release 0.1.0, run by the new provider", () => {
       ...kept,
       adoptProcessId: byHand,
       stateTransfer: false,
+      // Release 0.1.0 had no program hash: the new state records it (same text, so no change of process).
+      programSha256: news.inputs.programSha256,
       __provider: shim.text,
     });
     expect((await infoTags(net, deployer, byHand)).Version).toBe("1");

@@ -2,6 +2,7 @@
  * The AoProcess resource under Pulumi mocks: the code is bundled when the resource is declared, goes in
  * as a plain input, and the declared outputs resolve. Mocks are set before the resource is created.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,10 +15,12 @@ beforeAll(async () => {
     {
       newResource: (args) => {
         registered.push(args.inputs);
-        return {
-          id: "p".repeat(43),
-          state: { ...args.inputs, processId: "p".repeat(43), owner: "o".repeat(43) },
-        };
+        // What a provider would derive from what it was sent: a process ID from the code it deployed.
+        const processId = createHash("sha256")
+          .update(String(args.inputs.code))
+          .digest("base64url")
+          .slice(0, 43);
+        return { id: processId, state: { ...args.inputs, processId, owner: "o".repeat(43) } };
       },
       call: () => ({}),
     },
@@ -45,10 +48,13 @@ describe("AoProcess", () => {
       name: "r",
       endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
     });
-    expect(await output(p.processId)).toBe(ID("p"));
-    expect(await output(p.owner)).toBe(ID("o"));
+    const bundle = bundleLua(path.join(dir, "main.lua")).code;
+    // The declared outputs carry what the provider answered for exactly that code.
+    expect(await output(p.processId)).toBe(
+      createHash("sha256").update(bundle).digest("base64url").slice(0, 43),
+    );
     const inputs = registered.at(-1)!;
-    expect(inputs.code).toBe(bundleLua(path.join(dir, "main.lua")).code);
+    expect(inputs.code).toBe(bundle);
     expect(inputs).not.toHaveProperty("entry");
     expect(typeof inputs.__provider).toBe("string");
   });
@@ -63,7 +69,9 @@ describe("AoProcess", () => {
       endpoints: { mu: "http://mu", cu: "http://cu", gateway: "http://gw" },
       adoptProcessId: ID("a"),
     });
-    expect(await output(p.processId)).toBe(ID("p"));
+    expect(await output(p.processId)).toBe(
+      createHash("sha256").update("return 1").digest("base64url").slice(0, 43),
+    );
     const inputs = registered.at(-1)!;
     expect(inputs.adoptProcessId).toBe(ID("a"));
     expect(inputs).not.toHaveProperty("processId");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { errorStatus, isRetryable, notYetError, probeRefused, withRetry } from "../../providers/retry";
+import { closedPort } from "../support/ports";
 
 /** A fake clock: sleep advances time instantly and records the delays. */
 function clock() {
@@ -150,7 +151,9 @@ describe("a refused local network fails within seconds and says how to start it"
     ["ECONNREFUSED", connError("ECONNREFUSED")],
     ["aoconnect's wrapper, the port refusing", new Error("Error while communicating with MU: {}")],
   ])("%s on 127.0.0.1 or localhost: gives up after a few seconds, naming npm run devnet", async (_n, err) => {
-    for (const endpoint of ["http://127.0.0.1:4000", "http://localhost:4000"]) {
+    // A port nothing listens on, whatever runs on this machine (a local network on 4000, say).
+    const port = await closedPort();
+    for (const endpoint of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
       const c = clock();
       const failure = await withRetry(
         async () => {
@@ -192,7 +195,7 @@ describe("a refused local network fails within seconds and says how to start it"
       },
       {
         step: "spawn",
-        endpoint: "http://127.0.0.1:4000",
+        endpoint: "http://127.0.0.1:1",
         totalMs: 20_000,
         now: c.now,
         sleep: c.sleep,
@@ -220,11 +223,15 @@ describe("a refused local network fails within seconds and says how to start it"
       },
       {
         step: "eval",
-        endpoint: "http://127.0.0.1:4000",
+        endpoint: "http://127.0.0.1:1",
         totalMs: 20_000,
         now: c.now,
         sleep: c.sleep,
         random: () => 0.5,
+        // An HTTP status says the server is up: nothing to probe (whatever listens on the machine).
+        probe: async () => {
+          throw new Error("a 503 must not be probed");
+        },
       },
     ).catch(() => {});
     expect(c.now()).toBe(20_000);

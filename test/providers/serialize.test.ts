@@ -8,7 +8,7 @@ import Module from "node:module";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROVIDER_PACKAGE } from "../../providers/shim";
-import { testWallet } from "../support/wallets";
+import { testWallet, walletInEnv } from "../support/wallets";
 import { LUA54_HINT } from "./support/inputs";
 import {
   programConfigEnv,
@@ -106,16 +106,13 @@ describe("the serialized provider", () => {
   });
 
   it("keeps error messages through serialization (no wallet: says where to put one)", async () => {
-    const saved = { jwk: process.env.AO_WALLET_JWK, file: process.env.AO_WALLET_FILE };
-    delete process.env.AO_WALLET_JWK;
-    delete process.env.AO_WALLET_FILE;
+    const restoreEnv = walletInEnv(undefined);
     try {
       const { inputs } = await provider.check({}, news);
       const err = await provider.create(inputs).catch((e: Error) => e);
       expect(err.message).toMatch(/No Arweave wallet: set the stack config secret .*:wallet .*AO_WALLET_JWK/);
     } finally {
-      if (saved.jwk !== undefined) process.env.AO_WALLET_JWK = saved.jwk;
-      if (saved.file !== undefined) process.env.AO_WALLET_FILE = saved.file;
+      restoreEnv();
     }
   });
 });

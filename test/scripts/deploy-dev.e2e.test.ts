@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
-import { ensureNetwork, type NetworkHandle, networkAnswers } from "../../scripts/deploy-dev";
+import { ensureNetwork, type NetworkHandle, networkAnswers } from "../../scripts/lib/localNetwork";
 import { tempDataDir } from "../support/devnet";
-import { testWallet } from "../support/wallets";
+import { EMPTY_ENV_WALLET, testWallet } from "../support/wallets";
 
 const REPO = join(__dirname, "..", "..");
 
@@ -53,7 +53,7 @@ describe("deploy:dev starts the local network when it is not running", () => {
           "--state",
           join(dir, "state"),
         ],
-        { cwd: REPO, encoding: "utf8", env: { ...process.env, AO_WALLET_JWK: "" }, timeout: 240_000 },
+        { cwd: REPO, encoding: "utf8", env: { ...process.env, ...EMPTY_ENV_WALLET }, timeout: 240_000 },
         (err, stdout, stderr) =>
           err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
       ),

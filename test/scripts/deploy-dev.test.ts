@@ -1,42 +1,39 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
 import { describeNetwork } from "../../devnet/networkFile";
 import { memory64Flags } from "../../devnet/nodeVersions.cjs";
-import { devnetCommand, ensureDevWallet, networkAnswers } from "../../scripts/deploy-dev";
 import { devStackEnv } from "../../scripts/lib/devStack";
+import { ensureDevWallet } from "../../scripts/lib/devWallet";
+import { devnetCommand, networkAnswers } from "../../scripts/lib/localNetwork";
 import { DEV_PASSPHRASE } from "../../scripts/lib/passphrase";
 import { pulumiCandidates } from "../../scripts/lib/pulumiCli";
+import { closedPort } from "../support/ports";
 
 const REPO = join(__dirname, "..", "..");
 
+/** `scripts/deploy-dev.ts <args>` with only node on PATH and an empty HOME: no Pulumi CLI anywhere. */
+function deployWithoutCli(args: string[]) {
+  const home = mkdtempSync(join(tmpdir(), "no-pulumi-home-"));
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "scripts/deploy-dev.ts", ...args, "--state", join(home, "state")],
+    {
+      cwd: REPO,
+      env: { PATH: dirname(process.execPath), HOME: home },
+      encoding: "utf8",
+      timeout: 200_000,
+    },
+  );
+  return { ...r, home };
+}
+
 describe("deploy:dev without a Pulumi CLI", () => {
   it("says so in one line and runs the local engine, whose configuration fixes are edits of Pulumi.dev.yaml", () => {
-    const home = mkdtempSync(join(tmpdir(), "no-pulumi-home-"));
-    const missing = join(home, "no-network", "network.json");
-    const r = spawnSync(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "scripts/deploy-dev.ts",
-        "--preview",
-        "--network-file",
-        missing,
-        "--state",
-        join(home, "state"),
-      ],
-      {
-        cwd: REPO,
-        // Only node itself on PATH; an empty HOME: no ~/.pulumi/bin.
-        env: { PATH: dirname(process.execPath), HOME: home },
-        encoding: "utf8",
-        timeout: 200_000,
-      },
-    );
+    const r = deployWithoutCli(["--preview", "--config", "scheduler=x"]);
     expect(r.status).toBe(1);
     const lines = r.stderr.trim().split("\n");
     expect(lines[0]).toMatch(
@@ -44,13 +41,47 @@ describe("deploy:dev without a Pulumi CLI", () => {
     );
     expect(lines.filter((l) => /Pulumi CLI/.test(l))).toHaveLength(1);
     // The program's configuration error, with the fix as the edit to make, and no stack trace.
-    expect(r.stderr).toContain(`${missing} does not exist`);
+    expect(r.stderr).toContain('aoRegistry:scheduler "x" is not an Arweave ID');
     expect(r.stderr).toContain(
-      "in Pulumi.dev.yaml, under `config:`, set `aoRegistry:networkFile: <path>/network.json`",
+      "in Pulumi.dev.yaml, under `config:`, set `aoRegistry:scheduler: <43-character ID>`",
     );
     expect(r.stderr).not.toContain("pulumi config set");
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr).not.toContain("starting the local AO network");
+  });
+});
+
+describe("deploy:dev checks the files its flags name before anything runs, in one line each", () => {
+  it("--network-file naming a missing file: names the flag, and how to start a network that writes it", () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "no-network-")), "net", "network.json");
+    const r = deployWithoutCli(["--network-file", missing]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `error: --network-file ${missing}: no such file; start a network that writes it (npm run devnet -- --data ${dirname(missing)}), or leave out --network-file and deploy:dev starts one`,
+    ]);
+  });
+
+  it("--wallet naming broken JSON: names the flag and the fix, not AO_WALLET_FILE, and echoes no key material", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bad-wallet-"));
+    const file = join(dir, "wallet.json");
+    writeFileSync(file, '{"kty":"RSA","n":"secret-modulus-AAAAAAAAAAAA","d":"secret-exponent-BBBBBBBB"');
+    const r = deployWithoutCli(["--preview", "--wallet", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `error: --wallet ${file} is not valid JSON: it must hold an Arweave wallet (JWK) as JSON; pass the path of an Arweave wallet JSON (JWK), or leave out --wallet to use the dev wallet`,
+    ]);
+    expect(r.stderr).not.toContain("AO_WALLET_FILE");
+    expect(r.stderr).not.toContain("secret-");
+  });
+
+  it("--port out of range or not a number: one line naming the values it takes", () => {
+    for (const bad of ["70000", "x", "-1"]) {
+      const r = deployWithoutCli([`--port=${bad}`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `error: --port ${bad}: use a port number from 1 to 65535, or 0 for any free one`,
+      );
+    }
   });
 });
 
@@ -90,6 +121,8 @@ describe("the dev stack's environment", () => {
     expect(mine.PULUMI_BACKEND_URL).toBe("s3://b");
     expect(mine.PULUMI_CONFIG_PASSPHRASE).toBeUndefined();
     expect(mine.AO_WALLET_FILE).toBeUndefined();
+    // The design's deploy script's variable names the user's wallet too: no dev wallet in its place.
+    expect(devStackEnv("/repo", { ARWEAVE_WALLET_JWK: "{}" }).AO_WALLET_FILE).toBeUndefined();
   });
 
   it("keeps .pulumi-state, .devnet-data and wallets out of git", () => {
@@ -117,7 +150,7 @@ describe("starting the local network", () => {
   it("sees that a network file's URLs do not answer", async () => {
     // What the network writes (its own function), at a port where nothing listens.
     const info = describeNetwork(
-      "http://127.0.0.1:9",
+      `http://127.0.0.1:${await closedPort()}`,
       [{ id: AOS_MODULE_ID, aosVersion: "2.0.4" }],
       "L".repeat(43),
     );
@@ -129,11 +162,26 @@ describe("the dev wallet", () => {
   it("is created once, readable by its owner only, and kept afterwards", () => {
     const file = join(mkdtempSync(join(tmpdir(), "dev-wallet-")), "nested", "dev-wallet.json");
     const lines: string[] = [];
-    const address = ensureDevWallet(file, (l) => lines.push(l));
+    const address = ensureDevWallet(file, "/state", (l) => lines.push(l));
     expect(address).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(lines).toHaveLength(1);
-    expect(ensureDevWallet(file, (l) => lines.push(l))).toBe(address);
+    expect(ensureDevWallet(file, "/state", (l) => lines.push(l))).toBe(address);
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe("a damaged dev wallet", () => {
+  it("is one line naming the file and the fix (delete it, and the dev stack's state), never the parser's position", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dev-wallet-"));
+    const file = join(dir, "dev-wallet.json");
+    ensureDevWallet(file, "/state", () => {});
+    writeFileSync(file, readFileSync(file, "utf8").slice(0, 500));
+    expect(() => ensureDevWallet(file, join(dir, "state"), () => {})).toThrow(
+      new RegExp(
+        `^the dev wallet ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON: .*; delete it and run again to create a new one; the dev stack's processes belong to the old one, so delete its state too \\(.*state: the dev stack is disposable\\)$`,
+      ),
+    );
+    expect(() => ensureDevWallet(file, "/state", () => {})).not.toThrow(/position/);
   });
 });

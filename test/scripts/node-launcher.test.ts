@@ -11,6 +11,7 @@ import {
   missingMemory64Flags,
   PINNED_NODE,
   satisfies,
+  testsNodeProblem,
 } from "../../devnet/nodeVersions.cjs";
 import { launch } from "../../scripts/node-launcher.cjs";
 import { REPO } from "../infra/support/yaml";
@@ -155,5 +156,28 @@ describe("the launcher as npm scripts run it", () => {
       expect(lines[0]).toContain(`needs Node.js ${RANGE}, not v20.20.2`);
       expect(lines[0]).toContain(`running under Node.js ${process.versions.node} from `);
     });
+  });
+});
+
+describe("the tests started directly (npx vitest) under a Node.js outside the engines range", () => {
+  const range = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")).engines.node;
+  it("are refused in one line naming the versions and the npm script that picks a Node.js that fits", () => {
+    expect(testsNodeProblem("v20.20.2", range)).toBe(
+      `the tests need Node.js ${range}, not v20.20.2: run them with \`npm test\` or \`npm test -- <files>\`, which start them under a Node.js that fits (installing Node.js 22 once if needed)`,
+    );
+    for (const fits of ["v22.23.3", "v24.21.0"]) expect(testsNodeProblem(fits, range)).toBeUndefined();
+  });
+
+  it("vitest.config.mts refuses with that message before any test runs", () => {
+    // The real vitest loading the real config, in a Node.js that reports itself as Debian's 20.
+    const asNode20 = "data:text/javascript,Object.defineProperty(process,'version',{value:'v20.20.2'})";
+    const r = spawnSync(
+      process.execPath,
+      ["--import", asNode20, "node_modules/vitest/vitest.mjs", "run", "test/scripts/localNetwork.test.ts"],
+      { cwd: REPO, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain(testsNodeProblem("v20.20.2", range));
+    expect(r.stdout + r.stderr).not.toMatch(/Tests +\d+ passed/);
   });
 });

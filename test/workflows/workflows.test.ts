@@ -234,6 +234,7 @@ describe("deploy.yml: tests, then (optional) testnet, then production, then the 
     expect(up!.env).toEqual({
       PULUMI_ACCESS_TOKEN: gh("secrets.PULUMI_ACCESS_TOKEN"),
       AO_WALLET_JWK: gh("secrets.AO_WALLET_JWK"),
+      ARWEAVE_WALLET_JWK: gh("secrets.ARWEAVE_WALLET_JWK"),
     });
     expect(w.jobs.testnet!.environment).toBe("testnet");
   });
@@ -244,6 +245,7 @@ describe("deploy.yml: tests, then (optional) testnet, then production, then the 
     expect(up!.env).toEqual({
       PULUMI_ACCESS_TOKEN: gh("secrets.PULUMI_ACCESS_TOKEN"),
       AO_WALLET_JWK: gh("secrets.AO_WALLET_JWK"),
+      ARWEAVE_WALLET_JWK: gh("secrets.ARWEAVE_WALLET_JWK"),
       GITHUB_TOKEN: gh("secrets.CLI_REPO_TOKEN"),
     });
     expect(w.jobs.deploy!.environment).toBe("production");
@@ -252,6 +254,7 @@ describe("deploy.yml: tests, then (optional) testnet, then production, then the 
   it("reads exactly these secrets", () => {
     expect([...new Set(secretsIn(text("deploy.yml")))]).toEqual([
       "AO_WALLET_JWK",
+      "ARWEAVE_WALLET_JWK",
       "CLI_REPO_TOKEN",
       "PULUMI_ACCESS_TOKEN",
     ]);
@@ -291,6 +294,7 @@ describe("drift.yml: scheduled preview --refresh --expect-no-changes", () => {
   });
   it("needs no wallet", () => {
     expect(secretsIn(text("drift.yml"))).not.toContain("AO_WALLET_JWK");
+    expect(secretsIn(text("drift.yml"))).not.toContain("ARWEAVE_WALLET_JWK");
   });
 });
 
@@ -332,6 +336,7 @@ describe("rollback.yml: manual, adopts a previous process without spawning", () 
       ACCEPT_DATA_LOSS: gh("inputs.accept_data_loss"),
     });
     expect(up!.env?.AO_WALLET_JWK).toBe(gh("secrets.AO_WALLET_JWK"));
+    expect(up!.env?.ARWEAVE_WALLET_JWK).toBe(gh("secrets.ARWEAVE_WALLET_JWK"));
   });
 
   it("refuses, before any deploy, a release whose registry cannot take the state back unless the loss is accepted", () => {

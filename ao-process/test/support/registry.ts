@@ -137,16 +137,26 @@ export class Registry {
     return parseReply(res.Messages, action, as.address);
   }
 
-  /** A dry-run, the way the CLI reads: evaluated but never recorded. */
-  async read(as: Actor, action: string, data: unknown = {}, extraTags: Tag[] = []): Promise<Reply> {
+  /**
+   * A dry-run, the way the CLI reads: evaluated but never recorded. It claims `as` as its Owner, unless
+   * `owner` says otherwise: "" is what recent HyperBEAM passes (it drops a dry-run's signature before
+   * building its message), "1234" what aoconnect's legacy dry-run sends when given none.
+   */
+  async read(
+    as: Actor,
+    action: string,
+    data: unknown = {},
+    extraTags: Tag[] = [],
+    { owner = as.address }: { owner?: string } = {},
+  ): Promise<Reply> {
     const res = await as.client.dryrun({
       process: this.processId,
-      Owner: as.address,
+      Owner: owner,
       tags: [{ name: "Action", value: action }, ...extraTags],
       data: typeof data === "string" ? data : JSON.stringify(data),
     });
     expect(res.Error, `${action} raised`).toBeFalsy();
-    return parseReply(res.Messages, action, as.address);
+    return parseReply(res.Messages, action, owner);
   }
 
   async counts(as: Actor): Promise<Record<string, number>> {

@@ -9,6 +9,7 @@
  * needs a plain Node module loader (pulumi/pulumi#10480), which this process is.
  */
 import type * as pulumiType from "@pulumi/pulumi";
+import { PREVIEW_UNKNOWN } from "../../../providers/aoValues";
 
 export interface ProgramStart {
   type: "start";
@@ -40,7 +41,7 @@ export type ProgramMessage =
   | { type: "error"; message: string; stack?: string };
 
 /** The engine's marker for a value not known during preview, as its gRPC carries it to providers. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const UNKNOWN = PREVIEW_UNKNOWN;
 
 /** Inputs with the SDK's unknowns (during preview: outputs of resources not created yet) as UNKNOWN. */
 export function withUnknownMarker(v: unknown): unknown {

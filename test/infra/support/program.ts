@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type * as pulumiType from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { PROJECT } from "../../../infra/config";
+import { NO_ENV_WALLET } from "../../support/wallets";
 import { readYaml } from "./yaml";
 
 export type Registration = pulumiType.runtime.MockResourceArgs & { urn?: string };
@@ -68,8 +69,7 @@ export async function runProgram(opts: RunOptions): Promise<Run> {
     PULUMI_CONFIG: JSON.stringify(opts.config),
     PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(opts.secretKeys ?? []),
     GITHUB_TOKEN: undefined,
-    AO_WALLET_JWK: undefined,
-    AO_WALLET_FILE: undefined,
+    ...NO_ENV_WALLET,
     ...opts.env,
   };
   for (const [k, v] of Object.entries(env)) {

@@ -1,0 +1,14 @@
+/**
+ * The flags of `npm run devnet` (devnet/cli.ts), in one list that the parser reads and a test holds the
+ * README to. A module of its own: cli.ts starts the network when it is loaded.
+ */
+import { DEFAULT_COMPUTE_DEADLINE_MS } from "./index";
+
+export const DEVNET_OPTIONS = {
+  port: { type: "string", default: "4000" },
+  host: { type: "string", default: "127.0.0.1" },
+  data: { type: "string", default: ".devnet-data" },
+  "max-live": { type: "string", default: "16" },
+  "compute-deadline-ms": { type: "string", default: String(DEFAULT_COMPUTE_DEADLINE_MS) },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
