@@ -4,12 +4,22 @@ import { DEFAULT_COMPUTE_DEADLINE_MS, startDevnet } from "./index";
 import { memory64Problem } from "./nodeVersions.cjs";
 
 const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data .devnet-data] [--max-live 16]
-                       [--compute-deadline-ms ${DEFAULT_COMPUTE_DEADLINE_MS}]
+                       [--compute-deadline-ms ${DEFAULT_COMPUTE_DEADLINE_MS}] [--dry-run-instances 4]
+                       [--dry-runs-per-peer 8] [--dry-runs-per-process 16]
 
 Runs the local AO network (messenger, scheduler, compute unit, gateway) in the foreground
 until SIGINT or SIGTERM. State lives under --data and survives restarts.
 A message or dry-run that computes longer than --compute-deadline-ms (CPU time) is stopped: its result
-carries an Error and the process's state stays as it was before it.`;
+carries an Error and the process's state stays as it was before it. Dry-runs run on instances of their
+own (at most --dry-run-instances); past --dry-runs-per-peer in flight from one connecting address the
+answer is a 429, past --dry-runs-per-process for one process a 503, both with Retry-After.`;
+
+/** A flag that takes a positive whole number: its value, or an error naming the flag and the fix. */
+function positive(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} ${value}: use a positive whole number`);
+  return n;
+}
 
 async function main(): Promise<void> {
   const memory64 = memory64Problem(process.version, process.execArgv, "npm run devnet");
@@ -31,12 +41,19 @@ async function main(): Promise<void> {
       `--compute-deadline-ms ${values["compute-deadline-ms"]}: use a positive whole number of milliseconds`,
     );
 
+  const instances = positive("dry-run-instances", values["dry-run-instances"]);
   const net = await startDevnet({
     port,
     host: values.host,
     dataDir: values.data,
     maxLive,
     computeDeadlineMs,
+    dryRuns: {
+      instances,
+      instancesPerProcess: Math.min(2, instances),
+      perPeer: positive("dry-runs-per-peer", values["dry-runs-per-peer"]),
+      perProcess: positive("dry-runs-per-process", values["dry-runs-per-process"]),
+    },
     log: (line) => console.error(`[devnet] ${line}`),
   });
   console.log(`local AO network ready

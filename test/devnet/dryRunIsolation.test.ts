@@ -1,11 +1,14 @@
+import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { request } from "node:http";
 import { getPriority } from "node:os";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startDevnet } from "../../devnet";
 import { signItem } from "../../devnet/dataItem";
 import { admission, chooseInstance, DEFAULT_DRY_RUN_LIMITS, type DryRunInstance } from "../../devnet/dryRuns";
 import { IsolatedVm } from "../../devnet/isolatedVm";
 import { loadModules } from "../../devnet/modules";
-import { aoClient, type Devnet, withDevnet } from "../support/devnet";
+import { aoClient, type Devnet, devnetCliArgs, tempDataDir, withDevnet } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 /**
@@ -230,6 +233,32 @@ describe("dry-run decisions", () => {
   test("the defaults bound every count", () => {
     expect(Object.values(DEFAULT_DRY_RUN_LIMITS).every((n) => Number.isInteger(n) && n >= 1)).toBe(true);
   });
+
+  test(
+    "bounds that are not positive whole numbers are refused, naming the fix (startDevnet and the CLI)",
+    async () => {
+      const dataDir = tempDataDir();
+      try {
+        for (const dryRuns of [
+          { perPeer: 0 },
+          { perProcess: 1.5 },
+          { instances: -1 },
+          { instances: 1, instancesPerProcess: 2 },
+        ])
+          await expect(startDevnet({ dataDir, port: 0, dryRuns })).rejects.toThrow(
+            /dry-run limit \w+ .*: (use a positive whole number|lower it)/,
+          );
+        for (const flag of ["--dry-run-instances", "--dry-runs-per-peer", "--dry-runs-per-process"]) {
+          const cli = spawnSync(process.execPath, devnetCliArgs(dataDir, [flag, "0"]), { encoding: "utf8" });
+          expect(cli.status).toBe(1);
+          expect(cli.stderr).toContain(`${flag} 0: use a positive whole number`);
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    SLOW,
+  );
 
   test.runIf(process.platform === "linux")(
     "dry-run instances run at the lowest CPU priority (nice 19); live ones at the network's own",
