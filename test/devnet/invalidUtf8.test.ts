@@ -257,6 +257,29 @@ describe("the registry, sent a description that is not UTF-8 in a real signed it
     SLOW,
   );
 
+  test("a record a move imports keeps its U+FFFD: a registry before 1.4.0 accepted it, and a move must not fail on it", async () => {
+    const target = await owner.client.spawn({
+      module: net.moduleId,
+      scheduler: net.schedulerId,
+      signer: owner.client.signer,
+      tags: [{ name: "Authority", value: net.authority }],
+    });
+    await deployRegistry(owner, target, "utf8-import", { open: false });
+    const record = {
+      name: "stored-before",
+      publisher: alice.address,
+      description: "stored as \uFFFD by a registry before 1.4.0",
+      tags: [],
+      createdAt: 1,
+      updatedAt: 2,
+      deprecated: true,
+      deprecationReason: "also \uFFFD",
+      deprecatedAt: 3,
+      versions: [],
+    };
+    expectOk(await new Registry(target).send(owner, "Import-State", { skills: [record] }));
+  });
+
   test("U+FFFD sent as such (UTF-8 or a JSON escape) is refused the same way: the registry cannot tell them apart", async () => {
     const reg = new Registry(legacyRegistry);
     for (const description of ["a \uFFFD b", "a \\ufffd b"]) {
