@@ -6,18 +6,28 @@ import { memory64Problem } from "./nodeVersions.cjs";
 
 const USAGE = `Usage: npm run devnet -- [--port 4000] [--host 127.0.0.1] [--data .devnet-data] [--max-live 16]
                        [--compute-deadline-ms ${DEFAULT_COMPUTE_DEADLINE_MS}] [--keys distinct|shared]
-                       [--foreign-schedulers ${MAINNET_SCHEDULER}]
+                       [--foreign-schedulers ${MAINNET_SCHEDULER}] [--dry-run-instances 4]
+                       [--dry-runs-per-peer 8] [--dry-runs-per-process 16]
 
 Runs the local AO network (messenger, scheduler, compute unit, gateway, and AO mainnet's node routes) in
 the foreground until SIGINT or SIGTERM. State lives under --data and survives restarts.
 A message or dry-run that computes longer than --compute-deadline-ms (CPU time) is stopped: its result
-carries an Error and the process's state stays as it was before it.
+carries an Error and the process's state stays as it was before it. Dry-runs run on instances of their
+own (at most --dry-run-instances); past --dry-runs-per-peer in flight from one connecting address the
+answer is a 429, past --dry-runs-per-process for one process a 503, both with Retry-After.
 --keys: one key per role, as on AO (distinct: the node, the scheduler and the legacy messenger), or one
 key for all three (shared). A new data directory takes it; an existing one keeps its own (one written
 before role keys is shared).
 --foreign-schedulers: comma-separated schedulers a mainnet spawn may name besides this network's own
 (the real node forwards such a spawn; this network schedules it itself). Default: AO mainnet's, which
 the aos CLI and ao-deploy name; "" refuses every other.`;
+
+/** A flag that takes a positive whole number: its value, or an error naming the flag and the fix. */
+function positive(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} ${value}: use a positive whole number`);
+  return n;
+}
 
 async function main(): Promise<void> {
   const memory64 = memory64Problem(process.version, process.execArgv, "npm run devnet");
@@ -51,6 +61,7 @@ async function main(): Promise<void> {
   if (badScheduler)
     throw new Error(`--foreign-schedulers: ${JSON.stringify(badScheduler)} is not a 43-character address`);
 
+  const instances = positive("dry-run-instances", values["dry-run-instances"]);
   const net = await startDevnet({
     port,
     host: values.host,
@@ -59,6 +70,12 @@ async function main(): Promise<void> {
     computeDeadlineMs,
     ...(keys ? { keys } : {}),
     foreignSchedulers,
+    dryRuns: {
+      instances,
+      instancesPerProcess: Math.min(2, instances),
+      perPeer: positive("dry-runs-per-peer", values["dry-runs-per-peer"]),
+      perProcess: positive("dry-runs-per-process", values["dry-runs-per-process"]),
+    },
     log: (line) => console.error(`[devnet] ${line}`),
   });
   console.log(`local AO network ready

@@ -1,9 +1,9 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { wallClock } from "./clock";
-import { tagValue } from "./dataItem";
+import { dataForProcess, type Item, isMainnetProcess, tagValue } from "./dataItem";
+import { type DryRunInstance, type DryRunLimits, DryRunPool } from "./dryRuns";
 import { DeadlineError, IsolatedVm } from "./isolatedVm";
-import { Journal } from "./journal";
+import { Journal, mkdirDurably } from "./journal";
 import type { AosModule } from "./modules";
 import { NotFoundError } from "./notFound";
 import { loadResults, resultRecord } from "./resultsLog";
@@ -91,20 +91,25 @@ export interface ComputeUnitOptions {
   snapshotEvery: number;
   /** CPU time (ms) one message or dry-run may compute before it is stopped with an error result. */
   computeDeadlineMs: number;
+  /** How many dry-runs run, on how many instances of their own (devnet/dryRuns.ts). */
+  dryRunLimits: DryRunLimits;
   onEvaluated: (s: Scheduled, result: StoredResult) => void;
   /** Where repairs of damaged results logs and snapshots are reported. */
   log?: (line: string) => void;
   onDeadline: (hit: DeadlineHit) => void;
 }
 
-/** Builds the message aos receives, as AO's compute unit does from a scheduled data item. */
-export function toAosMessage(s: Scheduled): AosMessage {
+/**
+ * Builds the message aos receives, as AO's compute unit does from a scheduled data item of the process
+ * spawned by `spawn` (whose kind decides what data that is not UTF-8 becomes: `dataForProcess`).
+ */
+export function toAosMessage(s: Scheduled, spawn: Item): AosMessage {
   const { item } = s;
   const fromProcess = tagValue(item.tags, "From-Process");
   return {
     Id: item.id,
     Signature: item.signature,
-    Data: item.data,
+    Data: dataForProcess(item, { mainnet: isMainnetProcess(spawn), isProcessItem: s.nonce === 0 }),
     Owner: item.owner,
     Anchor: item.anchor || undefined,
     From: fromProcess || item.owner,
@@ -145,10 +150,12 @@ const REPLAY_SLACK = 4;
 export class ComputeUnit {
   private readonly procs = new Map<string, ProcessState>();
   private readonly report = (line: string) => this.o.log?.(line);
+  private readonly dryRunPool: DryRunPool<IsolatedVm>;
   private stopped = false;
 
   constructor(private readonly o: ComputeUnitOptions) {
-    mkdirSync(o.dir, { recursive: true });
+    mkdirDurably(o.dir);
+    this.dryRunPool = new DryRunPool<IsolatedVm>(o.dryRunLimits, (vm) => void vm.terminate(), wallClock);
     o.scheduler.onScheduled((s) => this.kick(s.process));
   }
 
@@ -224,42 +231,53 @@ export class ComputeUnit {
     });
   }
 
-  /** Evaluates a message against the latest state and persists nothing. */
-  async dryRun(processId: string, body: Record<string, unknown>): Promise<StoredResult> {
+  /**
+   * Evaluates a message against the latest state and persists nothing, on an instance of its own, never
+   * on the process's live instance (devnet/dryRuns.ts): a dry-run that runs until the deadline holds up no
+   * message. It is admitted (or refused with `DryRunRefused`) before `readBody` reads its request.
+   */
+  async dryRun(
+    processId: string,
+    peer: string,
+    readBody: () => Promise<Record<string, unknown>>,
+  ): Promise<StoredResult> {
     const p = this.state(processId);
-    const tags = (body.Tags as { name: string; value: string }[] | undefined) ?? [];
-    const owner = typeof body.Owner === "string" ? body.Owner : undefined;
-    const key = JSON.stringify(body);
-    // As AO's compute unit does, a dry-run reads the state after every message scheduled before it (after
-    // a restart or a repaired results log, the evaluation may still be catching up).
-    await this.evaluatedThrough(p, p.schedule.durable);
-    return this.exclusive(p, async () => {
-      // As AO's compute unit does, the same dry-run on the same state is answered from a cache: a
-      // dry-run is a pure function of the state and the message.
+    const ticket = this.dryRunPool.admit(peer, processId);
+    try {
+      const body = await readBody();
+      const tags = (body.Tags as { name: string; value: string }[] | undefined) ?? [];
+      const owner = typeof body.Owner === "string" ? body.Owner : undefined;
+      const key = JSON.stringify(body);
+      // As AO's compute unit does, a dry-run reads the state after every message scheduled before it (after
+      // a restart or a repaired results log, the evaluation may still be catching up).
+      await this.evaluatedThrough(p, p.schedule.durable);
+      // As AO's compute unit does, the same dry-run on the same state is answered from a cache: a dry-run
+      // is a pure function of the state and the message.
       const at = p.results.length - 1;
       if (p.dryRuns.nonce !== at) p.dryRuns = { nonce: at, results: new Map() };
       const cached = p.dryRuns.results.get(key);
       if (cached) return cached;
-      const vm = await this.live(p);
-      // Timestamp and block height default to those of the state the dry-run reads.
-      const last = p.schedule.messages[p.vmNonce];
-      const msg: AosMessage = {
-        Timestamp: last?.timestamp,
-        "Block-Height": last?.blockHeight,
-        Cron: false,
-        Target: processId,
-        ...body,
-        Tags: tags,
-        From: tagValue(tags, "From-Process") || owner,
-        "Read-Only": true,
-      };
+      const instance = await ticket.instance();
       let result: StoredResult;
       try {
+        const vm = await this.bring(p, instance, at);
+        // Timestamp and block height default to those of the state the dry-run reads.
+        const last = p.schedule.messages[at];
+        const msg: AosMessage = {
+          Timestamp: last?.timestamp,
+          "Block-Height": last?.blockHeight,
+          Cron: false,
+          Target: processId,
+          ...body,
+          Tags: tags,
+          From: tagValue(tags, "From-Process") || owner,
+          "Read-Only": true,
+        };
         result = await vm.dryRun(msg, p.env, this.o.computeDeadlineMs);
       } catch (err) {
-        // The instance is stopped (deadline) or may be damaged (trap); the next use restores the process.
+        // The instance is stopped (deadline) or may be damaged (trap, failed replay): it leaves the pool.
         // Not cached: whether a dry-run meets the deadline depends on timing.
-        await this.drop(p);
+        ticket.discard(instance);
         if (err instanceof DeadlineError) this.o.onDeadline({ process: p.id, ms: err.ms });
         return errorResult(err);
       }
@@ -267,7 +285,44 @@ export class ComputeUnit {
         p.dryRuns.results.delete(p.dryRuns.results.keys().next().value!);
       p.dryRuns.results.set(key, result);
       return result;
+    } finally {
+      ticket.done();
+    }
+  }
+
+  /**
+   * A dry-run instance holding the state at nonce `at`: started (at the lowest CPU priority) from the
+   * latest snapshot at or before it, then brought forward by replaying the messages since, as `live` does.
+   */
+  private async bring(
+    p: ProcessState,
+    instance: DryRunInstance<IsolatedVm>,
+    at: number,
+  ): Promise<IsolatedVm> {
+    if (instance.vm && instance.nonce > at) {
+      void instance.vm.terminate();
+      instance.vm = undefined;
+    }
+    if (!instance.vm) {
+      const snap = this.readSnapshotAt(p, at);
+      const vm = await IsolatedVm.start(p.module, snap?.memory, { background: true });
+      if (this.stopped) {
+        await vm.terminate();
+        throw new Error("the network is stopping");
+      }
+      instance.vm = vm;
+      instance.nonce = snap?.nonce ?? -1;
+    }
+    const vm = instance.vm;
+    await this.replay(p, vm, instance.nonce, at, (nonce) => {
+      instance.nonce = nonce;
     });
+    return vm;
+  }
+
+  /** Dry-run instances alive now (each holds a process's memory). */
+  dryRunInstances(): number {
+    return this.dryRunPool.size();
   }
 
   private exclusive<T>(p: ProcessState, fn: () => Promise<T>): Promise<T> {
@@ -277,9 +332,10 @@ export class ComputeUnit {
     return run;
   }
 
-  /** Snapshots every live process, stops its instance and closes the logs. */
+  /** Snapshots every live process, stops its instance and closes the logs; stops the dry-run instances. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.all(this.dryRunPool.drain().map((i) => i.vm?.terminate()));
     for (const p of this.procs.values()) {
       await p.running;
       await p.queue;
@@ -304,7 +360,7 @@ export class ComputeUnit {
     if (!module)
       throw new Error(`process ${processId} names module ${moduleId}, which this network does not serve`);
     const dir = join(this.o.dir, processId);
-    mkdirSync(dir, { recursive: true });
+    mkdirDurably(dir);
     const file = join(dir, "results.log");
     const results = loadResults(file, schedule, this.report);
     const rollbacksFile = join(dir, "rolledback.log");
@@ -324,7 +380,7 @@ export class ComputeUnit {
       },
       results,
       resultsJournal: new Journal(file),
-      rollbacksJournal: new Journal(rollbacksFile),
+      rollbacksJournal: new Journal(rollbacksFile, { acked: true }),
       rolledBack,
       vmNonce: -1,
       snapshotNonce: latestSnapshotNonce(dir, schedule.durable) ?? -1,
@@ -369,9 +425,6 @@ export class ComputeUnit {
         p.results.push(result);
         if (p.vm) p.vmNonce = s.nonce;
         if (s.nonce - p.snapshotNonce >= this.o.snapshotEvery) await this.writeSnapshot(p);
-        // The boot fills the fresh memory: copy it now, in the background, rather than in the first
-        // dry-run (a deploy's check right after its Eval). Later messages change few pages.
-        if (s.nonce === 0) p.vm?.warm();
         return result;
       });
       for (const w of p.waiters.get(s.nonce) ?? []) w();
@@ -386,7 +439,7 @@ export class ComputeUnit {
   ): Promise<{ result: StoredResult; rolledBack?: RolledBack }> {
     const vm = await this.live(p);
     try {
-      return { result: await vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs) };
+      return { result: await vm.evaluate(toAosMessage(s, p.schedule.item), p.env, this.o.computeDeadlineMs) };
     } catch (err) {
       // AO's compute unit keeps the memory from before a message that fails: this instance is stopped or
       // may be damaged, and the next use restores the process without the message.
@@ -408,29 +461,53 @@ export class ComputeUnit {
     // Ahead of the stored results (a repaired results log is recomputed): start again from a snapshot.
     if (p.vm && p.vmNonce > upTo) await this.drop(p);
     if (!p.vm) {
-      const assignmentAt = (n: number) => p.schedule.messages[n]?.assignmentId;
-      const snap = readSnapshot(join(this.o.dir, p.id), upTo, assignmentAt, this.report);
+      const snap = this.readSnapshotAt(p, upTo);
       p.vm = await IsolatedVm.start(p.module, snap?.memory);
       p.vmNonce = snap?.nonce ?? -1;
-      p.vm.warm();
       this.evictIdle(p);
     }
     // These results are already stored.
-    while (p.vmNonce < upTo) {
-      const s = p.schedule.messages[p.vmNonce + 1]!;
-      if (!p.rolledBack.has(s.nonce)) {
+    try {
+      await this.replay(p, p.vm, p.vmNonce, upTo, (nonce) => {
+        p.vmNonce = nonce;
+      });
+    } catch (err) {
+      await this.drop(p);
+      throw err;
+    }
+    return p.vm;
+  }
+
+  /** The newest restorable snapshot of a process at or before nonce `atMost` (see snapshots.ts). */
+  private readSnapshotAt(p: ProcessState, atMost: number) {
+    const assignmentAt = (n: number) => p.schedule.messages[n]?.assignmentId;
+    return readSnapshot(join(this.o.dir, p.id), atMost, assignmentAt, this.report);
+  }
+
+  /**
+   * Replays onto `vm` the messages after nonce `from` up to `to`, whose results are already stored,
+   * skipping those that were rolled back; `advanced` follows each step. A replay that fails throws.
+   */
+  private async replay(
+    p: ProcessState,
+    vm: IsolatedVm,
+    from: number,
+    to: number,
+    advanced: (nonce: number) => void,
+  ): Promise<void> {
+    for (let nonce = from + 1; nonce <= to; nonce++) {
+      const s = p.schedule.messages[nonce]!;
+      if (!p.rolledBack.has(nonce)) {
         try {
-          await p.vm.evaluate(toAosMessage(s), p.env, this.o.computeDeadlineMs * REPLAY_SLACK);
+          await vm.evaluate(toAosMessage(s, p.schedule.item), p.env, this.o.computeDeadlineMs * REPLAY_SLACK);
         } catch (err) {
-          await this.drop(p);
           throw new Error(
-            `process ${p.id}: replaying message ${s.nonce} failed (${err instanceof Error ? err.message : String(err)})`,
+            `process ${p.id}: replaying message ${nonce} failed (${err instanceof Error ? err.message : String(err)})`,
           );
         }
       }
-      p.vmNonce = s.nonce;
+      advanced(nonce);
     }
-    return p.vm;
   }
 
   /** Stops the live instance of a process; the next use restores it. */

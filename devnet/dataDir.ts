@@ -1,7 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { addressOf, type Jwk } from "../providers/wallet";
 import { tagValue } from "./dataItem";
+import { Journal } from "./journal";
 import { type LogScan, Scheduler } from "./scheduler";
 import { createWallet, readWallet } from "./wallet";
 
@@ -32,8 +33,22 @@ export type NetworkKeys = Record<Role, RoleKey> & { layout: KeyLayout };
 const keyOf = (jwk: Jwk): RoleKey => ({ jwk, address: addressOf(jwk.n) });
 
 /**
+ * Checks every process's `compute/<pid>/rolledback.log` (the compute unit's decisions, which cannot be
+ * recomputed) and changes nothing: damage throws, as in a messages log.
+ */
+function checkRollbackLogs(computeDir: string): void {
+  if (!existsSync(computeDir)) return;
+  for (const id of readdirSync(computeDir).sort()) {
+    const file = join(computeDir, id, "rolledback.log");
+    if (existsSync(file)) Journal.assertUndamaged(Journal.scan(file));
+  }
+}
+
+/**
  * What a data directory holds, read and checked before the network changes anything in it:
  * - `processes/<pid>/messages.log`: acknowledged messages; damage throws (see `Scheduler.scanLogs`);
+ * - `compute/<pid>/rolledback.log`: messages the compute unit rolled back; damage throws likewise;
+ * - each of those journals' `.acked` marker (devnet/ackMarker.ts): one that cannot be read throws;
  * - `wallet.json`: the scheduler's key; a damaged one, a missing one beside existing processes, or one
  *   that is not the key those processes were scheduled with throws: nothing can recompute it;
  * - `messenger-wallet.json`, `node-wallet.json`: the other roles' keys (layout `distinct`); both or
@@ -50,6 +65,7 @@ export function openDataDir(
   const walletFile = join(dataDir, KEY_FILES.scheduler);
   const existing = readWallet(walletFile);
   const logs = Scheduler.scanLogs(join(dataDir, "processes"));
+  checkRollbackLogs(join(dataDir, "compute"));
   // A process whose scheduler this network stood in for (a listed foreign scheduler, or the node's
   // own address: devnet/hyperbeam.ts) names another address in its Scheduler tag.
   const schedulers = new Set(

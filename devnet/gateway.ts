@@ -143,7 +143,10 @@ export class Gateway {
       anchor: s.item.anchor,
       signature: s.item.signature,
       tags: s.item.tags,
-      dataSize: Buffer.byteLength(s.item.data, "utf8"),
+      dataSize:
+        s.item.rawData === undefined
+          ? Buffer.byteLength(s.item.data, "utf8")
+          : Buffer.from(s.item.rawData, "base64url").length,
       height: s.blockHeight,
       timestamp: s.timestamp,
       // Order by scheduler time across processes, then nonce.

@@ -4,12 +4,13 @@ import type { Duplex } from "node:stream";
 import { wallClock } from "./clock";
 import type { ComputeUnit } from "./computeUnit";
 import { RejectedItemError } from "./dataItem";
+import { DryRunRefused } from "./dryRuns";
 import type { Gateway } from "./gateway";
 import { serveHyperbeam } from "./hyperbeam";
 import { parseHyperbeamPath } from "./hyperbeamPaths";
 import type { Messenger } from "./messenger";
 import { NotFoundError } from "./notFound";
-import { HttpError, pathId, readBody, readJson, readQuery } from "./requestInput";
+import { HttpError, pathId, peerOf, readBody, readJson, readQuery, requestTarget } from "./requestInput";
 import { dryRunBody, GRAPHQL_BODY_LIMIT, graphqlBody, MESSAGE_BODY_LIMIT, queries } from "./requestSchemas";
 import type { Scheduler } from "./scheduler";
 
@@ -55,14 +56,15 @@ export function createHttpServer(
   const sockets = new Set<Socket>();
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    // The path as sent, never normalised by a URL parser (requestTarget): one trailing slash is dropped.
+    const target = requestTarget(req.url);
+    const path = target.path.length > 1 ? target.path.replace(/\/$/, "") : target.path;
     const method = req.method ?? "GET";
-    const q = url.searchParams;
+    const q = target.query;
     const at = `${method} ${path}`;
     const node = { ...u, computes: doors === "all" };
     if (doors !== "all") {
-      const hb = parseHyperbeamPath(method, url.pathname);
+      const hb = parseHyperbeamPath(method, target.path);
       if (!hb)
         throw new HttpError(
           404,
@@ -103,11 +105,11 @@ export function createHttpServer(
     if (method === "POST" && path === "/dry-run") {
       const route = "POST /dry-run?process-id=<process id>";
       const { "process-id": processId } = readQuery(q, route, queries.dryRun);
-      return send(
-        res,
-        200,
-        await u.cu.dryRun(processId, await readJson(req, MESSAGE_BODY_LIMIT, route, dryRunBody)),
+      // Admitted (or refused) before the body is read: a refusal costs the network nothing more.
+      const result = await u.cu.dryRun(processId, peerOf(req), () =>
+        readJson(req, MESSAGE_BODY_LIMIT, route, dryRunBody),
       );
+      return send(res, 200, result);
     }
     // Scheduler
     if (method === "GET" && path === "/su") {
@@ -134,8 +136,9 @@ export function createHttpServer(
       return send(res, 200, u.info());
     }
     // HyperBEAM (mainnet): the same units behind AO mainnet's paths (devnet/hyperbeam.ts).
-    const hb = parseHyperbeamPath(method, url.pathname);
+    const hb = parseHyperbeamPath(method, target.path);
     if (hb) {
+      // Its query is checked by the route (only GET /~scheduler@1.0/schedule takes one).
       const r = await serveHyperbeam(hb, req, node, q);
       return send(res, r.status, r.body, r.headers);
     }
@@ -145,12 +148,17 @@ export function createHttpServer(
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       const status =
-        err instanceof HttpError || err instanceof RejectedItemError || err instanceof NotFoundError
+        err instanceof HttpError ||
+        err instanceof RejectedItemError ||
+        err instanceof NotFoundError ||
+        err instanceof DryRunRefused
           ? (err as { status: number }).status
           : 500;
       const message = err instanceof Error ? err.message : String(err);
-      if (status >= 500) u.log(`${req.method} ${req.url}: ${message}`);
-      if (!res.headersSent) send(res, status, { error: message });
+      if (status >= 500 && !(err instanceof DryRunRefused)) u.log(`${req.method} ${req.url}: ${message}`);
+      const headers: Record<string, string> =
+        err instanceof DryRunRefused ? { "Retry-After": String(err.retryAfterSeconds) } : {};
+      if (!res.headersSent) send(res, status, { error: message }, headers);
       else res.destroy();
     });
   });

@@ -26,10 +26,10 @@
 import type { IncomingMessage } from "node:http";
 import { wallClock } from "./clock";
 import type { ComputeUnit } from "./computeUnit";
-import { type Item, RejectedItemError, tagValue, verifyItem } from "./dataItem";
+import { dataForProcess, type Item, RejectedItemError, tagValue, verifyItem } from "./dataItem";
 import { HYPERBEAM_ROUTES, type HyperbeamRoute } from "./hyperbeamPaths";
 import type { Messenger } from "./messenger";
-import { decodePathPart, HttpError, readBody, readQuery } from "./requestInput";
+import { HttpError, peerOf, percentDecode, readBody, readQuery } from "./requestInput";
 import { dryRunBody, MESSAGE_BODY_LIMIT, queries } from "./requestSchemas";
 import type { Scheduled, Scheduler } from "./scheduler";
 
@@ -151,7 +151,8 @@ export async function serveHyperbeam(
   route: HyperbeamRoute,
   req: IncomingMessage,
   u: NodeUnits,
-  query: URLSearchParams = new URLSearchParams(),
+  /** The request's raw query string (readQuery parses it strictly). */
+  query = "",
 ): Promise<Reply> {
   const at = HYPERBEAM_ROUTES[route.kind];
   if (route.kind !== "schedule") readQuery(query, at, queries.none);
@@ -197,19 +198,23 @@ export async function serveHyperbeam(
       return { status: 200, body: String(u.scheduler.currentSlot(route.process)) };
     }
     case "dryRun": {
-      const item = await readItem(req, at);
-      checkTarget(item, route.process, at);
       if (!u.computes) throw computesNothing(at);
-      // The legacy dry-run's message, from the path's tags and the signed item's data and signer. No ID
-      // or signature (salted, new at each signing): equal requests share the compute unit's cache.
-      const body = dryRunBody.parse({
-        Owner: item.owner,
-        Target: route.process,
-        Data: item.data,
-        Tags: route.tags,
-        ...(item.anchor ? { Anchor: item.anchor } : {}),
+      // Admitted (or refused) per connecting peer and process before the item is read, as the legacy one.
+      const raw = await u.cu.dryRun(route.process, peerOf(req), async () => {
+        const item = await readItem(req, at);
+        checkTarget(item, route.process, at);
+        // The legacy dry-run's message, from the path's tags and the signed item's data and signer. No
+        // ID or signature (salted, new at each signing): equal requests share the compute unit's cache.
+        // Data that is not UTF-8: none, as HyperBEAM's dry-run hands it (dev_delegated_compute:do_dryrun).
+        const data = dataForProcess(item, { mainnet: true, isProcessItem: false });
+        return dryRunBody.parse({
+          Owner: item.owner,
+          Target: route.process,
+          ...(data === undefined ? {} : { Data: data }),
+          Tags: route.tags,
+          ...(item.anchor ? { Anchor: item.anchor } : {}),
+        });
       });
-      const raw = await u.cu.dryRun(route.process, body);
       // 0.0.98 reads `raw`, 0.0.93 `results.raw`: which one the real node's dry-run answers is not
       // confirmed here, so both are given.
       return { status: 200, body: { process: route.process, raw, results: { raw } } };
@@ -224,11 +229,11 @@ export async function serveHyperbeam(
  * format is the `accept` key, from the query or the Accept header (HyperBEAM reads both as the request's
  * `accept`; it percent-decodes the value: dev_scheduler.erl generate_local_schedule).
  */
-function schedulePage(scheduler: Scheduler, query: URLSearchParams, acceptHeader: string | undefined) {
+function schedulePage(scheduler: Scheduler, query: string, acceptHeader: string | undefined) {
   const at = HYPERBEAM_ROUTES.schedule;
   const q = readQuery(query, at, queries.schedule);
   const accept = q.accept ?? acceptHeader;
-  if (accept === undefined || decodePathPart(accept) !== AOS2)
+  if (accept === undefined || percentDecode(accept, "accept", at) !== AOS2)
     throw new HttpError(
       406,
       `accept ${JSON.stringify(accept ?? null)} for ${at}: this network answers the schedule as ${AOS2} only (the real node's default is an HTTP-signed bundle): ask with accept=${AOS2}`,

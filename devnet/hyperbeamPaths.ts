@@ -17,7 +17,7 @@
  */
 
 import type { Tag } from "./dataItem";
-import { decodePathPart, HttpError, pathId } from "./requestInput";
+import { HttpError, pathId, percentDecode } from "./requestInput";
 
 export type HyperbeamRoute =
   | { kind: "address" }
@@ -72,12 +72,20 @@ export function parseHyperbeamPath(method: string, rawPath: string): HyperbeamRo
   m = shapes.result.exec(rawPath);
   if (m) {
     const process = pathId(m[1]!, "process id", HYPERBEAM_ROUTES.result);
-    return { kind: "result", process, slot: slotOf(decodePathPart(m[2]!), HYPERBEAM_ROUTES.result) };
+    return {
+      kind: "result",
+      process,
+      slot: slotOf(percentDecode(m[2]!, "the slot", HYPERBEAM_ROUTES.result), HYPERBEAM_ROUTES.result),
+    };
   }
   m = shapes.compute.exec(rawPath);
   if (m) {
     const process = pathId(m[1]!, "process id", HYPERBEAM_ROUTES.compute);
-    return { kind: "compute", process, slot: slotOf(decodePathPart(m[2]!), HYPERBEAM_ROUTES.compute) };
+    return {
+      kind: "compute",
+      process,
+      slot: slotOf(percentDecode(m[2]!, "the slot", HYPERBEAM_ROUTES.compute), HYPERBEAM_ROUTES.compute),
+    };
   }
   m = shapes.currentSlot.exec(rawPath);
   if (m) return { kind: "currentSlot", process: pathId(m[1]!, "process id", HYPERBEAM_ROUTES.currentSlot) };
@@ -102,7 +110,9 @@ function slotOf(text: string, route: string): number {
 
 /**
  * A dry-run's tags, `&<Name>=<value>` each, as aoconnect folds them into the path (so a name appears once;
- * a value holding `&` or `=` cannot be told apart, as on a HyperBEAM node).
+ * a value holding `&` or `=` cannot be told apart, as on a HyperBEAM node). Names and values are
+ * percent-decoded strictly: aoconnect does not escape tag values, so a value holding a literal `%` must
+ * be sent as `%25` (a HyperBEAM node refuses a bad escape too).
  */
 export function pathTags(rest: string): Tag[] {
   if (rest === "" || rest === "/") return [];
@@ -110,7 +120,7 @@ export function pathTags(rest: string): Tag[] {
   if (!rest.startsWith("&")) {
     throw new HttpError(
       400,
-      `unexpected ${JSON.stringify(decodePathPart(rest))} after "compute" in ${route}: tags follow as &<Name>=<value>`,
+      `unexpected ${JSON.stringify(rest.slice(0, 100))} after "compute" in ${route}: tags follow as &<Name>=<value>`,
     );
   }
   const tags: Tag[] = [];
@@ -120,13 +130,13 @@ export function pathTags(rest: string): Tag[] {
       const problem = part === "" ? "an empty tag (&&)" : eq === 0 ? "a tag with no name" : "a tag with no =";
       throw new HttpError(
         400,
-        `${problem} ${JSON.stringify(decodePathPart(part))} in the path of ${route}: write each tag as &<Name>=<value>`,
+        `${problem} ${JSON.stringify(part.slice(0, 100))} in the path of ${route}: write each tag as &<Name>=<value>`,
       );
     }
-    const name = decodePathPart(part.slice(0, eq));
+    const name = percentDecode(part.slice(0, eq), "a tag's name", route);
     if (tags.some((t) => t.name === name))
       throw new HttpError(400, `tag ${name} is given twice in the path of ${route}: give it once`);
-    tags.push({ name, value: decodePathPart(part.slice(eq + 1)) });
+    tags.push({ name, value: percentDecode(part.slice(eq + 1), `tag ${name}'s value`, route) });
   }
   return tags;
 }

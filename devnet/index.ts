@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { addressOf } from "../providers/wallet";
 import { ComputeUnit, type DeadlineHit } from "./computeUnit";
 import { type KeyLayout, openDataDir } from "./dataDir";
+import { checkDryRunLimits, DEFAULT_DRY_RUN_LIMITS, type DryRunLimits } from "./dryRuns";
 import { Gateway } from "./gateway";
 import { createHttpServer } from "./http";
 import { alreadyRunningMessage, explainListenError, runningOn } from "./inUse";
@@ -58,6 +59,11 @@ export interface DevnetOptions {
    * compute node.
    */
   scheduleOnlyNode?: { port?: number };
+  /**
+   * Dry-runs in flight per connecting peer and per process, and the instances of their own they run on
+   * (devnet/dryRuns.ts; defaults in DEFAULT_DRY_RUN_LIMITS, `instancesPerProcess` at most `instances`).
+   */
+  dryRuns?: Partial<DryRunLimits>;
   log?: (line: string) => void;
 }
 
@@ -69,6 +75,8 @@ export interface Devnet extends NetworkInfo {
   liveProcesses(): number;
   /** Messages and dry-runs stopped at the compute deadline since this start. */
   deadlineHits(): DeadlineHit[];
+  /** aos instances serving dry-runs now (beside `liveProcesses()`). */
+  dryRunInstances(): number;
   stop(): Promise<void>;
 }
 
@@ -86,6 +94,12 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const computeDeadlineMs = opts.computeDeadlineMs ?? DEFAULT_COMPUTE_DEADLINE_MS;
   if (!Number.isInteger(computeDeadlineMs) || computeDeadlineMs < 1)
     throw new Error(`computeDeadlineMs ${computeDeadlineMs}: use a positive whole number of milliseconds`);
+  const instances = opts.dryRuns?.instances ?? DEFAULT_DRY_RUN_LIMITS.instances;
+  const dryRunLimits = checkDryRunLimits({
+    ...DEFAULT_DRY_RUN_LIMITS,
+    instancesPerProcess: Math.min(DEFAULT_DRY_RUN_LIMITS.instancesPerProcess, instances),
+    ...opts.dryRuns,
+  });
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log = opts.log ?? (() => {});
@@ -117,6 +131,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     maxLive: opts.maxLive ?? 16,
     snapshotEvery: opts.snapshotEvery ?? 500,
     computeDeadlineMs,
+    dryRunLimits,
     onEvaluated: (s, result) => void messenger.crank(s, result),
     log,
     onDeadline: (hit) => {
@@ -198,6 +213,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     settle,
     liveProcesses: () => cu.liveCount(),
     deadlineHits: () => [...deadlineHits],
+    dryRunInstances: () => cu.dryRunInstances(),
     async stop() {
       await second?.close();
       await http.close();

@@ -15,18 +15,21 @@ export class DeadlineError extends Error {
 /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
 
-/** CPU time (ms) of a thread named by its /proc path (`<pid>/task/<tid>`), if it can be read. */
-function threadCpuMs(thread: string | undefined): number | undefined {
+/** CPU time (ms) and nice value of a thread named by its /proc path (`<pid>/task/<tid>`), if readable. */
+function threadStat(thread: string | undefined): { cpuMs: number; nice: number } | undefined {
   if (!thread) return undefined;
   try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th,
+    // nice the 17th.
     const stat = readFileSync(`/proc/${thread}/stat`, "latin1");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+    return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND, nice: Number(f[16]) };
   } catch {
     return undefined;
   }
 }
+
+const threadCpuMs = (thread: string | undefined) => threadStat(thread)?.cpuMs;
 
 /**
  * A worker started ahead, with its code loaded: starting a thread costs tens of milliseconds on an idle
@@ -81,18 +84,36 @@ export class IsolatedVm {
     worker.on("exit", (code) => this.kill(new Error(`the aos worker exited (code ${code})`)));
   }
 
-  /** Starts an instance of the module (shared, not copied) with the memory of a snapshot, if any. */
-  static async start(mod: AosModule, snapshot?: Buffer): Promise<IsolatedVm> {
+  /**
+   * Starts an instance of the module (shared, not copied) with the memory of a snapshot, if any. With
+   * `background`, its thread runs at the lowest CPU priority (nice 19, where the system allows it) from
+   * before the restore on: work that must never hold up the evaluation of messages (dry-runs) yields the
+   * CPU to it. Such a thread is never handed to another instance (a thread cannot raise its priority back).
+   */
+  static async start(
+    mod: AosModule,
+    snapshot?: Buffer,
+    opts: { background?: boolean } = {},
+  ): Promise<IsolatedVm> {
     const vm = new IsolatedVm(takeWorker());
     const started = vm.call(0, undefined);
     const bytes = snapshot ? new Uint8Array(snapshot) : undefined; // a copy whose buffer can move
-    const start: VmStart = { module: mod, ...(bytes ? { snapshot: bytes } : {}) };
+    const start: VmStart = {
+      module: mod,
+      ...(bytes ? { snapshot: bytes } : {}),
+      ...(opts.background ? { background: true } : {}),
+    };
     vm.worker.postMessage(start, bytes ? [bytes.buffer as ArrayBuffer] : []);
     const r = await started;
     if ("error" in r) throw new Error(`module ${mod.id}: ${r.error}`);
     if ("thread" in r) vm.thread = r.thread;
     spare ??= startWorker();
     return vm;
+  }
+
+  /** The worker thread's nice value, where /proc shows it (Linux): for tests. */
+  niceness(): number | undefined {
+    return threadStat(this.thread)?.nice;
   }
 
   /** Evaluates one message; the memory it leaves is the process's new state. */

@@ -4,13 +4,16 @@ import {
   fstatSync,
   fsyncSync,
   ftruncateSync,
+  mkdirSync,
   openSync,
   readFileSync,
   readSync,
   writeSync,
 } from "node:fs";
+import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
-import { writeFileDurably } from "../providers/durableFile";
+import { syncDir, writeFileDurably } from "../providers/durableFile";
+import { AckMarker, ackedFileOf, readAcked } from "./ackMarker";
 
 /**
  * Record format: one JSON object per line whose last field is `"#crc":"<8 hex>"`, the CRC-32 of the
@@ -30,13 +33,25 @@ export interface RecordPlace {
   offset: number;
 }
 
-/** An unfinished last record: a crash while it was written, before it was synced and acknowledged. */
+/** What a start may drop: bytes never acknowledged (see `judgeTail`), from `offset` to the end. */
 export interface TornTail extends RecordPlace {
   bytes: number;
   reason: string;
 }
 
-/** What a read found, without changing the file. `damage` is a bad record that good ones follow. */
+/**
+ * Damage: acknowledged records that cannot be read. The way back is to cut the file at the damaged
+ * record, unless `lostTail` (the file ends before the acknowledged length: nothing to cut).
+ */
+export interface Damage extends RecordPlace {
+  reason: string;
+  lostTail?: boolean;
+}
+
+/**
+ * What a read found, without changing the file: its records, then nothing wrong, a tail that can be
+ * dropped (`torn`), or damage that stops the start (`damage`).
+ */
 export interface JournalScan<T> {
   path: string;
   records: T[];
@@ -44,9 +59,11 @@ export interface JournalScan<T> {
   /** Records written before checksums (accepted as they are). */
   legacy: number;
   torn?: TornTail;
-  damage?: RecordPlace & { reason: string };
+  damage?: Damage;
   /** Bytes of the file: the records end at `torn?.offset ?? size` when there is no damage. */
   size: number;
+  /** The acknowledged length its marker holds (devnet/ackMarker.ts); undefined without a marker. */
+  acked?: number;
 }
 
 /** A journal that cannot be read without losing acknowledged records: the start stops here. */
@@ -56,15 +73,34 @@ export class JournalDamageError extends Error {
     readonly place: RecordPlace,
     readonly reason: string,
     readonly recordsAfter: number,
+    lostTail = false,
   ) {
     super(
       `${path}: record ${place.line} (line ${place.line}, byte ${place.offset}) is damaged: ${reason}. ` +
-        "Nothing was changed. To recover, restore this file from a backup; or keep the " +
-        `${place.line - 1} records before it and give up the ${recordsAfter + 1} from it on ` +
-        `(acknowledged data) by cutting the file there, after keeping a copy: ` +
-        `cp '${path}' '${path}.damaged' && truncate -s ${place.offset} '${path}'`,
+        "Nothing was changed. To recover, restore this file from a backup; or " +
+        (lostTail
+          ? `accept the loss by removing its marker of the acknowledged length: rm '${ackedFileOf(path)}'`
+          : `keep the ${place.line - 1} records before it and give up the ${recordsAfter + 1} from it on ` +
+            "(acknowledged data) by cutting the file there, after keeping a copy, and removing its " +
+            "marker of the acknowledged length: " +
+            `cp '${path}' '${path}.damaged' && truncate -s ${place.offset} '${path}' && ` +
+            `rm -f '${ackedFileOf(path)}'`),
     );
     this.name = "JournalDamageError";
+  }
+}
+
+/** A marker that cannot be read: nothing says which of the journal's records were acknowledged. */
+export class AckedMarkerDamageError extends Error {
+  constructor(journal: string, reason: string) {
+    const marker = ackedFileOf(journal);
+    super(
+      `${marker} is damaged: ${reason}. It holds how many bytes of ${journal} were acknowledged. ` +
+        "Nothing was changed. To recover, restore it from a backup; or, once you have checked that " +
+        `${journal} holds every record you expect, remove it (rm '${marker}'): the start then trusts ` +
+        "the journal up to its last complete record and writes a new marker",
+    );
+    this.name = "AckedMarkerDamageError";
   }
 }
 
@@ -107,28 +143,35 @@ export function decodeRecord<T>(line: Buffer, prev: number): Decoded<T> {
   }
 }
 
-/** Reads a journal's bytes into records, a torn tail and the first damaged record. Pure. */
-export function scanJournal<T>(path: string, buf: Buffer): JournalScan<T> {
+/** The first record that does not read: where, why, whether it ends in a newline and is the last line. */
+export interface BadRecord extends RecordPlace {
+  reason: string;
+  /** Ends in a newline: written to its end. */
+  complete: boolean;
+  /** Nothing follows it. */
+  last: boolean;
+}
+
+/**
+ * Reads a journal's bytes into its records, then judges what follows them (`judgeTail`). `acked` is the
+ * length its marker holds, undefined when it has none. Pure.
+ */
+export function scanJournal<T>(path: string, buf: Buffer, acked?: number): JournalScan<T> {
   const scan: JournalScan<T> = { path, records: [], places: [], legacy: 0, size: buf.length };
+  if (acked !== undefined) scan.acked = acked;
   let prev = 0;
   let checked = false;
+  let bad: BadRecord | undefined;
   for (let offset = 0, line = 1; offset < buf.length; line++) {
     const nl = buf.indexOf(10, offset);
     if (nl === -1) {
-      scan.torn = { line, offset, bytes: buf.length - offset, reason: "unfinished last record (no newline)" };
+      bad = { line, offset, reason: "unfinished last record (no newline)", complete: false, last: true };
       break;
     }
     const d = decodeRecord<T>(buf.subarray(offset, nl), prev);
-    const reason =
-      "error" in d
-        ? d.error
-        : checked && d.crc === undefined
-          ? "a record without a checksum after checked ones"
-          : "";
-    if (reason || "error" in d) {
-      // Only the last record can be torn: a bad record that good ones follow was acknowledged once.
-      if (nl + 1 === buf.length) scan.torn = { line, offset, bytes: buf.length - offset, reason };
-      else scan.damage = { line, offset, reason };
+    if ("error" in d || (checked && d.crc === undefined)) {
+      const reason = "error" in d ? d.error : "a record without a checksum after checked ones";
+      bad = { line, offset, reason, complete: true, last: nl + 1 === buf.length };
       break;
     }
     scan.records.push(d.value);
@@ -138,8 +181,54 @@ export function scanJournal<T>(path: string, buf: Buffer): JournalScan<T> {
     prev = d.crc ?? 0;
     offset = nl + 1;
   }
+  const verdict = judgeTail(bad, scan.records.length, buf.length, acked);
+  if (verdict === "drop" && bad)
+    scan.torn = { line: bad.line, offset: bad.offset, bytes: buf.length - bad.offset, reason: bad.reason };
+  else if (typeof verdict === "object") scan.damage = verdict;
   return scan;
 }
+
+/**
+ * Whether what follows a journal's good records (`count` of them) may be dropped. A record is acknowledged
+ * only once it is durable and the marker covers it, so:
+ * - with a marker, whatever starts at or beyond its length was never acknowledged: a tail that a crash or
+ *   a power loss tore (cut short, zeros, or whole lines whose every byte did not reach the disk) is
+ *   dropped; a bad record within it, or a file that ends before it, lost acknowledged data: damage;
+ * - without one (a journal written before markers), only a last record cut short (no newline) is surely
+ *   torn; a complete record whose checksum fails may have been acknowledged: damage.
+ * Pure.
+ */
+export function judgeTail(
+  bad: BadRecord | undefined,
+  count: number,
+  size: number,
+  acked: number | undefined,
+): "ok" | "drop" | Damage {
+  if (acked !== undefined) {
+    const end = bad?.offset ?? size;
+    if (end >= acked) return bad ? "drop" : "ok";
+    if (bad)
+      return { ...placeOf(bad), reason: `${bad.reason}; it lies within the ${acked} acknowledged bytes` };
+    return {
+      line: count + 1,
+      offset: size,
+      reason:
+        `the file ends at byte ${size}, but its first ${acked} bytes were acknowledged: ` +
+        "acknowledged records are missing",
+      lostTail: true,
+    };
+  }
+  if (!bad) return "ok";
+  if (bad.last && !bad.complete) return "drop";
+  return {
+    ...placeOf(bad),
+    reason: bad.last
+      ? `${bad.reason}; it is complete, and with no marker of what was acknowledged it may have been`
+      : bad.reason,
+  };
+}
+
+const placeOf = (r: RecordPlace): RecordPlace => ({ line: r.line, offset: r.offset });
 
 /** Lines after the damaged one, for the error's count of what a cut gives up. */
 function linesAfter(buf: Buffer, offset: number): number {
@@ -148,44 +237,89 @@ function linesAfter(buf: Buffer, offset: number): number {
   return n;
 }
 
+/** Creates a directory and its missing parents, making each new entry durable (fsync of its parent). */
+export function mkdirDurably(dir: string): void {
+  if (existsSync(dir)) return;
+  mkdirDurably(dirname(dir));
+  mkdirSync(dir);
+  syncDir(dirname(dir));
+}
+
+export interface JournalOptions {
+  /**
+   * Keep an acknowledged-length marker (`<path>.acked`): for journals whose records cannot be recomputed,
+   * so that a start can tell a torn tail from damage (see `judgeTail`).
+   */
+  acked?: boolean;
+}
+
 /**
  * An append-only file of checksummed JSON records, one a line.
  *
- * `append` resolves once the line is on disk (fdatasync); lines appended while a sync is under way are
- * written and synced together (group commit), so concurrent writers share one fsync. `appendLazy` writes
- * without waiting for the disk, for data that can be recomputed after a crash. A failed write or sync
- * closes the journal (fail-stop): what follows is never glued to a half-written line.
+ * `append` resolves once the line is durable: written, fsynced, and (with a marker) covered by the
+ * acknowledged length, itself synced. Lines appended while a sync is under way are written and synced
+ * together (group commit), so concurrent writers share those syncs. `appendLazy` writes without waiting
+ * for the disk, for data that can be recomputed after a crash. A new journal's file and directory
+ * entries are synced before its first record, so a power loss cannot take an acknowledged file away. A
+ * failed write or sync closes the journal (fail-stop): what follows is never glued to a half-written line.
  */
 export class Journal {
   private readonly fd: number;
+  private readonly marker?: AckMarker;
   private pending: { json: string; done: () => void; fail: (e: Error) => void }[] = [];
   private flushing = false;
   private closed = false;
   private failed?: Error;
   /** CRC of the last record in the file: the seed of the next one. */
   private prev: number;
+  /** Bytes of the file: where the next record starts. */
+  private size: number;
 
-  constructor(readonly path: string) {
+  /**
+   * Opens a journal for appending, after a start has read and judged it (a scan's torn tail dropped). Its
+   * marker then covers the whole file: the start builds on every record it kept.
+   */
+  constructor(
+    readonly path: string,
+    opts: JournalOptions = {},
+  ) {
+    const created = !existsSync(path);
+    const markerCreated = opts.acked === true && !existsSync(ackedFileOf(path));
+    if (created) mkdirDurably(dirname(path));
     this.fd = openSync(path, "a+");
     this.prev = lastCrc(this.fd, path);
+    this.size = fstatSync(this.fd).size;
+    try {
+      if (created) fsyncSync(this.fd);
+      if (opts.acked) this.marker = new AckMarker(ackedFileOf(path), this.size);
+      if (created || markerCreated) syncDir(dirname(path));
+    } catch (err) {
+      closeSync(this.fd);
+      throw err;
+    }
   }
 
-  /** Reads a journal and changes nothing: records, a torn tail, damage. */
+  /**
+   * Reads a journal and changes nothing: records, then a droppable tail or damage, judged with its marker
+   * when it has one. A marker that cannot be read throws `AckedMarkerDamageError`.
+   */
   static scan<T>(path: string): JournalScan<T> {
-    return existsSync(path)
-      ? scanJournal<T>(path, readFileSync(path))
-      : scanJournal<T>(path, Buffer.alloc(0));
+    const acked = readAcked(path);
+    if (acked && "error" in acked) throw new AckedMarkerDamageError(path, acked.error);
+    const buf = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+    return scanJournal<T>(path, buf, acked?.length);
   }
 
-  /** Throws `JournalDamageError` when a scan found damage that good records follow. */
+  /** Throws `JournalDamageError` when a scan found damage. */
   static assertUndamaged(scan: JournalScan<unknown>): void {
     if (!scan.damage) return;
-    const buf = readFileSync(scan.path);
+    const buf = existsSync(scan.path) ? readFileSync(scan.path) : Buffer.alloc(0);
     throw new JournalDamageError(
       scan.path,
       scan.damage,
       scan.damage.reason,
       linesAfter(buf, scan.damage.offset),
+      scan.damage.lostTail,
     );
   }
 
@@ -206,12 +340,16 @@ export class Journal {
     } finally {
       closeSync(fd);
     }
-    return `${path}: dropped an unfinished last record (line ${torn.line}, bytes ${torn.offset}-${torn.offset + torn.bytes - 1}, ${torn.bytes} bytes: ${torn.reason}); it was never acknowledged; its bytes are kept in ${aside}`;
+    const why =
+      scan.acked === undefined
+        ? "cut short, so never acknowledged"
+        : `it starts at or after the ${scan.acked} acknowledged bytes, so it was never acknowledged`;
+    return `${path}: dropped a torn tail (line ${torn.line}, bytes ${torn.offset}-${torn.offset + torn.bytes - 1}, ${torn.bytes} bytes: ${torn.reason}); ${why}; its bytes are kept in ${aside}`;
   }
 
   /**
-   * Reads every record. A torn last record is dropped (kept aside) and reported; damage that good
-   * records follow throws `JournalDamageError` before anything is changed.
+   * Reads every record. A torn tail is dropped (kept aside) and reported; damage throws
+   * `JournalDamageError` before anything is changed.
    */
   static readChecked<T>(path: string, report: (line: string) => void = () => {}): T[] {
     const scan = Journal.scan<T>(path);
@@ -255,6 +393,7 @@ export class Journal {
     this.closed = true;
     if (!this.failed) fsyncSync(this.fd);
     closeSync(this.fd);
+    this.marker?.close();
   }
 
   /** Encodes (chaining CRCs in file order) and writes in one call. */
@@ -265,13 +404,15 @@ export class Journal {
       prev = r.crc;
       return r.line;
     });
+    const bytes = Buffer.from(lines.join(""));
     try {
-      writeSync(this.fd, lines.join(""));
+      writeSync(this.fd, bytes);
     } catch (err) {
       this.fail(err as Error);
       throw err;
     }
     this.prev = prev;
+    this.size += bytes.length;
   }
 
   private fail(err: Error): void {
@@ -290,6 +431,8 @@ export class Journal {
         this.write(batch.map((p) => p.json));
         try {
           fsyncSync(this.fd);
+          // The records are durable; the marker now says so, durably, before anyone is told.
+          this.marker?.write(this.size);
         } catch (err) {
           this.fail(err as Error);
           throw err;

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import { type ZodIssue, type ZodType, type ZodTypeDef, z } from "zod";
 
@@ -49,13 +50,21 @@ export function readBody(req: IncomingMessage, limit: number, route: string): Pr
 }
 
 function drainThenReject(req: IncomingMessage, err: HttpError, reject: (e: HttpError) => void): void {
+  discardBody(req);
+  reject(err);
+}
+
+/**
+ * Reads and discards what is left of a body that was partly read (up to 64 MiB, then the connection is
+ * cut), so that the answer reaches the client. (A body never read at all, Node's server discards itself.)
+ */
+function discardBody(req: IncomingMessage): void {
   let discarded = 0;
   req.on("data", (c: Buffer) => {
     discarded += c.length;
     if (discarded > DRAIN_LIMIT) req.socket.destroy();
   });
   req.resume();
-  reject(err);
 }
 
 /** `Tags[0].name` for zod's path `["Tags", 0, "name"]`. */
@@ -96,16 +105,18 @@ export async function readJson<T>(
 }
 
 /**
- * The query parameters of `route`, checked against `shape` (a schema per parameter it takes). A parameter
- * given twice, or one the route does not take, is refused; an empty value counts as absent.
+ * The query parameters of `route` (the raw query string, after `?`), checked against `shape` (a schema per
+ * parameter it takes). Names and values are form-decoded strictly (`percentDecode`, `+` a space). A
+ * parameter given twice, one the route does not take, an empty one (`&&`), or one with an empty value
+ * (`limit=`, `limit`) is refused: each is a 400 naming it.
  */
 export function readQuery<S extends z.ZodRawShape>(
-  params: URLSearchParams,
+  rawQuery: string,
   route: string,
   shape: S,
 ): z.infer<z.ZodObject<S>> {
   const values: Record<string, string> = {};
-  for (const [name, value] of params) {
+  for (const [name, value] of parseQuery(rawQuery, route)) {
     if (!Object.hasOwn(shape, name)) {
       const known = Object.keys(shape);
       throw new HttpError(
@@ -115,43 +126,114 @@ export function readQuery<S extends z.ZodRawShape>(
     }
     if (Object.hasOwn(values, name))
       throw new HttpError(400, `query parameter ${name} is given twice: give it once`);
+    if (value === "")
+      throw new HttpError(
+        400,
+        `query parameter ${name} is empty for ${route}: give it a value, or leave it out for its default`,
+      );
     values[name] = value;
   }
-  const present = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
-  const parsed = z.object(shape).safeParse(present);
+  const parsed = z.object(shape).safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
     const problem =
-      present[name] === undefined
+      values[name] === undefined
         ? `query parameter ${name} is missing for ${route}: it is required`
-        : `query parameter ${name}=${JSON.stringify(present[name])} is invalid for ${route}: ${issue.message}`;
+        : `query parameter ${name}=${JSON.stringify(values[name])} is invalid for ${route}: ${issue.message}`;
     throw new HttpError(400, problem);
   }
   return parsed.data;
 }
 
-/** An Arweave/AO ID: 43 characters of base64url. */
-export const aoId = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "use a 43-character base64url ID");
-
-/**
- * A percent-decoded part of a path. Each run of `%XX` escapes is decoded on its own, and one that is not
- * UTF-8 is kept as it stands: aoconnect writes tag values into HyperBEAM paths unencoded and URL encoding
- * escapes only some characters, so a literal `%` arrives beside escapes that must be decoded.
- */
-export function decodePathPart(value: string): string {
-  return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-    try {
-      return decodeURIComponent(run);
-    } catch {
-      return run;
-    }
+/** A raw query string as `[name, value]` pairs, form-decoded (`+` a space, then `percentDecode`). */
+function parseQuery(rawQuery: string, route: string): [string, string][] {
+  if (rawQuery === "") return [];
+  return rawQuery.split("&").map((part) => {
+    if (part === "")
+      throw new HttpError(
+        400,
+        `an empty query parameter (&& or an & at an end) for ${route}: send name=value pairs joined by single &`,
+      );
+    const eq = part.indexOf("=");
+    const form = (s: string) => s.replace(/\+/g, " ");
+    const name = percentDecode(form(eq === -1 ? part : part.slice(0, eq)), "a query parameter's name", route);
+    const value = eq === -1 ? "" : percentDecode(form(part.slice(eq + 1)), `query parameter ${name}`, route);
+    return [name, value];
   });
 }
 
+/**
+ * `value` percent-decoded strictly: every `%` starts an escape of two hexadecimal digits, and the bytes
+ * each run of escapes makes are UTF-8; anything else is a 400 naming `what`, never taken literally.
+ * (HyperBEAM's own path parser refuses such escapes too: hb_singleton:decode_string throws
+ * `cannot_decode` when uri_string:unquote fails, permaweb/HyperBEAM src/hb_singleton.erl.)
+ */
+export function percentDecode(value: string, what: string, route: string): string {
+  const bad = /%(?![0-9A-Fa-f]{2})/.exec(value);
+  if (bad)
+    throw new HttpError(
+      400,
+      `${what} in ${route} has a bad percent-escape ${JSON.stringify(value.slice(bad.index, bad.index + 3))}: write % as %25, and escape bytes as % and two hexadecimal digits`,
+    );
+  return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    const bytes = Buffer.from(run.replaceAll("%", ""), "hex");
+    if (!isUtf8(bytes))
+      throw new HttpError(
+        400,
+        `${what} in ${route} has percent-escapes ${JSON.stringify(run)} that are not UTF-8: escape the UTF-8 bytes of the text`,
+      );
+    return bytes.toString("utf8");
+  });
+}
+
+/** The end of a HyperBEAM dry-run's path, after which come its tags (devnet/hyperbeamPaths.ts). */
+export const DRY_RUN_PATH_END = "/as=execution/compute";
+
+/**
+ * The path and raw query of a request as the client sent them: routes match the path as it is, never
+ * after a URL parser has normalised it (WHATWG's would read `//push` as a host, resolve `/a/../push` and
+ * `%2e`, and turn `\` into `/`). A target that is not a path, or a path with an empty segment (`//`; a
+ * single trailing `/` is allowed), a dot segment (`.`, `..`, also escaped) or a backslash, is a 400. The
+ * tags after a HyperBEAM dry-run's `as=execution/compute` are values, not segments: not checked here.
+ */
+export function requestTarget(url: string | undefined): { path: string; query: string } {
+  const raw = url ?? "/";
+  if (!raw.startsWith("/"))
+    throw new HttpError(
+      400,
+      `request target ${JSON.stringify(raw.slice(0, 100))} is not a path: send the path alone (such as /su/<process id>), not a full URL`,
+    );
+  const q = raw.indexOf("?");
+  const path = q === -1 ? raw : raw.slice(0, q);
+  const query = q === -1 ? "" : raw.slice(q + 1);
+  const tail = path.indexOf(DRY_RUN_PATH_END);
+  const head = tail === -1 ? path : path.slice(0, tail + DRY_RUN_PATH_END.length);
+  const refuse = (problem: string) =>
+    new HttpError(
+      400,
+      `${problem} in the path ${JSON.stringify(path.slice(0, 200))}: send the route's path as it is documented`,
+    );
+  if (head.includes("\\")) throw refuse("a backslash");
+  const segments = head.split("/").slice(1);
+  for (const [i, segment] of segments.entries()) {
+    if (segment === "" && i < segments.length - 1) throw refuse("an empty segment (//)");
+    if (/^(?:\.|%2e){1,2}$/i.test(segment)) throw refuse(`a dot segment (${JSON.stringify(segment)})`);
+  }
+  return { path, query };
+}
+
+/** Who is asking: the connecting peer's address (never a header or a claimed Owner, which anyone can set). */
+export function peerOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "unknown peer";
+}
+
+/** An Arweave/AO ID: 43 characters of base64url. */
+export const aoId = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "use a 43-character base64url ID");
+
 /** An ID in a route's path; a malformed one is a 400 rather than a lookup that cannot succeed. */
 export function pathId(value: string, what: string, route: string): string {
-  const id = decodePathPart(value);
+  const id = percentDecode(value, what, route);
   if (!aoId.safeParse(id).success) {
     throw new HttpError(
       400,

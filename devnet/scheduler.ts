@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { wallClock } from "./clock";
 import type { Item } from "./dataItem";
-import { Journal, JournalDamageError, type JournalScan } from "./journal";
+import { Journal, JournalDamageError, type JournalScan, mkdirDurably } from "./journal";
 import { NotFoundError } from "./notFound";
 
 /** Where a cranked message came from: the process, the message that produced it, its place in the outbox. */
@@ -109,7 +109,7 @@ export class Scheduler {
     private readonly dir: string,
     readonly address: string,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirDurably(dir);
   }
 
   /**
@@ -153,7 +153,7 @@ export class Scheduler {
         item: first.item,
         messages,
         durable: messages.length - 1,
-        journal: new Journal(file),
+        journal: new Journal(file, { acked: true }),
       };
       this.processes.set(id, schedule);
       for (const m of messages) this.index(m);
@@ -178,14 +178,13 @@ export class Scheduler {
    * Scheduler tag names, when that is not this one (recorded in the log: see `Scheduled.standsInFor`).
    */
   spawn(item: Item, crankedFrom?: CrankOrigin, standsInFor?: string): Promise<Scheduled> {
-    const dir = join(this.dir, item.id);
-    mkdirSync(dir, { recursive: true });
     const schedule: ProcessSchedule = {
       id: item.id,
       item,
       messages: [],
       durable: -1,
-      journal: new Journal(join(dir, "messages.log")),
+      // Creates the process's directory and log durably: its acknowledgement must survive a power loss.
+      journal: new Journal(join(this.dir, item.id, "messages.log"), { acked: true }),
     };
     this.processes.set(item.id, schedule);
     return this.assign(schedule, item, crankedFrom, standsInFor);

@@ -8,6 +8,8 @@ import type { AosEnv, AosMessage, AosResult } from "./vm";
 export interface VmStart {
   module: AosModule;
   snapshot?: Uint8Array;
+  /** Run at the lowest CPU priority from the start (restore included): work that must yield to messages. */
+  background?: boolean;
 }
 
 export type VmRequest =

@@ -1,4 +1,5 @@
 import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { type AosResult, AosVm } from "./vm";
 import type { VmReply, VmRequest, VmStart } from "./vmProtocol";
@@ -42,8 +43,21 @@ function threadPath(): string | undefined {
   }
 }
 
+/** The lowest CPU priority (nice 19) for this thread alone: Linux's setpriority takes a thread ID. */
+function lowerPriority(thread: string | undefined): void {
+  const tid = Number(thread?.split("/").at(-1));
+  if (!Number.isInteger(tid) || tid <= 0) return;
+  try {
+    setPriority(tid, 19);
+  } catch {
+    // Not permitted or not supported: the thread keeps the default priority.
+  }
+}
+
 /** Starts the instance; the thread may have been started ahead, before it knew its process. */
 async function start(data: VmStart): Promise<void> {
+  // Before any work: a background instance's restore must yield to message evaluation too.
+  if (data.background) lowerPriority(threadPath());
   const vm = await AosVm.start(data.module, data.snapshot ? Buffer.from(data.snapshot) : undefined);
   port.on("message", (req: VmRequest) => {
     switch (req.op) {

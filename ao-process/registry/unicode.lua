@@ -19,6 +19,16 @@ local function secondRange(lead)
   return nil
 end
 
+-- U+FFFD, the replacement character, in UTF-8. On AO's legacy units it is all that reaches a process of
+-- bytes that were not UTF-8: the scheduler serves message data through Rust's String::from_utf8_lossy
+-- (permaweb/ao servers/su/src/domain/core/bytes.rs), which puts one in place of each bad sequence.
+M.REPLACEMENT = "\239\191\189"
+
+-- True when `s` holds U+FFFD.
+function M.hasReplacement(s)
+  return string.find(s, M.REPLACEMENT, 1, true) ~= nil
+end
+
 -- True when `s` is well-formed UTF-8.
 function M.valid(s)
   local i, n = 1, #s

@@ -57,20 +57,28 @@ local function typeName(v)
 end
 
 -- Every string field passes here, so no text that is not UTF-8 is stored or
--- echoed, whichever way it arrived (a JSON \u escape included).
-local function requireString(value, field, hint)
+-- echoed, whichever way it arrived (a JSON \u escape included). U+FFFD is
+-- refused too: on AO's legacy units it is what bytes that were not UTF-8
+-- become before the registry sees them (registry/unicode.lua). Except in an
+-- imported record (`imported`): a registry before 1.4.0 accepted it, and a
+-- move must never fail on what a registry already holds.
+local function requireString(value, field, hint, imported)
   if type(value) ~= "string" then
     return nil, err("E_INVALID_FIELD", field .. " must be a string" .. (hint or "") .. ", got " .. typeName(value), field)
   end
   if not unicode.valid(value) then
     return nil, err("E_INVALID_FIELD", field .. " is not valid UTF-8; send UTF-8 text", field)
   end
+  if not imported and unicode.hasReplacement(value) then
+    return nil, err("E_INVALID_FIELD", field ..
+      " contains U+FFFD, the replacement character that bytes which were not UTF-8 become on the way; send UTF-8 text", field)
+  end
   return value
 end
 
 -- Free text: UTF-8 (requireString), no control characters except tab and newline.
-local function checkText(value, field, max, allowEmpty)
-  local s, e = requireString(value, field)
+local function checkText(value, field, max, allowEmpty, imported)
+  local s, e = requireString(value, field, nil, imported)
   if not s then return nil, e end
   if #s > max then
     return nil, err("E_FIELD_TOO_LARGE",
@@ -103,12 +111,13 @@ function V.name(value, field)
   return s
 end
 
-function V.description(value, field)
-  return checkText(value, field or "description", L.descriptionMax, false)
+-- `imported`: the text comes from a record a move imports (see requireString).
+function V.description(value, field, imported)
+  return checkText(value, field or "description", L.descriptionMax, false, imported)
 end
 
-function V.reason(value, field)
-  return checkText(value, field or "reason", L.reasonMax, true)
+function V.reason(value, field, imported)
+  return checkText(value, field or "reason", L.reasonMax, true, imported)
 end
 
 function V.tag(value, field)
@@ -335,7 +344,8 @@ function V.object(data, spec, what, prefix)
         return nil, err("E_MISSING_FIELD", string.format("%s needs the field %q", what, k), prefix .. k)
       end
     else
-      local value, e = rule.check(v, prefix .. k)
+      -- A prefix means an imported record's field (Import-State, State-Import): see requireString.
+      local value, e = rule.check(v, prefix .. k, prefix ~= "")
       if value == nil then return nil, e end
       out[k] = value
     end

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { signItem } from "../../devnet/dataItem";
 import { aoClient, startDevnetProcess, tempDataDir } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
@@ -202,7 +203,7 @@ describe("query parameters of the reading routes", () => {
     const su = await request(`/su/${pid}?from=0&to=${"9".repeat(15)}&limit=1`);
     expect(su.status, JSON.stringify(su.body)).toBe(200);
     expect((su.body.edges as unknown[]).length).toBe(1);
-    const results = await request(`/results/${pid}?sort=desc&limit=1000&from=&to=`);
+    const results = await request(`/results/${pid}?sort=desc&limit=1000`);
     expect(results.status, JSON.stringify(results.body)).toBe(200);
   });
 
@@ -344,12 +345,18 @@ describe("POST /graphql", () => {
 
 describe("oversized bodies", () => {
   const big = new Uint8Array(20 * 1024 * 1024).fill(0x20);
-  test.each(["/", "/graphql", `/dry-run?process-id=${"D".repeat(43)}`])(
-    "20 MiB to %s: a JSON 413 naming the limit, received by the client",
-    async (path) => {
-      expectRefused(await postBytes(path, big), 413, /limit .*bytes|bytes .*limit/);
-    },
-  );
+  test.each([
+    ["/", () => "/"],
+    ["/graphql", () => "/graphql"],
+    ["/dry-run?process-id=<pid>", () => `/dry-run?process-id=${pid}`],
+  ])("20 MiB to %s: a JSON 413 naming the limit, received by the client", async (_, path) => {
+    expectRefused(await postBytes(path(), big), 413, /limit .*bytes|bytes .*limit/);
+  });
+
+  test("20 MiB to /dry-run of an unknown process: the 404, answered before the body is read, is received", async () => {
+    expectRefused(await postBytes(`/dry-run?process-id=${"D".repeat(43)}`, big), 404, /not known/);
+    await expectAlive();
+  });
 
   test("a chunked body without Content-Length gets the 413 too", async () => {
     const chunk = new Uint8Array(1024 * 1024).fill(0x20);
@@ -394,6 +401,142 @@ describe("connections", () => {
     const res = await fetch(`${net.urls.mu}/info`);
     await res.text();
     expect(res.headers.get("keep-alive")).toBe("timeout=30");
+  });
+});
+
+/** One request over a socket of its own, its request target written exactly as given (fetch would normalise it). */
+async function rawRequest(method: string, target: string, body: Buffer = Buffer.alloc(0), headers = "") {
+  const text = await new Promise<string>((resolve, reject) => {
+    const { port } = new URL(net.urls.mu);
+    const socket = connect(Number(port), "127.0.0.1", () => {
+      socket.write(
+        `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers}Content-Length: ${body.length}\r\n\r\n`,
+      );
+      socket.write(body);
+    });
+    let out = "";
+    socket.on("data", (d) => {
+      out += d.toString();
+    });
+    socket.on("end", () => resolve(out));
+    socket.on("error", reject);
+  });
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+  const payload = text.slice(text.indexOf("\r\n\r\n") + 4);
+  let json: { error?: string } = {};
+  try {
+    json = JSON.parse(payload) as { error?: string };
+  } catch {
+    // left empty: the assertions on the body then fail with the text shown
+  }
+  return { status, error: json.error ?? "", text };
+}
+
+describe("request paths are routed as sent, never normalised (issue 19, 6)", () => {
+  const ansHeaders = "Content-Type: application/ans104\r\ncodec-device: ans104@1.0\r\n";
+  test.each([
+    ["POST", "//push", /an empty segment \(\/\/\)/],
+    ["POST", "//", /an empty segment/],
+    ["POST", "//mu", /an empty segment/],
+    ["POST", "/mu//", /an empty segment/],
+    ["POST", "/./push", /a dot segment \("\."\)/],
+    ["POST", "/mu/../push", /a dot segment \(".."\)/],
+    ["POST", "/%2e/push", /a dot segment \("%2e"\)/],
+    ["POST", "/%2E%2E/mu", /a dot segment/],
+    ["POST", "/\\push", /a backslash/],
+    ["POST", "http://127.0.0.1/push", /is not a path/],
+    ["GET", "//su", /an empty segment/],
+    ["GET", "/su//", /an empty segment/],
+    ["GET", "/./info", /a dot segment/],
+  ])("%s %s: a 400 naming the problem; nothing is served", async (method, target, expected) => {
+    // A spawn the messenger would accept: served anywhere, it would create a process.
+    const { item, raw } = await signItem(alice.jwk, {
+      data: "",
+      tags: [
+        { name: "Data-Protocol", value: "ao" },
+        { name: "Type", value: "Process" },
+        { name: "Module", value: net.moduleId },
+        { name: "Scheduler", value: net.schedulerId },
+        { name: "Nonce", value: `${method} ${target}` },
+      ],
+    });
+    const a = await rawRequest(method, target, method === "POST" ? raw : undefined, ansHeaders);
+    expect(a.status, a.text).toBe(400);
+    expect(a.error).toMatch(expected);
+    expect((await request(`/su/${item.id}`)).status).toBe(404);
+  });
+
+  test("one trailing slash is still allowed: GET /su/ and /info/ answer", async () => {
+    expect((await rawRequest("GET", "/su/")).status).toBe(200);
+    expect((await rawRequest("GET", "/info/")).status).toBe(200);
+    expect((await rawRequest("GET", `/su/${pid}/?limit=1`)).status).toBe(200);
+  });
+});
+
+describe("bad percent-escapes are a 400, never taken literally (issue 19, 6)", () => {
+  test.each([
+    [
+      "a dry-run tag value %ZZ",
+      () => `/${pid}~process@1.0/as=execution/compute&Action=%ZZ`,
+      /bad percent-escape "%ZZ"/,
+    ],
+    [
+      "a dry-run tag value with a lone %",
+      () => `/${pid}~process@1.0/as=execution/compute&Action=50%`,
+      /bad percent-escape "%"/,
+    ],
+    ["a dry-run tag name %Z", () => `/${pid}~process@1.0/as=execution/compute&A%Z=x`, /bad percent-escape/],
+    [
+      "a dry-run tag value %FF (not UTF-8)",
+      () => `/${pid}~process@1.0/as=execution/compute&Action=%FF`,
+      /not UTF-8/,
+    ],
+    ["a process id with %ZZ", () => `/${pid.slice(0, 40)}%ZZ~process@1.0/push`, /bad percent-escape/],
+    ["a slot %3", () => `/${pid}~process@1.0/compute/results=%3`, /bad percent-escape/],
+  ])("%s in a mainnet path", async (_name, path, expected) => {
+    const { raw } = await signItem(alice.jwk, {
+      data: "",
+      tags: [{ name: "Type", value: "Message" }],
+      target: pid,
+    });
+    const a = await rawRequest("POST", path(), raw, "Content-Type: application/ans104\r\n");
+    expect(a.status, a.text).toBe(400);
+    expect(a.error).toMatch(expected);
+  });
+
+  test.each([
+    ["/su/<pid>?limit=%ZZ", () => `/su/${pid}?limit=%ZZ`],
+    ["/su/<pid>?process-id=%", () => `/su/${pid}?process-id=%`],
+    ["/results/<pid>?sort=%E", () => `/results/${pid}?sort=%E`],
+    ["/results/<pid>?from=%FF", () => `/results/${pid}?from=%FF`],
+    ["/result/<id>?process-id=%G1", () => `/result/${pid}?process-id=%G1`],
+    ["a parameter name %ZZ", () => `/results/${pid}?%ZZ=1`],
+  ])("%s in a query: a 400", async (_name, path) => {
+    const a = await rawRequest("GET", path());
+    expect(a.status, a.text).toBe(400);
+    expect(a.error).toMatch(/bad percent-escape|not UTF-8/);
+  });
+});
+
+describe("every empty query parameter is a 400 (issue 19, 6)", () => {
+  test.each([
+    ["GET", () => `/results/${pid}?limit=`, /query parameter limit is empty/],
+    ["GET", () => `/results/${pid}?limit`, /query parameter limit is empty/],
+    ["GET", () => `/results/${pid}?sort=`, /query parameter sort is empty/],
+    ["GET", () => `/results/${pid}?from=`, /query parameter from is empty/],
+    ["GET", () => `/results/${pid}?to=`, /query parameter to is empty/],
+    ["GET", () => `/su/${pid}?limit=`, /query parameter limit is empty/],
+    ["GET", () => `/su/${pid}?from=`, /query parameter from is empty/],
+    ["GET", () => `/su/${pid}?to=`, /query parameter to is empty/],
+    ["GET", () => `/su/${pid}?process-id=`, /query parameter process-id is empty/],
+    ["GET", () => `/result/${pid}?process-id=`, /query parameter process-id is empty/],
+    ["POST", () => "/dry-run?process-id=", /query parameter process-id is empty/],
+    ["GET", () => `/results/${pid}?&limit=1`, /an empty query parameter/],
+    ["GET", () => `/results/${pid}?limit=1&`, /an empty query parameter/],
+  ])("%s %s", async (method, path, expected) => {
+    const a = await rawRequest(method, path(), method === "POST" ? Buffer.from("{}") : undefined);
+    expect(a.status, a.text).toBe(400);
+    expect(a.error).toMatch(expected);
   });
 });
 

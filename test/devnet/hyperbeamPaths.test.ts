@@ -74,13 +74,33 @@ describe("parseHyperbeamPath: the paths aoconnect 0.0.98 requests in mainnet mod
 });
 
 describe("pathTags: a dry-run's tags as aoconnect writes them into the path", () => {
-  test("percent-encoding is decoded; a value keeps its slashes, and a lone % stays as it is", () => {
-    expect(pathTags("&Action=Info%20x/y&Q=a%23b%3Fc%d&Empty=")).toEqual([
+  test("percent-encoding is decoded; a value keeps its slashes", () => {
+    expect(pathTags("&Action=Info%20x/y&Q=a%23b%3Fc%25d&Empty=")).toEqual([
       { name: "Action", value: "Info x/y" },
       { name: "Q", value: "a#b?c%d" },
       { name: "Empty", value: "" },
     ]);
     expect(pathTags("&N%C3%A4me=%E2%98%83")).toEqual([{ name: "Näme", value: "☃" }]);
+  });
+
+  test.each([
+    ["&Action=%ZZ", /tag Action's value .* bad percent-escape "%ZZ"/],
+    ["&Action=50%", /bad percent-escape "%"/],
+    ["&Action=%4", /bad percent-escape "%4"/],
+    ["&Action=a%2", /bad percent-escape "%2"/],
+    ["&A%ZZ=x", /a tag's name .* bad percent-escape "%ZZ"/],
+    ["&Action=%FF", /percent-escapes "%FF" that are not UTF-8/],
+    ["&Action=%C0%AF", /percent-escapes "%C0%AF" that are not UTF-8/],
+    ["&Action=%ED%A0%80", /that are not UTF-8/],
+  ])("a bad percent-escape (%s) is a 400, never taken literally", (rest, expected) => {
+    let error: unknown;
+    try {
+      pathTags(rest);
+    } catch (err) {
+      error = err;
+    }
+    expect((error as HttpError).status).toBe(400);
+    expect((error as Error).message).toMatch(expected);
   });
 
   test("a tag without a name or =, an empty tag, a repeated name or text before the first & is a 400", () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import {
   appendFileSync,
   cpSync,
@@ -14,9 +14,11 @@ import {
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Devnet, startDevnet } from "../../devnet";
+import { ackedFileOf, decodeAcked, readAcked } from "../../devnet/ackMarker";
 import { Journal, JournalDamageError } from "../../devnet/journal";
 import { decodeSnapshot, encodeSnapshot } from "../../devnet/snapshots";
-import { generateWallet } from "../../devnet/wallet";
+import { generateWallet, rsaKeyProblem } from "../../devnet/wallet";
+import type { Jwk } from "../../providers/wallet";
 import { aoClient, devnetCliArgs, tempDataDir } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
@@ -125,14 +127,8 @@ describe("journal records", () => {
     ["a few bytes cut off the end", (f: string) => truncateSync(f, statSync(f).size - 5), 2, "no newline"],
     ["half a record appended", (f: string) => appendFileSync(f, '{"n":9,"x"'), 3, "no newline"],
     ["zeros after a crash", (f: string) => appendFileSync(f, Buffer.alloc(300)), 3, "no newline"],
-    [
-      "a flipped byte in the last, newline-ended record",
-      (f: string) => writeLines(f, [...lines(f).slice(0, -1), lines(f).at(-1)!.replace('"n":2', '"n":7')]),
-      2,
-      "checksum mismatch",
-    ],
   ])(
-    "torn tail (%s): dropped, kept aside and reported with file and bytes",
+    "without a marker, a record cut short (%s) is dropped, kept aside and reported with file and bytes",
     async (_, damage, kept, reason) => {
       const file = await journalWith([{ n: 0 }, { n: 1 }, { n: 2 }]);
       const intact = offsetOf(file, kept + 1);
@@ -147,6 +143,7 @@ describe("journal records", () => {
       expect(reports[0]).toContain(file);
       expect(reports[0]).toContain(`bytes ${intact}-${size - 1}`);
       expect(reports[0]).toContain(reason);
+      expect(reports[0]).toContain("cut short, so never acknowledged");
       expect(statSync(file).size).toBe(intact);
       expect(readFileSync(`${file}.torn-${intact}`)).toEqual(torn);
       // The journal goes on from the last good record.
@@ -156,6 +153,18 @@ describe("journal records", () => {
       expect(Journal.readChecked<{ n: number }>(file).map((r) => r.n)).toEqual([...good, 3]);
     },
   );
+
+  test("without a marker, a complete last record whose checksum fails is refused: it may have been acknowledged", async () => {
+    const file = await journalWith([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    writeLines(file, [...lines(file).slice(0, -1), lines(file).at(-1)!.replace('"n":2', '"n":7')]);
+    const before = readFileSync(file);
+    expect(() => Journal.readChecked(file)).toThrow(
+      new RegExp(
+        `${file}: record 3 \\(line 3, byte ${offsetOf(file, 3)}\\) is damaged: checksum mismatch.*no marker`,
+      ),
+    );
+    expect(readFileSync(file)).toEqual(before);
+  });
 
   test.each([
     ["a flipped byte", (ls: string[]) => [ls[0]!, ls[1]!.replace('"n":1', '"n":5'), ...ls.slice(2)], 2],
@@ -243,6 +252,143 @@ describe("journal records", () => {
   });
 });
 
+describe("a journal with an acknowledged-length marker", () => {
+  /** A journal of `n` records, each appended and awaited (acknowledged), then closed cleanly. */
+  const ackedJournal = async (n: number) => {
+    const file = join(tempDir(), "j.log");
+    const j = new Journal(file, { acked: true });
+    for (let i = 0; i < n; i++) await j.append({ n: i });
+    j.close();
+    return file;
+  };
+  const ackedLength = (file: string) => {
+    const a = readAcked(file);
+    if (!a || "error" in a) throw new Error(`no readable marker beside ${file}`);
+    return a.length;
+  };
+  /** A start's view of the journal: the records, or the error that refused it, and whether it changed. */
+  const read = (file: string) => {
+    const before = readFileSync(file);
+    const reports: string[] = [];
+    try {
+      const records = Journal.readChecked<{ n: number }>(file, (l) => reports.push(l));
+      return { records: records.map((r) => r.n), reports };
+    } catch (err) {
+      expect(readFileSync(file), "a refused read changes nothing").toEqual(before);
+      return { error: (err as Error).message, reports };
+    }
+  };
+
+  test("every append resolves only once the marker on disk covers it; concurrent appends share one batch", async () => {
+    const file = join(tempDir(), "j.log");
+    const j = new Journal(file, { acked: true });
+    expect(ackedLength(file)).toBe(0);
+    await j.append({ n: 0 });
+    expect(ackedLength(file)).toBe(statSync(file).size);
+    const batch = Array.from({ length: 20 }, (_, i) => j.append({ n: i + 1 }));
+    await batch[0];
+    expect(ackedLength(file)).toBe(statSync(file).size);
+    await Promise.all(batch);
+    expect(ackedLength(file)).toBe(statSync(file).size);
+    j.close();
+  });
+
+  test.each([
+    ["half a record", (f: string) => appendFileSync(f, '{"n":9,"x"'), "no newline"],
+    ["zeros", (f: string) => appendFileSync(f, Buffer.alloc(300)), "no newline"],
+    [
+      "a whole line whose checksum fails",
+      (f: string) => appendFileSync(f, `${lines(f).at(-1)!.replace('"n":2', '"n":7')}\n`),
+      "checksum mismatch",
+    ],
+    [
+      "a bad line followed by a line that reads (a stale block inside a batch)",
+      (f: string) => appendFileSync(f, `{"n":3,"#crc":"00000000"}\n{"n":4}\n`),
+      "checksum mismatch",
+    ],
+  ])(
+    "written after the acknowledged length (%s): never acknowledged, so dropped, kept aside and reported",
+    async (_, damage, reason) => {
+      const file = await ackedJournal(3);
+      const acked = statSync(file).size;
+      damage(file);
+      const tail = readFileSync(file).subarray(acked);
+      const r = read(file);
+      expect(r.records).toEqual([0, 1, 2]);
+      expect(r.reports).toHaveLength(1);
+      expect(r.reports[0]).toContain(`${file}: dropped a torn tail (line 4, bytes ${acked}-`);
+      expect(r.reports[0]).toContain(reason);
+      expect(r.reports[0]).toContain(`after the ${acked} acknowledged bytes, so it was never acknowledged`);
+      expect(readFileSync(`${file}.torn-${acked}`)).toEqual(tail);
+      const j = new Journal(file, { acked: true });
+      await j.append({ n: 3 });
+      j.close();
+      expect(read(file).records).toEqual([0, 1, 2, 3]);
+    },
+  );
+
+  test.each([
+    [
+      "a flipped byte in the last, complete record (the issue's example)",
+      (f: string) => writeLines(f, [...lines(f).slice(0, -1), lines(f).at(-1)!.replace('"n":2', '"n":7')]),
+      /record 3 \(line 3, byte \d+\) is damaged: checksum mismatch .*within the \d+ acknowledged bytes.*truncate -s/,
+    ],
+    [
+      "the last record cut short",
+      (f: string) => truncateSync(f, statSync(f).size - 5),
+      /record 3 \(line 3, byte \d+\) is damaged: unfinished last record \(no newline\); it lies within/,
+    ],
+    [
+      "the last record deleted",
+      (f: string) => writeLines(f, lines(f).slice(0, -1)),
+      /record 3 \(line 3, byte \d+\) is damaged: the file ends at byte \d+, but its first \d+ bytes were acknowledged: acknowledged records are missing.*removing its marker.*rm /,
+    ],
+    [
+      "every record deleted",
+      (f: string) => writeFileSync(f, ""),
+      /record 1 \(line 1, byte 0\) is damaged: the file ends at byte 0, but its first \d+ bytes/,
+    ],
+    [
+      "a flipped byte in a middle record",
+      (f: string) => writeLines(f, [lines(f)[0]!, lines(f)[1]!.replace('"n":1', '"n":5'), lines(f)[2]!]),
+      /record 2 \(line 2, byte \d+\) is damaged: checksum mismatch/,
+    ],
+  ])(
+    "within the acknowledged length (%s): refused, naming the record and the way back; nothing changes",
+    async (_, damage, expected) => {
+      const file = await ackedJournal(3);
+      damage(file);
+      const r = read(file);
+      expect(r.error).toMatch(expected);
+      expect(r.error).toContain("Nothing was changed");
+      expect(readdirSync(join(file, "..")).filter((f) => f.includes(".torn-"))).toEqual([]);
+    },
+  );
+
+  test("a marker whose latest slot is torn falls back to the other; with both torn the read is refused", async () => {
+    const file = await ackedJournal(3);
+    const marker = ackedFileOf(file);
+    const bytes = readFileSync(marker);
+    const latest = decodeAcked(bytes);
+    if ("error" in latest) throw new Error("marker unreadable");
+    // The slot written last is the one with the higher sequence: tear it.
+    const torn = Buffer.from(bytes);
+    torn[(latest.seq % 2) * 16 + 3]! ^= 0xff;
+    writeFileSync(marker, torn);
+    const older = decodeAcked(torn);
+    expect(older).toEqual({ length: offsetOf(file, 3), seq: latest.seq - 1 });
+    // The record after the older length is kept: it reads, it was synced (the marker was being moved past it).
+    expect(read(file).records).toEqual([0, 1, 2]);
+
+    torn[((latest.seq + 1) % 2) * 16 + 3]! ^= 0xff;
+    writeFileSync(marker, torn);
+    const r = read(file);
+    expect(r.error).toContain(`${marker} is damaged: neither of its two slots is intact`);
+    expect(r.error).toContain(`rm '${marker}'`);
+    expect(readFileSync(marker)).toEqual(torn);
+  });
+});
+
 // One data directory with two counters, written by a real network; each case damages a copy.
 const COUNTER = `Count = Count or 0
 Handlers.add("inc", "Inc", function(m) Count = Count + 1; m.reply({ Data = tostring(Count) }) end)
@@ -310,18 +456,81 @@ async function expectRefused(dir: string, ...expected: (string | RegExp)[]): Pro
   return message;
 }
 
+/** A log as an older network wrote it, before markers: its `.acked` marker removed. */
+const withoutMarker = (log: string) => rmSync(ackedFileOf(log), { force: true });
+
 describe("a damaged messages log", () => {
-  test("a torn tail is dropped with a report; the rest answers as before and its stale result and snapshot are not used", async () => {
+  test("a byte flipped in the last, complete record of an acknowledged message: the start is refused, no file changes (issue 19, 1)", async () => {
+    const dir = damagedCopy((d) => {
+      const ls = lines(messagesLog(d));
+      const last = ls.at(-1)!;
+      const at = Math.floor(last.length / 2);
+      ls[ls.length - 1] = last.slice(0, at) + (last[at] === "A" ? "B" : "A") + last.slice(at + 1);
+      writeLines(messagesLog(d), ls);
+    });
+    const line = lines(messagesLog(dir)).length;
+    const offset = offsetOf(messagesLog(dir), line);
+    await expectRefused(
+      dir,
+      `${messagesLog(dir)}: record ${line} (line ${line}, byte ${offset}) is damaged: checksum mismatch`,
+      "acknowledged bytes",
+      `truncate -s ${offset} '${messagesLog(dir)}' && rm -f '${ackedFileOf(messagesLog(dir))}'`,
+      "Nothing was changed",
+    );
+  });
+
+  test("the last record of an acknowledged message cut short, or deleted: refused, no file changes", async () => {
+    const cut = damagedCopy((d) => truncateSync(messagesLog(d), statSync(messagesLog(d)).size - 5));
+    await expectRefused(
+      cut,
+      /is damaged: unfinished last record \(no newline\); it lies within the \d+ acknowledged bytes/,
+    );
+    const deleted = damagedCopy((d) => writeLines(messagesLog(d), lines(messagesLog(d)).slice(0, -1)));
+    await expectRefused(
+      deleted,
+      /acknowledged records are missing/,
+      `rm '${ackedFileOf(messagesLog(deleted))}'`,
+    );
+  });
+
+  test("a tail written after the acknowledged length is dropped with a report; everything acknowledged answers as before", async () => {
+    const dir = damagedCopy((d) => {
+      const last = lines(messagesLog(d)).at(-1)!;
+      appendFileSync(messagesLog(d), `${last.replace('"nonce":', '"nonce":1')}\n${last.slice(0, 40)}`);
+    });
+    const acked = statSync(messagesLog(base)).size;
+    const { net, reports } = await startReporting(dir);
+    try {
+      expect(
+        reports.some((r) =>
+          r.includes(`${messagesLog(dir)}: dropped a torn tail (line ${INCS + 3}, bytes ${acked}-`),
+        ),
+      ).toBe(true);
+      expect(await count(net)).toBe(INCS);
+      for (const [i, id] of ids.entries()) expect(await resultOf(net, id)).toEqual(results[i]);
+    } finally {
+      await net.stop();
+    }
+    const again = await startReporting(dir);
+    try {
+      expect(await count(again.net)).toBe(INCS);
+      expect(again.reports).toEqual([]);
+    } finally {
+      await again.net.stop();
+    }
+  });
+
+  test("after the recovery the refusal names (cut the file, remove the marker), the start drops the message; its stale result and snapshot are not used", async () => {
     const dir = damagedCopy((d) => truncateSync(messagesLog(d), statSync(messagesLog(d)).size - 5));
+    const message = await expectRefused(dir, /is damaged/);
+    const command = /cp '.*$/.exec(message)![0];
+    expect(spawnSync("sh", ["-c", command]).status).toBe(0);
     const { net, reports } = await startReporting(dir, { maxLive: 1 });
     try {
       expect(
-        reports.some((r) => r.includes(messagesLog(dir)) && /dropped an unfinished last record/.test(r)),
-      ).toBe(true);
-      expect(
         reports.some((r) => r.includes(resultsLog(dir)) && r.includes("messages log does not hold")),
       ).toBe(true);
-      // The last Inc was never acknowledged as far as the log knows: the others are all there.
+      // The last Inc was given up: the others are all there.
       expect(await count(net)).toBe(INCS - 1);
       for (const [i, id] of ids.slice(0, -1).entries()) expect(await resultOf(net, id)).toEqual(results[i]);
       // A new message takes the dropped nonce; after an eviction the state comes back without the old one.
@@ -333,13 +542,25 @@ describe("a damaged messages log", () => {
     } finally {
       await net.stop();
     }
-    const again = await startReporting(dir);
+    expect(existsSync(ackedFileOf(messagesLog(dir)))).toBe(true);
+  });
+
+  test("a log written before markers keeps the old rule: a last record cut short is dropped and kept aside", async () => {
+    const dir = damagedCopy((d) => {
+      withoutMarker(messagesLog(d));
+      appendFileSync(messagesLog(d), '{"nonce":99');
+    });
+    const size = statSync(messagesLog(dir)).size;
+    const { net, reports } = await startReporting(dir);
     try {
-      expect(await count(again.net)).toBe(INCS - 1);
-      expect(again.reports).toEqual([]);
+      expect(reports.some((r) => r.includes("dropped a torn tail") && r.includes("cut short"))).toBe(true);
+      expect(await count(net)).toBe(INCS);
     } finally {
-      await again.net.stop();
+      await net.stop();
     }
+    expect(readFileSync(`${messagesLog(dir)}.torn-${size - 11}`, "utf8")).toBe('{"nonce":99');
+    // The start wrote the marker: from now on the log's end is known.
+    expect(readAcked(messagesLog(dir))).toMatchObject({ length: size - 11 });
   });
 
   test.each([
@@ -353,17 +574,22 @@ describe("a damaged messages log", () => {
     ],
     [
       "a line of a log written before checksums removed",
-      (f: string) => writeLines(f, spliced(lines(f).map(legacyLine), 3, 1)),
+      (f: string) => {
+        withoutMarker(f);
+        writeLines(f, spliced(lines(f).map(legacyLine), 3, 1));
+      },
       4,
       "nonce 4 where 3 comes next",
     ],
     [
       "a byte of a record written before checksums changed so that it is no longer JSON",
-      (f: string) =>
+      (f: string) => {
+        withoutMarker(f);
         writeLines(
           f,
           lines(f).map((l, i) => (i === 2 ? legacyLine(l).slice(1) : legacyLine(l))),
-        ),
+        );
+      },
       3,
       "not a JSON record",
     ],
@@ -380,6 +606,65 @@ describe("a damaged messages log", () => {
       );
     },
   );
+});
+
+describe("a damaged rolledback.log (the compute unit's decisions, which cannot be recomputed)", () => {
+  // A process whose second message ran past the compute deadline and was rolled back, then one more.
+  let rolled: string;
+  let rpid: string;
+  let loopId: string;
+  const rollbackLog = (dir: string) => join(dir, "compute", rpid, "rolledback.log");
+  const rolledLog = (dir: string) => join(dir, "processes", rpid, "messages.log");
+  beforeAll(async () => {
+    rolled = tempDir();
+    const net = await startDevnet({ dataDir: rolled, port: 0, computeDeadlineMs: 1500 });
+    const ao = aoClient(net, alice.jwk);
+    rpid = await ao.spawnWithCode(net, COUNTER);
+    loopId = await ao.message({
+      process: rpid,
+      signer: ao.signer,
+      tags: [{ name: "Action", value: "Eval" }],
+      data: "Count = 100; while true do end",
+    });
+    expect((await ao.result({ process: rpid, message: loopId })).Error).toMatch(/compute deadline/);
+    await ao.send(rpid, [{ name: "Action", value: "Inc" }]);
+    await net.stop();
+    expect(lines(rollbackLog(rolled))).toHaveLength(1);
+  }, 120_000);
+
+  const copy = (damage: (dir: string) => void) => {
+    const dir = tempDir();
+    cpSync(rolled, dir, { recursive: true });
+    damage(dir);
+    return dir;
+  };
+
+  test("a byte flipped in its last, complete record: refused before any file changes, naming the record", async () => {
+    const dir = copy((d) => {
+      writeLines(rollbackLog(d), [lines(rollbackLog(d))[0]!.replace('"deadline"', '"deadlinf"')]);
+      // A tail past the messages log's marker, which a start that went on would drop (a change).
+      appendFileSync(rolledLog(d), '{"nonce":');
+    });
+    await expectRefused(
+      dir,
+      `${rollbackLog(dir)}: record 1 (line 1, byte 0) is damaged: checksum mismatch`,
+      "acknowledged bytes",
+    );
+  });
+
+  test("a tail written after its acknowledged length is dropped; the decision it holds stands", async () => {
+    const dir = copy((d) => appendFileSync(rollbackLog(d), '{"nonce":3,"assignment":"x"'));
+    const { net, reports } = await startReporting(dir);
+    try {
+      expect(reports.some((r) => r.includes(`${rollbackLog(dir)}: dropped a torn tail`))).toBe(true);
+      const loop = (await resultOf(net, loopId, rpid)) as { Error?: string };
+      expect(loop.Error).toMatch(/compute deadline/);
+      // The rolled-back Eval's `Count = 100` never happened: one Inc counted.
+      expect(await count(net, rpid)).toBe(1);
+    } finally {
+      await net.stop();
+    }
+  });
 });
 
 test("the network's CLI refuses a damaged log with the message on stderr and exit code 1, changing no file", () => {
@@ -487,6 +772,7 @@ describe("snapshots and the other files of a data directory", () => {
 
   test("a data directory written before checksums starts as before, then takes checked records", async () => {
     const dir = damagedCopy((d) => {
+      withoutMarker(messagesLog(d));
       writeLines(messagesLog(d), lines(messagesLog(d)).map(legacyLine));
       writeLines(resultsLog(d), lines(resultsLog(d)).map(legacyResult));
       const snap = snapshotOf(d);
@@ -525,6 +811,71 @@ describe("snapshots and the other files of a data directory", () => {
       "restore it from a backup",
     );
     for (const field of ["d", "p", "q", "n"]) expect(message).not.toContain(key[field]!.slice(0, 12));
+  });
+
+  test.each(["d", "p", "q", "dp", "dq", "qi", "n", "e"])(
+    "a character changed inside the key's %s in wallet.json is refused, naming the damage and never the key (issue 19, 6)",
+    async (field) => {
+      const key = JSON.parse(readFileSync(join(base, "wallet.json"), "utf8")) as Record<string, string>;
+      const dir = damagedCopy((d) => {
+        const value = key[field]!;
+        const at = Math.floor(value.length / 2);
+        const changed = value.slice(0, at) + (value[at] === "A" ? "B" : "A") + value.slice(at + 1);
+        writeFileSync(join(d, "wallet.json"), JSON.stringify({ ...key, [field]: changed }));
+      });
+      const message = await expectRefused(
+        dir,
+        `${join(dir, "wallet.json")} is damaged: its `,
+        "restore it from a backup",
+      );
+      for (const f of ["d", "p", "q", "n", "dp", "dq", "qi"])
+        expect(message).not.toContain(key[f]!.slice(0, 12));
+    },
+  );
+
+  test("every key the tests hold is whole: the check accepts what generateKeyPairSync makes", () => {
+    for (const name of ["alice", "bob", "registry-owner"])
+      expect(rsaKeyProblem(testWallet(name).jwk as Required<Jwk>)).toBeUndefined();
+    expect(rsaKeyProblem(generateWallet() as Required<Jwk>)).toBeUndefined();
+    // Whole, but not an Arweave key.
+    const small = generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 65537 });
+    expect(rsaKeyProblem(small.privateKey.export({ format: "jwk" }) as Required<Jwk>)).toMatch(
+      /not 4096 bits/,
+    );
+  });
+
+  test("a key whole in itself but for another exponent is refused: e not 65537, or d (with dp, dq) for another e", () => {
+    const e3 = generateKeyPairSync("rsa", { modulusLength: 4096, publicExponent: 3 });
+    expect(rsaKeyProblem(e3.privateKey.export({ format: "jwk" }) as Required<Jwk>)).toMatch(/e is not 65537/);
+    // d, dp and dq that agree with each other, p and q, but invert another exponent than e.
+    const jwk = testWallet("alice").jwk as Required<Jwk>;
+    const num = (b: string) => BigInt(`0x${Buffer.from(b, "base64url").toString("hex")}`);
+    const b64 = (n: bigint) =>
+      Buffer.from(
+        n
+          .toString(16)
+          .padStart(2, "0")
+          .replace(/^(.(..)*)$/, "0$1"),
+        "hex",
+      ).toString("base64url");
+    const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+    const inverse = (a: bigint, m: bigint) => {
+      let [r0, r1, s0, s1] = [m, a % m, 0n, 1n];
+      while (r1 !== 0n) {
+        const k = r0 / r1;
+        [r0, r1, s0, s1] = [r1, r0 - k * r1, s1, s0 - k * s1];
+      }
+      return ((s0 % m) + m) % m;
+    };
+    const [p, q] = [num(jwk.p), num(jwk.q)];
+    const lambda = ((p - 1n) * (q - 1n)) / gcd(p - 1n, q - 1n);
+    let other = 65539n;
+    while (gcd(other, lambda) !== 1n) other += 2n;
+    const d = inverse(other, lambda);
+    const forged = { ...jwk, d: b64(d), dp: b64(d % (p - 1n)), dq: b64(d % (q - 1n)) };
+    expect(rsaKeyProblem(forged)).toMatch(/e·d is not 1 modulo p−1 and q−1/);
+    // Trivial factors (p = 1, q = n) are refused, not divided by.
+    expect(rsaKeyProblem({ ...jwk, p: b64(1n), q: jwk.n })).toMatch(/p and q are not both above 1/);
   });
 
   test("a missing wallet.json, or another network's, is refused: a new key would orphan every process", async () => {

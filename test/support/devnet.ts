@@ -92,10 +92,14 @@ export async function graphql<T>(
   return body.data;
 }
 
-/** How to run the network's own CLI (`npm run devnet`) on `dataDir` with this Node.js: its arguments. */
-export function devnetCliArgs(dataDir: string, args: string[] = []): string[] {
+/**
+ * How to run the network's own CLI (`npm run devnet`) on `dataDir` with this Node.js: its arguments.
+ * `nodeArgs` go to Node.js itself (e.g. `--require` of a test's preload).
+ */
+export function devnetCliArgs(dataDir: string, args: string[] = [], nodeArgs: string[] = []): string[] {
   return [
     ...memory64Flags(process.version),
+    ...nodeArgs,
     "--import",
     "tsx",
     join(__dirname, "../../devnet/cli.ts"),
@@ -114,8 +118,12 @@ export function devnetCliArgs(dataDir: string, args: string[] = []): string[] {
 export async function startDevnetProcess(
   dataDir: string,
   args: string[] = [],
+  opts: { nodeArgs?: string[]; env?: Record<string, string> } = {},
 ): Promise<NetworkInfo & { child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, devnetCliArgs(dataDir, args), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, devnetCliArgs(dataDir, args, opts.nodeArgs), {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
