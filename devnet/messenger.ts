@@ -7,11 +7,12 @@ import type { AosOutMessage, AosResult } from "./vm";
 export interface MessengerOptions {
   scheduler: Scheduler;
   modules: AosModule[];
-  /** The legacy messenger's key: signs what legacy processes (Variant ao.TN.1) emit. */
+  /** The legacy messenger's key: signs what it cranks (the outbox of what came through it). */
   wallet: Jwk;
   /**
-   * The mainnet node's key and address: signs what mainnet processes (Variant ao.N.1) emit, as the
-   * node's push device does; a spawn naming the node's own address as its scheduler is scheduled here.
+   * The mainnet node's key and address: signs what it pushes (the outbox of what came through its door,
+   * as HyperBEAM's push device pushes the outbox of what it computed: dev_push.erl do_push); a spawn
+   * naming the node's own address as its scheduler is scheduled here.
    */
   node: { jwk: Jwk; address: string };
   /**
@@ -61,9 +62,10 @@ export class Messenger {
     const type = tagValue(item.tags, "Type");
     const existing = this.o.scheduler.find(item.id);
     if (existing && (door === "legacy" || type === "Process")) return existing;
+    const viaNode = door === "mainnet";
     if (type === "Process") {
       const standsInFor = this.checkSpawn(item, door);
-      return this.o.scheduler.spawn(item, undefined, standsInFor);
+      return this.o.scheduler.spawn(item, { ...(standsInFor ? { standsInFor } : {}), viaNode });
     }
     if (type === "Message") {
       if (!item.target) {
@@ -75,7 +77,7 @@ export class Messenger {
           404,
         );
       }
-      return this.o.scheduler.schedule(item.target, item);
+      return this.o.scheduler.schedule(item.target, item, { viaNode });
     }
     throw new RejectedItemError(
       `missing or unsupported Type tag ${JSON.stringify(type ?? null)}: use Type=Process to spawn or Type=Message to send`,
@@ -129,16 +131,22 @@ export class Messenger {
       { name: "From-Module", value: tagValue(sender.item.tags, "Module") ?? "" },
       { name: "Pushed-For", value: tagValue(s.item.tags, "Pushed-For") ?? s.item.id },
     ];
-    // What a mainnet process emits is pushed by the node, signed by its key; a legacy process's outbox is
-    // cranked by the messenger.
-    const variant = tagValue(sender.item.tags, "Variant");
-    const signer = variant === MAINNET_VARIANT ? this.o.node.jwk : this.o.wallet;
+    // The outbox of what came through the node is pushed by the node, signed by its key; the outbox of
+    // what came through the messenger is cranked by the messenger. What is pushed keeps its way in.
+    const door: Door = s.viaNode ? "mainnet" : "legacy";
+    const signer = s.viaNode ? this.o.node.jwk : this.o.wallet;
+    const viaNode = door === "mainnet";
     if (origin.kind === "spawn") {
       if (!tagValue(tags, "Scheduler")) tags.push({ name: "Scheduler", value: this.o.scheduler.address });
-      if (!tagValue(tags, "Variant")) tags.push({ name: "Variant", value: variant ?? "ao.TN.1" });
+      const variant = viaNode ? MAINNET_VARIANT : "ao.TN.1";
+      if (!tagValue(tags, "Variant")) tags.push({ name: "Variant", value: variant });
       const { item } = await signItem(signer, { data: m.Data ?? "", tags, anchor: m.Anchor });
-      const door: Door = variant === MAINNET_VARIANT ? "mainnet" : "legacy";
-      await this.o.scheduler.spawn(item, origin, this.checkSpawn(item, door));
+      const standsInFor = this.checkSpawn(item, door);
+      await this.o.scheduler.spawn(item, {
+        crankedFrom: origin,
+        ...(standsInFor ? { standsInFor } : {}),
+        viaNode,
+      });
       return;
     }
     const target = m.Target;
@@ -147,7 +155,7 @@ export class Messenger {
       return;
     }
     const { item } = await signItem(signer, { data: m.Data ?? "", tags, target, anchor: m.Anchor });
-    await this.o.scheduler.schedule(target, item, origin);
+    await this.o.scheduler.schedule(target, item, { crankedFrom: origin, viaNode });
   }
 
   /**

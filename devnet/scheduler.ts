@@ -30,6 +30,18 @@ export interface Scheduled {
    * foreign scheduler, or the mainnet node's own address: devnet/hyperbeam.ts): that address.
    */
   standsInFor?: string;
+  /**
+   * Came through the mainnet node (its front door, or cranked from what did): what it emits is pushed by
+   * the node, signed by its key. Absent: the legacy messenger's, which cranks with its own key.
+   */
+  viaNode?: true;
+}
+
+/** How a message was scheduled, beside the item itself (each recorded in its log record). */
+export interface AssignOptions {
+  crankedFrom?: CrankOrigin;
+  standsInFor?: string;
+  viaNode?: boolean;
 }
 
 export interface ProcessSchedule {
@@ -173,11 +185,8 @@ export class Scheduler {
     return this.cranked.has(crankKey(origin));
   }
 
-  /**
-   * Starts a process: its own data item is nonce 0 of its schedule. `standsInFor`: the scheduler its
-   * Scheduler tag names, when that is not this one (recorded in the log: see `Scheduled.standsInFor`).
-   */
-  spawn(item: Item, crankedFrom?: CrankOrigin, standsInFor?: string): Promise<Scheduled> {
+  /** Starts a process: its own data item is nonce 0 of its schedule (`opts`: see AssignOptions). */
+  spawn(item: Item, opts: AssignOptions = {}): Promise<Scheduled> {
     const schedule: ProcessSchedule = {
       id: item.id,
       item,
@@ -187,13 +196,13 @@ export class Scheduler {
       journal: new Journal(join(this.dir, item.id, "messages.log"), { acked: true }),
     };
     this.processes.set(item.id, schedule);
-    return this.assign(schedule, item, crankedFrom, standsInFor);
+    return this.assign(schedule, item, opts);
   }
 
-  schedule(processId: string, item: Item, crankedFrom?: CrankOrigin): Promise<Scheduled> {
+  schedule(processId: string, item: Item, opts: AssignOptions = {}): Promise<Scheduled> {
     const schedule = this.processes.get(processId);
     if (!schedule) throw new Error(`unknown process ${processId}`);
-    return this.assign(schedule, item, crankedFrom);
+    return this.assign(schedule, item, opts);
   }
 
   /** The latest slot (nonce) of a process written durably: what HyperBEAM's `slot/current` answers. */
@@ -233,8 +242,7 @@ export class Scheduler {
   private async assign(
     schedule: ProcessSchedule,
     item: Item,
-    crankedFrom?: CrankOrigin,
-    standsInFor?: string,
+    { crankedFrom, standsInFor, viaNode }: AssignOptions,
   ): Promise<Scheduled> {
     // Everything up to the append happens in one synchronous step: nonces are gap-free and the log
     // holds them in order.
@@ -254,6 +262,7 @@ export class Scheduler {
       item,
       ...(crankedFrom ? { crankedFrom } : {}),
       ...(standsInFor ? { standsInFor } : {}),
+      ...(viaNode ? { viaNode: true as const } : {}),
     };
     schedule.messages.push(scheduled);
     this.index(scheduled);

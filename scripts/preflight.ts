@@ -176,7 +176,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
+      console.error(`preflight: ${err instanceof Error ? err.message : String(err)}`);
       process.exitCode = 1;
     },
   );

@@ -1,6 +1,6 @@
 /**
  * What the local mainnet node does as the real HyperBEAM node does (devnet/hyperbeam.ts cites the source):
- * three keys for three roles, what a mainnet process emits signed by the node, spawns naming another
+ * three keys for three roles, the outbox of what came through the node pushed with the node's key, spawns naming another
  * scheduler, the schedule route a client asks before it re-sends, and a second door that schedules only.
  */
 import { ArweaveSigner, createData } from "@dha-team/arbundles";
@@ -71,7 +71,7 @@ async function schedule(pid: string, params: Record<string, string> = {}, base =
   return { status: res.status, body: (await res.json()) as SchedulePage & { error?: string } };
 }
 
-describe("what a mainnet process emits is pushed by the node, signed by the node's key", () => {
+describe("what comes through the node pushes its outbox through the node, signed by the node's key", () => {
   test("a message between two mainnet processes trusting the node's address reaches the handler", async () => {
     const trust = [{ name: "Authority", value: net.nodeAddress! }];
     const spawn = () => ao.spawn({ module: net.moduleId, authority: net.nodeAddress!, tags: trust });
