@@ -130,8 +130,9 @@ function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined)
       return {
         signedId: once.signedId,
         async lookup() {
-          const id = once.signedId();
-          return id && (await processExists(id)) ? id : undefined;
+          // sendOnce asks only once the item is signed: its ID is the process's.
+          const id = once.signedId()!;
+          return (await processExists(id)) ? id : undefined;
         },
         send: () =>
           conn.spawn({
@@ -148,8 +149,9 @@ function createLegacyClient(endpoints: LegacyEndpoints, wallet: Jwk | undefined)
       return {
         signedId: once.signedId,
         async lookup() {
-          const id = once.signedId();
-          return id && (await scheduled(process, id)) ? { id } : undefined;
+          // sendOnce asks only once the item is signed.
+          const id = once.signedId()!;
+          return (await scheduled(process, id)) ? { id } : undefined;
         },
         async send() {
           const sent = await conn.message({

@@ -220,8 +220,9 @@ export function createMainnetClient(
       return {
         signedId: once.signedId,
         async lookup() {
-          const id = once.signedId();
-          return id && (await processExists(id)) ? id : undefined;
+          // sendOnce asks only once the item is signed: its ID is the process's.
+          const id = once.signedId()!;
+          return (await processExists(id)) ? id : undefined;
         },
         async send() {
           const fields = {
@@ -254,9 +255,8 @@ export function createMainnetClient(
       return {
         signedId: once.signedId,
         async lookup() {
-          const id = once.signedId();
-          if (!id || from === undefined) return undefined;
-          const slot = await scheduledSlot(process, id, from);
+          // sendOnce asks only once the item is signed, which follows reading `from`.
+          const slot = await scheduledSlot(process, once.signedId()!, from!);
           return slot === undefined ? undefined : { slot };
         },
         async send() {

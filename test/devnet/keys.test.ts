@@ -3,12 +3,13 @@
  * messenger), or one for all; a data directory keeps the layout it was written with, and a missing key
  * stops the start before anything changes.
  */
+import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { KEY_FILES, openDataDir } from "../../devnet/dataDir";
-import { tempDataDir } from "../support/devnet";
+import { devnetCliArgs, tempDataDir } from "../support/devnet";
 import { testWallet } from "../support/wallets";
 
 const dirs: string[] = [];
@@ -94,4 +95,20 @@ describe("an existing data directory keeps its layout", () => {
       expect(existsSync(join(dir, KEY_FILES[missing]))).toBe(false);
     },
   );
+});
+
+describe("npm run devnet's flags for keys and schedulers", () => {
+  test.each([
+    [["--keys", "some"], "--keys some: use distinct (one key per role) or shared (one key for all)"],
+    [
+      ["--foreign-schedulers", "not-an-address"],
+      '--foreign-schedulers: "not-an-address" is not a 43-character address',
+    ],
+  ])("%j is refused in one line before anything starts", (args, message) => {
+    const dir = fresh();
+    const r = spawnSync(process.execPath, devnetCliArgs(dir, args), { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`devnet: ${message}`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isUnknownStack, main } from "../../scripts/preflight";
 import { type SeenRequest, startFaultProxy } from "../providers/support/faultProxy";
 import { type Devnet, withDevnet } from "../support/devnet";
+import { mainnetClient } from "../support/mainnetClient";
 import { testWallet } from "../support/wallets";
 
 let net: Devnet & { cleanup(): Promise<void> };
@@ -141,6 +142,25 @@ describe("npm run preflight -- --stack <name>", () => {
     expect(g.stdout).toContain(
       "pulumi config set aoRegistry:gatewayUrl https://arweave.net --stack nogateway",
     );
+  });
+
+  it("a module that is another kind of transaction, or a node that answers no address, stops it", async () => {
+    const process = await (await mainnetClient(net.urls.node!, testWallet("alice").jwk)).spawn({
+      module: net.moduleId,
+    });
+    stackFile("notmodule", { module: process });
+    const m = await preflight(["--stack", "notmodule"]);
+    expect(m.code).toBe(1);
+    expect(m.stdout).toContain(`transaction ${process} is not a module (Type Process)`);
+
+    const p = await startFaultProxy(net.urls.node!, (r) =>
+      r.url === "/~meta@1.0/info/address" ? { status: 200, body: "<html>hello</html>" } : "pass",
+    );
+    proxies.push(p);
+    stackFile("notnode", { nodeUrl: p.url });
+    const n = await preflight(["--stack", "notnode"]);
+    expect(n.code).toBe(1);
+    expect(n.stdout).toContain('answered "<html>hello</html>", not an address');
   });
 
   it("outputs the backend cannot give stop it; a stack the backend does not know yet is a first deploy", async () => {
