@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AOS_MODULE_ID } from "../../devnet/modules";
+import { createAoClient } from "../../providers/aoClient";
 import type { StackState } from "../../scripts/lib/engine/state";
 import { toCliConfig } from "../../scripts/outputs";
 import { startFaultProxy } from "../providers/support/faultProxy";
@@ -324,12 +325,17 @@ describe("rollback by adoption (what rollback.yml runs), through the same engine
     expect(
       (await registry(first.outputs.processId!, "Register-Skill", skill("before-move"), true)).body.ok,
     ).toBe(true);
-    const other = await aoClient(net, deployer.jwk).spawn({
-      module: net.moduleId,
-      scheduler: net.schedulerId,
-      signer: aoClient(net, deployer.jwk).signer,
-      tags: [{ name: "Authority", value: net.authority }],
-    });
+    // A process as the stack's own mainnet deploys make them: through the node, trusting the node's
+    // address (the recorded authority), so that the two registries can answer each other (a rollback
+    // asks the process it returns from to confirm its state).
+    const other = await createAoClient({ network: "mainnet", node: net.urls.node! }, deployer.jwk)
+      .spawner({
+        module: net.moduleId,
+        scheduler: net.schedulerId,
+        authority: first.outputs.authority!,
+        tags: [],
+      })
+      .send();
     const moved = await deployJson(`--adopt=${other}`);
     expect(moved.outputs.processId).toBe(other);
     expect(moved.stderr).toMatch(/\+- ao:AoProcess registry replaced/);
