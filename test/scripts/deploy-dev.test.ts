@@ -12,6 +12,7 @@ import { devnetCommand, networkAnswers } from "../../scripts/lib/localNetwork";
 import { DEV_PASSPHRASE } from "../../scripts/lib/passphrase";
 import { pulumiCandidates } from "../../scripts/lib/pulumiCli";
 import { closedPort } from "../support/ports";
+import { testWallet } from "../support/wallets";
 
 const REPO = join(__dirname, "..", "..");
 
@@ -64,14 +65,17 @@ describe("deploy:dev checks the files its flags name before anything runs, in on
   it("--wallet naming broken JSON: names the flag and the fix, not AO_WALLET_FILE, and echoes no key material", () => {
     const dir = mkdtempSync(join(tmpdir(), "bad-wallet-"));
     const file = join(dir, "wallet.json");
-    writeFileSync(file, '{"kty":"RSA","n":"secret-modulus-AAAAAAAAAAAA","d":"secret-exponent-BBBBBBBB"');
+    // A generated test wallet, cut short: broken JSON that still holds key material.
+    const jwk = testWallet("deploy-dev-broken").jwk;
+    writeFileSync(file, JSON.stringify(jwk).slice(0, -40));
     const r = deployWithoutCli(["--preview", "--wallet", file]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split("\n")).toEqual([
       `error: --wallet ${file} is not valid JSON: it must hold an Arweave wallet (JWK) as JSON; pass the path of an Arweave wallet JSON (JWK), or leave out --wallet to use the dev wallet`,
     ]);
     expect(r.stderr).not.toContain("AO_WALLET_FILE");
-    expect(r.stderr).not.toContain("secret-");
+    expect(r.stderr).not.toContain(jwk.d!.slice(0, 32));
+    expect(r.stderr).not.toContain(jwk.n.slice(0, 32));
   });
 
   it("--port out of range or not a number: one line naming the values it takes", () => {
